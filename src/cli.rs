@@ -1,0 +1,69 @@
+//! Command-line arguments (clap derive). Flags only: no I/O happens here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::Format;
+
+/// sparkc: a compiler for Git-committed Spark job definitions.
+///
+/// It validates job specs, renders the Kubernetes manifests that run them, and shows what
+/// would change in a cluster.
+#[derive(Debug, Parser)]
+#[command(name = "sparkc", version, about, long_about = None, propagate_version = true)]
+pub struct Arguments {
+    /// Run as if sparkc was started in DIR.
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub directory: Option<PathBuf>,
+    /// Output format of diagnostics and reports.
+    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    pub format: Format,
+    /// When to use colours (`auto` honours NO_COLOR and whether output is a terminal).
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+    /// Print only problems.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail (per-job lines).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a starter project (sparkc.yaml and one example job).
+    Init {
+        /// Folder to create the project in (default: the current folder).
+        dir: Option<PathBuf>,
+    },
+    /// Parse, schema-check and rule-check every job; write nothing.
+    Validate {
+        /// Job files or folders (default: the project's job folders).
+        paths: Vec<PathBuf>,
+        /// Check only this environment.
+        #[arg(long, short)]
+        env: Option<String>,
+    },
+    /// Print the JSON Schema of the job spec (or of the project file).
+    Schema {
+        /// The schema of `sparkc.yaml` instead.
+        #[arg(long)]
+        project: bool,
+    },
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}

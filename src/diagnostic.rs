@@ -1,0 +1,309 @@
+//! Diagnostics: what is wrong with an input, where, and what to do. One renderer for all.
+//!
+//! Every stage returns `Diagnostic`s as data; only `run.rs` prints them, through
+//! [`render`], in one of three formats: `human` (file:line:col, the source line with a
+//! caret, the field path, the problem and a hint), `json` and `github` (workflow
+//! annotations).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::yaml::Pos;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about one input.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable identifier of the check, e.g. `schema`, `yaml`, `name-length`.
+    pub code: &'static str,
+    /// File the problem is in, relative to the project root where possible.
+    pub file: String,
+    /// Position in the file (1-based), when known.
+    #[serde(flatten)]
+    pub pos: Option<Pos>,
+    /// Field path, e.g. `spec.executor.instances` (empty for whole-file problems).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, file: impl Into<String>, pos: Option<Pos>) -> Self {
+        Self {
+            severity: Severity::Error,
+            code,
+            file: file.into(),
+            pos,
+            path: String::new(),
+            message: String::new(),
+            hint: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, file: impl Into<String>, pos: Option<Pos>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, file, pos)
+        }
+    }
+
+    #[must_use]
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    #[must_use]
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// `file:line:col` (or just `file`).
+    pub fn location(&self) -> String {
+        match self.pos {
+            Some(p) => format!("{}:{}:{}", self.file, p.line, p.column),
+            None => self.file.clone(),
+        }
+    }
+
+    /// The one-line form: `file:line:col: path: message`.
+    pub fn headline(&self) -> String {
+        let mut out = self.location();
+        out.push_str(": ");
+        if !self.path.is_empty() {
+            out.push_str(&self.path);
+            out.push_str(": ");
+        }
+        out.push_str(&self.message);
+        out
+    }
+
+    /// Sort key: file, position, path, message.
+    fn sort_key(&self) -> (&str, Option<Pos>, &str, &str) {
+        (&self.file, self.pos, &self.path, &self.message)
+    }
+}
+
+/// Sorts diagnostics by file and position and removes exact duplicates.
+pub fn sort_dedup(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diags.dedup();
+}
+
+/// Output format of diagnostics and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+/// The text of the files diagnostics refer to, for quoting source lines.
+pub type Sources = HashMap<String, Arc<str>>;
+
+/// Renders diagnostics in `format`. `color` adds ANSI styles (human format only).
+pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => render_human(diags, sources, color),
+        Format::Json => render_json(diags),
+        Format::Github => render_github(diags),
+    }
+}
+
+fn styled(text: &str, style: Style, color: bool) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let mut out = String::new();
+    let bold = Style::new().bold();
+    let blue = AnsiColor::Blue.on_default().bold();
+    for d in diags {
+        let (label, style) = match d.severity {
+            Severity::Error => ("error", AnsiColor::Red.on_default().bold()),
+            Severity::Warning => ("warning", AnsiColor::Yellow.on_default().bold()),
+        };
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            styled(label, style, color),
+            styled(&d.headline(), bold, color)
+        );
+        if let (Some(pos), Some(text)) = (d.pos, sources.get(&d.file)) {
+            if let Some(line) = text.lines().nth(pos.line.saturating_sub(1) as usize) {
+                let line = sanitize_line(line);
+                let num = pos.line.to_string();
+                let pad = " ".repeat(num.len());
+                let col = pos.column.saturating_sub(1) as usize;
+                let shown_len = line.chars().count();
+                let width = (pos.len as usize).clamp(1, shown_len.saturating_sub(col).max(1));
+                let gutter = styled("|", blue, color);
+                let _ = writeln!(out, "{pad} {gutter}");
+                let _ = writeln!(out, "{} {gutter} {line}", styled(&num, blue, color));
+                let caret = format!("{}{}", " ".repeat(col.min(shown_len)), "^".repeat(width));
+                let _ = writeln!(out, "{pad} {gutter} {}", styled(&caret, style, color));
+            }
+        }
+        if let Some(hint) = &d.hint {
+            let _ = writeln!(out, "  {} {hint}", styled("= hint:", blue, color));
+        }
+    }
+    out
+}
+
+/// Makes a source line safe to print: control characters shown as `?`, at most 200 chars.
+fn sanitize_line(line: &str) -> String {
+    let mut s: String = line
+        .chars()
+        .take(200)
+        .map(|c| if c.is_control() && c != '\t' { '?' } else if c == '\t' { ' ' } else { c })
+        .collect();
+    if line.chars().count() > 200 {
+        s.push('…');
+    }
+    s
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    summary: Summary,
+    diagnostics: &'a [Diagnostic],
+}
+
+/// Counts of errors and warnings.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Summary {
+    pub fn of(diags: &[Diagnostic]) -> Self {
+        let errors = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        Self {
+            errors,
+            warnings: diags.len() - errors,
+        }
+    }
+}
+
+fn render_json(diags: &[Diagnostic]) -> String {
+    let report = JsonReport {
+        summary: Summary::of(diags),
+        diagnostics: diags,
+    };
+    let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Escapes a GitHub workflow command property or message.
+fn gh_escape(s: &str, property: bool) -> String {
+    let mut out = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        out = out.replace(':', "%3A").replace(',', "%2C");
+    }
+    out
+}
+
+fn render_github(diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = format!("file={}", gh_escape(&d.file, true));
+        if let Some(p) = d.pos {
+            let _ = write!(props, ",line={},col={}", p.line, p.column);
+        }
+        let mut msg = if d.path.is_empty() {
+            d.message.clone()
+        } else {
+            format!("{}: {}", d.path, d.message)
+        };
+        if let Some(h) = &d.hint {
+            msg.push_str("\nhint: ");
+            msg.push_str(h);
+        }
+        let _ = writeln!(
+            out,
+            "::{level} {props},title=sparkc {}::{}",
+            gh_escape(d.code, true),
+            gh_escape(&msg, false)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Vec<Diagnostic>, Sources) {
+        let d = Diagnostic::error("schema", "jobs/a.yaml", Some(Pos { line: 2, column: 14, len: 3 }))
+            .path("spec.executor.instances")
+            .message("expected an integer, found the string \"4\"")
+            .hint("write the number without quotes");
+        let mut sources = Sources::new();
+        sources.insert("jobs/a.yaml".into(), Arc::from("spec:\n  instances: \"4\"\n"));
+        (vec![d], sources)
+    }
+
+    #[test]
+    fn human_has_location_source_caret_and_hint() {
+        let (d, s) = sample();
+        let out = render(&d, &s, Format::Human, false);
+        assert_eq!(
+            out,
+            "error: jobs/a.yaml:2:14: spec.executor.instances: expected an integer, found the string \"4\"\n  |\n2 |   instances: \"4\"\n  |              ^^^\n  = hint: write the number without quotes\n"
+        );
+    }
+
+    #[test]
+    fn github_escapes() {
+        let (d, s) = sample();
+        let out = render(&d, &s, Format::Github, false);
+        assert!(out.starts_with("::error file=jobs/a.yaml,line=2,col=14,title=sparkc schema::spec.executor.instances: expected"));
+        assert!(out.contains("%0Ahint: "));
+    }
+
+    #[test]
+    fn json_has_summary() {
+        let (d, s) = sample();
+        let v: serde_json::Value = serde_json::from_str(&render(&d, &s, Format::Json, false)).unwrap();
+        assert_eq!(v["summary"]["errors"], 1);
+        assert_eq!(v["diagnostics"][0]["line"], 2);
+    }
+}

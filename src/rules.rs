@@ -1,0 +1,1171 @@
+//! Spark and Kubernetes rules on one job's effective spec (after the merge).
+//!
+//! The JSON Schema checks shapes and types; these rules check meaning: names that every
+//! derived name can be built from, the type of the application, fields that must be there,
+//! `sparkConf` keys that have a field of their own, credentials written in plain text, the
+//! two memory notations, executor bounds, cron and time zone, image references.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::diagnostic::Severity;
+use crate::spec::{
+    AppType, ConcurrencyPolicy, DriverSpec, ExecutorSpec, PythonVersion, RestartType,
+    SparkJobSpec, StringMap, Target,
+};
+use crate::units;
+use crate::yaml::Seg;
+
+/// Where a finding is: a path in the merged spec (located through the layers it came
+/// from), or a path in the job document itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum At {
+    Spec(Vec<Seg>),
+    Doc(Vec<Seg>),
+}
+
+/// One finding of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub at: At,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// The job as the rules see it.
+#[derive(Debug, Clone)]
+pub struct Subject<'a> {
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    pub labels: Option<&'a StringMap>,
+    pub annotations: Option<&'a StringMap>,
+    pub spec: &'a SparkJobSpec,
+}
+
+struct Out(Vec<Finding>);
+
+impl Out {
+    fn push(&mut self, code: &'static str, at: At, message: String, hint: Option<String>) {
+        self.0.push(Finding {
+            severity: Severity::Error,
+            code,
+            at,
+            message,
+            hint,
+        });
+    }
+    fn warn(&mut self, code: &'static str, at: At, message: String, hint: Option<String>) {
+        self.0.push(Finding {
+            severity: Severity::Warning,
+            code,
+            at,
+            message,
+            hint,
+        });
+    }
+}
+
+fn sp(path: &[&str]) -> At {
+    At::Spec(path.iter().map(|k| Seg::Key((*k).to_owned())).collect())
+}
+
+fn spec_key(path: &[&str], key: &str) -> At {
+    let mut segs: Vec<Seg> = path.iter().map(|k| Seg::Key((*k).to_owned())).collect();
+    segs.push(Seg::Key(key.to_owned()));
+    At::Spec(segs)
+}
+
+fn doc(path: &[&str]) -> At {
+    At::Doc(path.iter().map(|k| Seg::Key((*k).to_owned())).collect())
+}
+
+/// Longest Spark application name: Spark names executor pods `<app>-<16 hex>-exec-<n>`
+/// and refuses an executor pod-name prefix (`<app>-<16 hex>`) longer than 47 characters.
+pub const EXECUTOR_PREFIX_LIMIT: usize = 47;
+
+/// Names derived from a job's name, with their limits: (what, extra characters, limit).
+pub const DERIVED_NAMES: &[(&str, usize, usize)] = &[
+    ("the executor pod-name prefix `<name>-<16 hex id>`", 17, EXECUTOR_PREFIX_LIMIT),
+    ("the driver Service `<name>-driver-svc`", 11, 63),
+    ("the driver Job `<name>-<8 hex hash>`", 9, 63),
+    ("the operator's UI Service `<name>-ui-svc`", 7, 63),
+    ("the label value `app.kubernetes.io/name: <name>`", 0, 63),
+];
+
+/// Extra limits for scheduled jobs: (what, extra characters, limit).
+pub const SCHEDULED_NAMES: &[(&str, usize, usize)] = &[
+    ("the CronJob `<name>`", 0, 52),
+    ("a ScheduledSparkApplication run `<name>-<19-digit timestamp>`", 20, 63),
+];
+
+/// Longest name a job may have.
+pub fn max_name_len(scheduled: bool) -> usize {
+    DERIVED_NAMES
+        .iter()
+        .chain(if scheduled { SCHEDULED_NAMES } else { &[] })
+        .map(|(_, extra, limit)| limit - extra)
+        .min()
+        .unwrap_or(63)
+}
+
+/// Whether `s` is a DNS-1035 label (starts with a letter; lower-case letters, digits, `-`;
+/// ends with a letter or digit; at most 63 characters).
+pub fn is_dns1035(s: &str) -> bool {
+    static RE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[a-z]([-a-z0-9]*[a-z0-9])?$").expect("regex"));
+    s.len() <= 63 && RE.is_match(s)
+}
+
+/// Whether `s` is a DNS-1123 label (may start with a digit).
+pub fn is_dns1123_label(s: &str) -> bool {
+    static RE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").expect("regex"));
+    s.len() <= 63 && RE.is_match(s)
+}
+
+/// Whether `s` is a DNS-1123 subdomain (names of Secrets, ConfigMaps, service accounts).
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253 && !s.is_empty() && s.split('.').all(is_dns1123_label)
+}
+
+fn suggest_name(s: &str) -> String {
+    let mut out: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    let out = out.trim_matches('-').trim_start_matches(|c: char| c.is_ascii_digit());
+    out.trim_matches('-').to_owned()
+}
+
+/// Checks the job name.
+fn check_name(s: &Subject<'_>, out: &mut Out) {
+    let name = s.name;
+    let at = doc(&["metadata", "name"]);
+    if !is_dns1035(name) && name.len() <= 63 {
+        let suggestion = suggest_name(name);
+        let hint = if suggestion.is_empty() || suggestion == name {
+            "use lower-case letters, digits and `-`, starting with a letter".to_owned()
+        } else {
+            format!("use lower-case letters, digits and `-`, starting with a letter, e.g. `{suggestion}`")
+        };
+        out.push(
+            "name",
+            at,
+            format!("`{}` is not a valid job name (a DNS-1035 label)", escape_short(name)),
+            Some(hint),
+        );
+        return;
+    }
+    let scheduled = s.spec.schedule.is_some();
+    let limit = max_name_len(scheduled);
+    if name.len() > limit {
+        let (what, extra, lim) = DERIVED_NAMES
+            .iter()
+            .chain(if scheduled { SCHEDULED_NAMES } else { &[] })
+            .find(|(_, extra, lim)| name.len() + extra > *lim)
+            .copied()
+            .unwrap_or(("the name", 0, 63));
+        out.push(
+            "name-length",
+            at,
+            format!(
+                "the name is {} characters; at most {limit} fit: {what} would be {} characters, over its limit of {lim}",
+                name.len(),
+                name.len() + extra
+            ),
+            Some(format!("shorten the name to {limit} characters or fewer")),
+        );
+    }
+}
+
+fn escape_short(s: &str) -> String {
+    let shown: String = s.chars().take(70).collect();
+    let escaped: String = shown.escape_debug().collect();
+    if s.chars().count() > 70 {
+        format!("{escaped}…")
+    } else {
+        escaped
+    }
+}
+
+/// Infers the application type from the main file when `type` is absent.
+pub fn infer_type(spec: &SparkJobSpec) -> Option<AppType> {
+    if let Some(t) = spec.app_type {
+        return Some(t);
+    }
+    let file = spec.main_application_file.as_deref()?;
+    let path = file.split(['?', '#']).next().unwrap_or(file);
+    let ext = path.rsplit_once('.').map(|(_, e)| e)?;
+    match ext {
+        "py" => Some(AppType::Python),
+        "R" | "r" => Some(AppType::R),
+        "jar" => Some(AppType::Scala),
+        _ => None,
+    }
+}
+
+/// The target after defaults.
+pub fn target(spec: &SparkJobSpec) -> Target {
+    spec.target.unwrap_or(Target::Native)
+}
+
+/// Runs every rule on one job's effective spec.
+pub fn check(s: &Subject<'_>) -> Vec<Finding> {
+    let mut out = Out(Vec::new());
+    check_name(s, &mut out);
+    check_namespace(s, &mut out);
+    check_required(s, &mut out);
+    check_conf(s, &mut out);
+    check_env(s, &mut out);
+    check_pods(s, &mut out);
+    check_dynamic_allocation(s.spec, &mut out);
+    check_schedule(s.spec, &mut out);
+    check_misc(s.spec, &mut out);
+    check_labels(s.labels, &doc(&["metadata", "labels"]), &mut out, false);
+    check_annotation_keys(s.annotations, &doc(&["metadata", "annotations"]), &mut out);
+    out.0
+}
+
+fn check_namespace(s: &Subject<'_>, out: &mut Out) {
+    match s.namespace {
+        None => out.push(
+            "namespace",
+            doc(&["metadata"]),
+            "the job has no namespace".to_owned(),
+            Some("set `metadata.namespace`, or `namespace:` of the environment in sparkc.yaml".to_owned()),
+        ),
+        Some(ns) if !is_dns1123_label(ns) => out.push(
+            "namespace",
+            doc(&["metadata", "namespace"]),
+            format!("`{}` is not a valid namespace (a DNS-1123 label)", escape_short(ns)),
+            Some("use lower-case letters, digits and `-`, at most 63 characters".to_owned()),
+        ),
+        Some(_) => {}
+    }
+}
+
+fn check_required(s: &Subject<'_>, out: &mut Out) {
+    let spec = s.spec;
+    let missing = |field: &str, hint: &str| (format!("missing `spec.{field}`"), Some(hint.to_owned()));
+    if spec.image.as_deref().is_none_or(str::is_empty) {
+        let (m, h) = missing("image", "set the container image here or in the project's `defaults`");
+        out.push("required", spec_at(&[]), m, h);
+    } else if let Some(image) = &spec.image {
+        check_image(image, spec_at(&["image"]), out);
+    }
+    for (role, img) in [
+        ("driver", spec.driver.as_ref().and_then(|d| d.image.as_ref())),
+        ("executor", spec.executor.as_ref().and_then(|d| d.image.as_ref())),
+    ] {
+        if let Some(img) = img {
+            check_image(img, spec_at(&[role, "image"]), out);
+        }
+    }
+    if spec.spark_version.as_deref().is_none_or(str::is_empty) {
+        let (m, h) = missing(
+            "sparkVersion",
+            "set the Spark version of the image (e.g. \"3.5.3\") here or in the project's `defaults`",
+        );
+        out.push("required", spec_at(&[]), m, h);
+    } else if let Some(v) = &spec.spark_version {
+        static RE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"^[0-9]+\.[0-9]+(\.[0-9]+)?([-+.][0-9A-Za-z.-]+)?$").expect("regex"));
+        if !RE.is_match(v) {
+            out.push(
+                "spark-version",
+                spec_at(&["sparkVersion"]),
+                format!("`{}` is not a Spark version", escape_short(v)),
+                Some("write it as a quoted string such as \"3.5.3\"".to_owned()),
+            );
+        } else if version_lt(v, (3, 0)) {
+            out.push(
+                "spark-version",
+                spec_at(&["sparkVersion"]),
+                format!("Spark {v} is not supported"),
+                Some("sparkc renders for Spark 3.0 and later (pod templates, Kubernetes GA)".to_owned()),
+            );
+        }
+    }
+    let Some(main) = spec.main_application_file.as_deref().filter(|m| !m.is_empty()) else {
+        let (m, h) = missing(
+            "mainApplicationFile",
+            "name the application, e.g. `local:///opt/app/main.py` or `s3a://bucket/app.jar`",
+        );
+        out.push("required", spec_at(&[]), m, h);
+        return;
+    };
+    match infer_type(spec) {
+        None => out.push(
+            "type",
+            spec_at(&["mainApplicationFile"]),
+            format!("cannot tell the application type from `{}`", escape_short(main)),
+            Some("set `spec.type` to Python, Scala, Java or R".to_owned()),
+        ),
+        Some(AppType::Scala | AppType::Java) => {
+            if spec.main_class.as_deref().is_none_or(str::is_empty) {
+                out.push(
+                    "main-class",
+                    spec_at(&[]),
+                    "missing `spec.mainClass`: Scala and Java applications need one".to_owned(),
+                    Some("set `mainClass` to the fully qualified class, e.g. `com.example.Main`".to_owned()),
+                );
+            }
+        }
+        Some(AppType::Python) => {
+            if spec.python_version == Some(PythonVersion::Two) {
+                out.push(
+                    "python-version",
+                    spec_at(&["pythonVersion"]),
+                    "Python 2 is not supported by Spark 3.1 and later".to_owned(),
+                    Some("remove `pythonVersion` or set it to \"3\"".to_owned()),
+                );
+            }
+        }
+        Some(AppType::R) => {}
+    }
+}
+
+fn spec_at(path: &[&str]) -> At {
+    sp(path)
+}
+
+fn version_lt(v: &str, (major, minor): (u32, u32)) -> bool {
+    let mut parts = v.split(['.', '-', '+']).map(|p| p.parse::<u32>().unwrap_or(0));
+    let a = parts.next().unwrap_or(0);
+    let b = parts.next().unwrap_or(0);
+    (a, b) < (major, minor)
+}
+
+/// Checks an OCI image reference (the grammar of distribution/reference).
+pub fn image_ok(image: &str) -> bool {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        let alnum = "[a-z0-9]+";
+        let separator = "(?:[._]|__|[-]+)";
+        let component = format!("{alnum}(?:{separator}{alnum})*");
+        let domain_component = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+        let domain_name = format!("{domain_component}(?:\\.{domain_component})*");
+        let ipv6 = r"\[(?:[a-fA-F0-9:]+)\]";
+        let domain = format!("(?:{domain_name}|{ipv6})(?::[0-9]+)?");
+        let name = format!("(?:{domain}/)?{component}(?:/{component})*");
+        let tag = r"[\w][\w.-]{0,127}";
+        let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}";
+        Regex::new(&format!("^{name}(?::{tag})?(?:@{digest})?$")).expect("regex")
+    });
+    image.len() <= 4096 && RE.is_match(image)
+}
+
+fn check_image(image: &str, at: At, out: &mut Out) {
+    if !image_ok(image) {
+        let hint = if image.chars().any(|c| c.is_ascii_uppercase()) && image_ok(&image.to_ascii_lowercase()) {
+            "repository names are lower-case".to_owned()
+        } else {
+            "write `[registry/]repository[:tag][@sha256:digest]`, e.g. `registry.example.com/etl:1.4.2`".to_owned()
+        };
+        out.push(
+            "image",
+            at,
+            format!("`{}` is not a valid image reference", escape_short(image)),
+            Some(hint),
+        );
+    } else if !image.contains('@') {
+        let last = image.rsplit('/').next().unwrap_or(image);
+        if !last.contains(':') || last.ends_with(":latest") {
+            out.warn(
+                "image-tag",
+                at,
+                format!("`{image}` has no fixed tag: every run may get a different image"),
+                Some("pin a version tag (`:1.4.2`) or a digest (`@sha256:…`)".to_owned()),
+            );
+        }
+    }
+}
+
+/// `sparkConf` keys that have a field of their own: (key or prefix, what to use instead).
+const RESERVED: &[(&str, &str)] = &[
+    ("spark.master", "`spec.target` (sparkc sets the master)"),
+    ("spark.submit.deployMode", "`spec.target` (sparkc sets the deploy mode)"),
+    ("spark.kubernetes.container.image", "`spec.image`"),
+    ("spark.kubernetes.driver.container.image", "`spec.driver.image`"),
+    ("spark.kubernetes.executor.container.image", "`spec.executor.image`"),
+    ("spark.kubernetes.container.image.pullPolicy", "`spec.imagePullPolicy`"),
+    ("spark.kubernetes.container.image.pullSecrets", "`spec.imagePullSecrets`"),
+    ("spark.kubernetes.namespace", "`metadata.namespace`"),
+    ("spark.kubernetes.authenticate.driver.serviceAccountName", "`spec.serviceAccount` or `spec.driver.serviceAccount`"),
+    ("spark.kubernetes.authenticate.executor.serviceAccountName", "`spec.executor.serviceAccount`"),
+    ("spark.kubernetes.authenticate.serviceAccountName", "`spec.serviceAccount`"),
+    ("spark.kubernetes.driver.pod.name", "nothing: sparkc names the driver pod"),
+    ("spark.kubernetes.driver.master", "`spec.driver.kubernetesMaster`"),
+    ("spark.driver.host", "nothing: sparkc sets the driver host to its headless Service"),
+    ("spark.driver.port", "nothing: sparkc fixes the driver ports"),
+    ("spark.driver.bindAddress", "nothing: sparkc binds the driver to the pod IP"),
+    ("spark.driver.blockManager.port", "nothing: sparkc fixes the driver ports"),
+    ("spark.executor.instances", "`spec.executor.instances`"),
+    ("spark.executor.cores", "`spec.executor.cores`"),
+    ("spark.executor.memory", "`spec.executor.memory`"),
+    ("spark.executor.memoryOverhead", "`spec.executor.memoryOverhead`"),
+    ("spark.driver.cores", "`spec.driver.cores`"),
+    ("spark.driver.memory", "`spec.driver.memory`"),
+    ("spark.driver.memoryOverhead", "`spec.driver.memoryOverhead`"),
+    ("spark.kubernetes.driver.request.cores", "`spec.driver.coreRequest`"),
+    ("spark.kubernetes.driver.limit.cores", "`spec.driver.coreLimit`"),
+    ("spark.kubernetes.executor.request.cores", "`spec.executor.coreRequest`"),
+    ("spark.kubernetes.executor.limit.cores", "`spec.executor.coreLimit`"),
+    ("spark.kubernetes.executor.deleteOnTermination", "`spec.executor.deleteOnTermination`"),
+    ("spark.kubernetes.driver.podTemplateFile", "`spec.driver.template`"),
+    ("spark.kubernetes.executor.podTemplateFile", "`spec.executor.template`"),
+    ("spark.dynamicAllocation.enabled", "`spec.dynamicAllocation.enabled`"),
+    ("spark.dynamicAllocation.initialExecutors", "`spec.dynamicAllocation.initialExecutors`"),
+    ("spark.dynamicAllocation.minExecutors", "`spec.dynamicAllocation.minExecutors`"),
+    ("spark.dynamicAllocation.maxExecutors", "`spec.dynamicAllocation.maxExecutors`"),
+    ("spark.dynamicAllocation.shuffleTracking.enabled", "`spec.dynamicAllocation.shuffleTrackingEnabled`"),
+    ("spark.dynamicAllocation.shuffleTracking.timeout", "`spec.dynamicAllocation.shuffleTrackingTimeout`"),
+    ("spark.jars", "`spec.deps.jars`"),
+    ("spark.files", "`spec.deps.files`"),
+    ("spark.submit.pyFiles", "`spec.deps.pyFiles`"),
+    ("spark.jars.packages", "`spec.deps.packages`"),
+    ("spark.jars.excludes", "`spec.deps.excludePackages`"),
+    ("spark.jars.repositories", "`spec.deps.repositories`"),
+    ("spark.archives", "`spec.deps.archives`"),
+    ("spark.kubernetes.pyspark.pythonVersion", "`spec.pythonVersion`"),
+    ("spark.kubernetes.memoryOverheadFactor", "`spec.memoryOverheadFactor`"),
+    ("spark.executor.memoryOverheadFactor", "`spec.memoryOverheadFactor`"),
+    ("spark.driver.memoryOverheadFactor", "`spec.memoryOverheadFactor`"),
+    ("spark.app.name", "`metadata.name` (sparkc names the application after the job)"),
+    ("spark.kubernetes.executor.podNamePrefix", "nothing: Spark derives a unique prefix per run from the job name"),
+];
+
+/// Prefixes of `sparkConf` keys that have a field of their own.
+const RESERVED_PREFIXES: &[(&str, &str)] = &[
+    ("spark.hadoop.", "`spec.hadoopConf` (without the `spark.hadoop.` prefix)"),
+    ("spark.kubernetes.driver.label.", "`spec.driver.labels`"),
+    ("spark.kubernetes.executor.label.", "`spec.executor.labels`"),
+    ("spark.kubernetes.driver.annotation.", "`spec.driver.annotations`"),
+    ("spark.kubernetes.executor.annotation.", "`spec.executor.annotations`"),
+    ("spark.kubernetes.node.selector.", "`spec.nodeSelector`"),
+    ("spark.kubernetes.driver.node.selector.", "`spec.driver.nodeSelector`"),
+    ("spark.kubernetes.executor.node.selector.", "`spec.executor.nodeSelector`"),
+    ("spark.kubernetes.driver.secrets.", "`spec.driver.secrets`"),
+    ("spark.kubernetes.executor.secrets.", "`spec.executor.secrets`"),
+    ("spark.kubernetes.driver.secretKeyRef.", "`spec.driver.env` with `valueFrom.secretKeyRef`"),
+    ("spark.kubernetes.executor.secretKeyRef.", "`spec.executor.env` with `valueFrom.secretKeyRef`"),
+    ("spark.kubernetes.driverEnv.", "`spec.driver.env`"),
+    ("spark.executorEnv.", "`spec.executor.env`"),
+];
+
+/// What to use instead of a reserved `sparkConf` key, if it is one.
+pub fn reserved_conf(key: &str) -> Option<&'static str> {
+    if let Some((_, instead)) = RESERVED.iter().find(|(k, _)| *k == key) {
+        return Some(instead);
+    }
+    if key.ends_with(".oauthToken") || key.ends_with(".oauthTokenFile") {
+        return Some("the job's service account (tokens in configuration leak and expire)");
+    }
+    RESERVED_PREFIXES
+        .iter()
+        .find(|(p, _)| key.starts_with(p))
+        .map(|(_, instead)| *instead)
+}
+
+/// Whether a configuration key or variable name names a credential.
+pub fn is_credential_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase().replace(['_', '-'], ".");
+    const NOT_SECRET_SUFFIXES: &[&str] = &[
+        ".provider", ".file", ".path", ".enabled", ".type", ".class", ".name", ".location",
+        ".ref", ".id.file", ".url", ".uri", ".mode", ".expiry", ".timeout", ".ttl",
+        ".secretkeyref", ".secrets", ".redaction.regex", ".size", ".length",
+    ];
+    if NOT_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
+        return false;
+    }
+    const WORDS: &[&str] = &["secret", "password", "passwd", "pwd", "token", "credential", "apikey", "api.key", "private.key", "access.key", "accesskey", "account.key", "sas"];
+    k.split('.').any(|part| matches!(part, "secret" | "password" | "passwd" | "pwd" | "token" | "apikey" | "accesskey" | "sas" | "credentials" | "credential"))
+        || WORDS.iter().any(|w| w.contains('.') && k.contains(w))
+        || k.contains("password")
+        || k.contains("secret")
+        || k.ends_with("token")
+}
+
+/// Whether a value looks like a literal credential whatever its key (AWS access key ids,
+/// private keys).
+pub fn looks_like_credential(value: &str) -> bool {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----)").expect("regex")
+    });
+    RE.is_match(value)
+}
+
+fn check_conf(s: &Subject<'_>, out: &mut Out) {
+    let spec = s.spec;
+    if let Some(conf) = &spec.spark_conf {
+        for (key, value) in conf {
+            let at = spec_key(&["sparkConf"], key);
+            if let Some(instead) = reserved_conf(key) {
+                out.push(
+                    "reserved-conf",
+                    at.clone(),
+                    format!("`{key}` may not be set in sparkConf"),
+                    Some(format!("use {instead}")),
+                );
+                continue;
+            }
+            plain_secret(key, value, at, "sparkConf", out);
+        }
+    }
+    if let Some(conf) = &spec.hadoop_conf {
+        for (key, value) in conf {
+            let at = spec_key(&["hadoopConf"], key);
+            if key.starts_with("spark.hadoop.") {
+                out.push(
+                    "hadoop-conf",
+                    at.clone(),
+                    format!("`{key}` already has the `spark.hadoop.` prefix"),
+                    Some(format!(
+                        "write `{}`: sparkc adds the prefix",
+                        key.trim_start_matches("spark.hadoop.")
+                    )),
+                );
+            }
+            plain_secret(key, value, at, "hadoopConf", out);
+        }
+    }
+}
+
+fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Out) {
+    if value.is_empty() {
+        return;
+    }
+    if is_credential_key(key) || looks_like_credential(value) {
+        out.push(
+            "plain-secret",
+            at,
+            format!("`{key}` holds a credential in plain text"),
+            Some(format!(
+                "remove it from {field} and load it from a Secret: an `envFrom`/`secretKeyRef` variable, or `driver/executor.secrets`"
+            )),
+        );
+    }
+}
+
+fn check_env(s: &Subject<'_>, out: &mut Out) {
+    let spec = s.spec;
+    for (role, env, env_vars) in [
+        ("driver", spec.driver.as_ref().and_then(|d| d.env.as_ref()), spec.driver.as_ref().and_then(|d| d.env_vars.as_ref())),
+        ("executor", spec.executor.as_ref().and_then(|d| d.env.as_ref()), spec.executor.as_ref().and_then(|d| d.env_vars.as_ref())),
+    ] {
+        for (i, var) in env.into_iter().flatten().enumerate() {
+            let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            if is_credential_key(&var.name) || looks_like_credential(value) {
+                out.push(
+                    "plain-secret",
+                    At::Spec(vec![
+                        Seg::Key(role.to_owned()),
+                        Seg::Key("env".to_owned()),
+                        Seg::Index(i),
+                        Seg::Key("value".to_owned()),
+                    ]),
+                    format!("`{}` holds a credential in plain text", var.name),
+                    Some("use `valueFrom: {secretKeyRef: {name: …, key: …}}` instead of `value`".to_owned()),
+                );
+            }
+        }
+        for (key, value) in env_vars.into_iter().flatten() {
+            if !value.is_empty() && (is_credential_key(key) || looks_like_credential(value)) {
+                out.push(
+                    "plain-secret",
+                    spec_key(&[role, "envVars"], key),
+                    format!("`{key}` holds a credential in plain text"),
+                    Some(format!("use `{role}.envSecretKeyRefs` or `{role}.env` with `valueFrom.secretKeyRef`")),
+                );
+            }
+        }
+    }
+}
+
+fn check_memory(value: Option<&String>, at: &[&str], out: &mut Out) {
+    if let Some(v) = value {
+        if let Err(e) = units::spark_memory_mib(v) {
+            out.push("memory-notation", sp(at), e.message, Some(e.hint));
+        }
+    }
+}
+
+fn check_quantity(value: Option<&String>, at: &[&str], out: &mut Out) {
+    if let Some(v) = value {
+        if let Err(e) = units::check_quantity(v) {
+            out.push("quantity-notation", sp(at), e.message, Some(e.hint));
+        }
+    }
+}
+
+/// The fields shared by driver and executor, for the pod rules.
+struct Pod<'a> {
+    role: &'static str,
+    memory: Option<&'a String>,
+    memory_overhead: Option<&'a String>,
+    core_limit: Option<&'a String>,
+    core_request: Option<&'a String>,
+    memory_limit: Option<&'a String>,
+    labels: Option<&'a StringMap>,
+    annotations: Option<&'a StringMap>,
+    secrets: Vec<&'a str>,
+    config_maps: Vec<&'a str>,
+    ports: Vec<&'a str>,
+    service_account: Option<&'a String>,
+}
+
+fn driver_pod(d: &DriverSpec) -> Pod<'_> {
+    Pod {
+        role: "driver",
+        memory: d.memory.as_ref(),
+        memory_overhead: d.memory_overhead.as_ref(),
+        core_limit: d.core_limit.as_ref(),
+        core_request: d.core_request.as_ref(),
+        memory_limit: d.memory_limit.as_ref(),
+        labels: d.labels.as_ref(),
+        annotations: d.annotations.as_ref(),
+        secrets: d.secrets.iter().flatten().map(|s| s.name.as_str()).collect(),
+        config_maps: d.config_maps.iter().flatten().map(|s| s.name.as_str()).collect(),
+        ports: d.ports.iter().flatten().map(|p| p.name.as_str()).collect(),
+        service_account: d.service_account.as_ref(),
+    }
+}
+
+fn executor_pod(d: &ExecutorSpec) -> Pod<'_> {
+    Pod {
+        role: "executor",
+        memory: d.memory.as_ref(),
+        memory_overhead: d.memory_overhead.as_ref(),
+        core_limit: d.core_limit.as_ref(),
+        core_request: d.core_request.as_ref(),
+        memory_limit: d.memory_limit.as_ref(),
+        labels: d.labels.as_ref(),
+        annotations: d.annotations.as_ref(),
+        secrets: d.secrets.iter().flatten().map(|s| s.name.as_str()).collect(),
+        config_maps: d.config_maps.iter().flatten().map(|s| s.name.as_str()).collect(),
+        ports: d.ports.iter().flatten().map(|p| p.name.as_str()).collect(),
+        service_account: d.service_account.as_ref(),
+    }
+}
+
+fn check_pods(s: &Subject<'_>, out: &mut Out) {
+    let spec = s.spec;
+    let pods = [
+        spec.driver.as_ref().map(driver_pod),
+        spec.executor.as_ref().map(executor_pod),
+    ];
+    for pod in pods.iter().flatten() {
+        let role = pod.role;
+        check_memory(pod.memory, &[role, "memory"], out);
+        check_memory(pod.memory_overhead, &[role, "memoryOverhead"], out);
+        check_quantity(pod.core_limit, &[role, "coreLimit"], out);
+        check_quantity(pod.core_request, &[role, "coreRequest"], out);
+        check_quantity(pod.memory_limit, &[role, "memoryLimit"], out);
+        check_labels(pod.labels, &sp(&[role, "labels"]), out, true);
+        check_annotation_keys(pod.annotations, &sp(&[role, "annotations"]), out);
+        for (i, name) in pod.secrets.iter().enumerate() {
+            object_name(name, &[role, "secrets"], i, "Secret", out);
+        }
+        for (i, name) in pod.config_maps.iter().enumerate() {
+            object_name(name, &[role, "configMaps"], i, "ConfigMap", out);
+        }
+        for (i, name) in pod.ports.iter().enumerate() {
+            if name.len() > 15 || !is_dns1123_label(name) || !name.chars().any(|c| c.is_ascii_lowercase()) {
+                out.push(
+                    "port-name",
+                    At::Spec(vec![Seg::Key(role.to_owned()), Seg::Key("ports".to_owned()), Seg::Index(i), Seg::Key("name".to_owned())]),
+                    format!("`{}` is not a valid port name", escape_short(name)),
+                    Some("port names are at most 15 lower-case letters, digits and `-`, with at least one letter".to_owned()),
+                );
+            }
+        }
+        if let Some(sa) = pod.service_account {
+            if !is_dns1123_subdomain(sa) {
+                out.push(
+                    "service-account",
+                    sp(&[role, "serviceAccount"]),
+                    format!("`{}` is not a valid service account name", escape_short(sa)),
+                    None,
+                );
+            }
+        }
+    }
+    if let Some(sa) = &spec.service_account {
+        if !is_dns1123_subdomain(sa) {
+            out.push(
+                "service-account",
+                sp(&["serviceAccount"]),
+                format!("`{}` is not a valid service account name", escape_short(sa)),
+                Some("use lower-case letters, digits, `-` and `.`".to_owned()),
+            );
+        }
+    }
+    for (i, secret) in spec.image_pull_secrets.iter().flatten().enumerate() {
+        object_name(secret, &["imagePullSecrets"], i, "Secret", out);
+    }
+    check_factor(spec, out);
+}
+
+fn check_factor(spec: &SparkJobSpec, out: &mut Out) {
+    if let Some(f) = &spec.memory_overhead_factor {
+        match f.parse::<f64>() {
+            Ok(v) if v > 0.0 && v < 10.0 => {}
+            _ => out.push(
+                "memory-overhead-factor",
+                sp(&["memoryOverheadFactor"]),
+                format!("`{}` is not a memory overhead factor", escape_short(f)),
+                Some("write a positive decimal as a string, e.g. \"0.4\"".to_owned()),
+            ),
+        }
+    }
+}
+
+fn object_name(name: &str, path: &[&str], i: usize, what: &str, out: &mut Out) {
+    if !is_dns1123_subdomain(name) {
+        let mut segs: Vec<Seg> = path.iter().map(|k| Seg::Key((*k).to_owned())).collect();
+        segs.push(Seg::Index(i));
+        out.push(
+            "object-name",
+            At::Spec(segs),
+            format!("`{}` is not a valid {what} name", escape_short(name)),
+            Some("use lower-case letters, digits, `-` and `.`".to_owned()),
+        );
+    }
+}
+
+/// Label keys Spark sets itself and refuses as custom labels.
+const SPARK_LABELS: &[&str] = &[
+    "spark-app-selector",
+    "spark-role",
+    "spark-exec-id",
+    "spark-exec-resourceprofile-id",
+    "spark-app-name",
+];
+
+fn qualified_name_ok(key: &str) -> bool {
+    static NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$").expect("regex"));
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        if !is_dns1123_subdomain(p) {
+            return false;
+        }
+    }
+    name.len() <= 63 && NAME.is_match(name)
+}
+
+fn check_labels(labels: Option<&StringMap>, at: &At, out: &mut Out, pod: bool) {
+    static VALUE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$").expect("regex"));
+    let (At::Spec(base) | At::Doc(base)) = at;
+    let wrap = |key: &str| {
+        let mut p = base.clone();
+        p.push(Seg::Key(key.to_owned()));
+        match at {
+            At::Spec(_) => At::Spec(p),
+            At::Doc(_) => At::Doc(p),
+        }
+    };
+    for (key, value) in labels.into_iter().flatten() {
+        if !qualified_name_ok(key) {
+            out.push(
+                "label",
+                wrap(key),
+                format!("`{}` is not a valid label key", escape_short(key)),
+                Some("write `[prefix/]name`: name at most 63 letters, digits, `-`, `_`, `.`".to_owned()),
+            );
+        } else if value.len() > 63 || !VALUE.is_match(value) {
+            out.push(
+                "label",
+                wrap(key),
+                format!("`{}` is not a valid label value", escape_short(value)),
+                Some("label values are at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit".to_owned()),
+            );
+        } else if pod && SPARK_LABELS.contains(&key.as_str()) {
+            out.push(
+                "label",
+                wrap(key),
+                format!("`{key}` is a label Spark sets itself"),
+                Some("choose another label key".to_owned()),
+            );
+        } else if key.starts_with("sparkc.io/") || key == "app.kubernetes.io/managed-by" {
+            out.push(
+                "label",
+                wrap(key),
+                format!("`{key}` is a label sparkc sets itself"),
+                Some("choose another label key".to_owned()),
+            );
+        }
+    }
+}
+
+fn check_annotation_keys(annotations: Option<&StringMap>, at: &At, out: &mut Out) {
+    let (At::Spec(base) | At::Doc(base)) = at;
+    for key in annotations.into_iter().flatten().map(|(k, _)| k) {
+        if !qualified_name_ok(key) {
+            let mut p = base.clone();
+            p.push(Seg::Key(key.clone()));
+            let at = match at {
+                At::Spec(_) => At::Spec(p),
+                At::Doc(_) => At::Doc(p),
+            };
+            out.push(
+                "annotation",
+                at,
+                format!("`{}` is not a valid annotation key", escape_short(key)),
+                Some("write `[prefix/]name`: name at most 63 letters, digits, `-`, `_`, `.`".to_owned()),
+            );
+        }
+    }
+}
+
+fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Out) {
+    let Some(da) = &spec.dynamic_allocation else {
+        return;
+    };
+    if da.enabled != Some(true) {
+        return;
+    }
+    let (min, init, max) = (da.min_executors, da.initial_executors, da.max_executors);
+    let at = |f: &str| spec_key(&["dynamicAllocation"], f);
+    if let (Some(lo), Some(hi)) = (min, max) {
+        if lo > hi {
+            out.push(
+                "dynamic-allocation",
+                at("minExecutors"),
+                format!("minExecutors ({lo}) is greater than maxExecutors ({hi})"),
+                Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
+            );
+        }
+    }
+    if let (Some(lo), Some(i)) = (min, init) {
+        if i < lo {
+            out.push(
+                "dynamic-allocation",
+                at("initialExecutors"),
+                format!("initialExecutors ({i}) is less than minExecutors ({lo})"),
+                Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
+            );
+        }
+    }
+    if let (Some(i), Some(hi)) = (init, max) {
+        if i > hi {
+            out.push(
+                "dynamic-allocation",
+                at("initialExecutors"),
+                format!("initialExecutors ({i}) is greater than maxExecutors ({hi})"),
+                Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
+            );
+        }
+    }
+    if max.is_none() {
+        out.warn(
+            "dynamic-allocation",
+            sp(&["dynamicAllocation"]),
+            "dynamic allocation without maxExecutors may scale to the whole cluster".to_owned(),
+            Some("set `maxExecutors`".to_owned()),
+        );
+    }
+    if da.shuffle_tracking_enabled == Some(false) {
+        out.push(
+            "dynamic-allocation",
+            at("shuffleTrackingEnabled"),
+            "dynamic allocation on Kubernetes needs shuffle tracking (there is no external shuffle service)".to_owned(),
+            Some("remove `shuffleTrackingEnabled: false`".to_owned()),
+        );
+    }
+}
+
+/// Checks a cron expression the way Kubernetes CronJob reads it (five fields or a macro).
+pub fn cron_error(cron: &str) -> Option<(String, String)> {
+    let trimmed = cron.trim();
+    if trimmed.starts_with("TZ=") || trimmed.starts_with("CRON_TZ=") {
+        return Some((
+            format!("`{}` sets the time zone inside the cron expression", escape_short(cron)),
+            "Kubernetes refuses `TZ=`/`CRON_TZ=` here: set `schedule.timeZone` instead".to_owned(),
+        ));
+    }
+    const MACROS: &[&str] = &["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+    if trimmed.starts_with('@') {
+        if MACROS.contains(&trimmed) {
+            return None;
+        }
+        return Some((
+            format!("`{}` is not a cron macro Kubernetes knows", escape_short(cron)),
+            format!("use one of {} or five fields", MACROS.join(", ")),
+        ));
+    }
+    let fields = trimmed.split_whitespace().count();
+    if fields != 5 {
+        return Some((
+            format!("`{}` has {fields} fields; a cron expression has 5", escape_short(cron)),
+            "write minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".to_owned(),
+        ));
+    }
+    match croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Disallowed)
+        .build()
+        .parse(trimmed)
+    {
+        Ok(_) => None,
+        Err(e) => Some((
+            format!("`{}` is not a valid cron expression: {e}", escape_short(cron)),
+            "write minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".to_owned(),
+        )),
+    }
+}
+
+/// Whether `tz` is an IANA time zone name.
+pub fn time_zone_ok(tz: &str) -> bool {
+    tz != "Local" && jiff::tz::TimeZone::get(tz).is_ok()
+}
+
+fn check_schedule(spec: &SparkJobSpec, out: &mut Out) {
+    let Some(schedule) = &spec.schedule else {
+        return;
+    };
+    match schedule.cron.as_deref() {
+        None | Some("") => out.push(
+            "schedule",
+            sp(&["schedule"]),
+            "missing `schedule.cron`".to_owned(),
+            Some("set a cron expression such as `0 3 * * *`, or remove `schedule` for a one-off job".to_owned()),
+        ),
+        Some(cron) => {
+            if let Some((message, hint)) = cron_error(cron) {
+                out.push("cron", sp(&["schedule", "cron"]), message, Some(hint));
+            }
+        }
+    }
+    if let Some(tz) = &schedule.time_zone {
+        if !time_zone_ok(tz) {
+            let hint = if tz == "Local" {
+                "`Local` depends on the controller's machine; name the zone, e.g. `Etc/UTC` or `Europe/Berlin`".to_owned()
+            } else {
+                "use an IANA time zone name such as `Etc/UTC` or `Europe/Berlin`".to_owned()
+            };
+            out.push(
+                "time-zone",
+                sp(&["schedule", "timeZone"]),
+                format!("`{}` is not an IANA time zone", escape_short(tz)),
+                Some(hint),
+            );
+        }
+    }
+    if schedule.concurrency_policy == Some(ConcurrencyPolicy::Allow) && target(spec) == Target::Native {
+        out.push(
+            "concurrency",
+            sp(&["schedule", "concurrencyPolicy"]),
+            "`Allow` would run two drivers of this job at once, and both would answer to the one driver Service".to_owned(),
+            Some("use `Forbid` (skip a run while one is going) or `Replace`".to_owned()),
+        );
+    }
+}
+
+fn check_misc(spec: &SparkJobSpec, out: &mut Out) {
+    if let Some(rp) = &spec.restart_policy {
+        if rp.restart_type == Some(RestartType::Always) {
+            out.push(
+                "restart-policy",
+                sp(&["restartPolicy", "type"]),
+                "`Always` restarts a batch job even after it succeeded".to_owned(),
+                Some("use `OnFailure` with `onFailureRetries`, or `Never`".to_owned()),
+            );
+        }
+        if rp.restart_type != Some(RestartType::OnFailure) && rp.on_failure_retries.unwrap_or(0) > 0 {
+            out.push(
+                "restart-policy",
+                sp(&["restartPolicy", "onFailureRetries"]),
+                "`onFailureRetries` has no effect unless `type` is `OnFailure`".to_owned(),
+                Some("set `restartPolicy.type: OnFailure`".to_owned()),
+            );
+        }
+    }
+    if let Some(m) = &spec.monitoring {
+        if let Some(p) = &m.prometheus {
+            if p.jmx_exporter_jar.as_deref().is_none_or(str::is_empty) {
+                out.push(
+                    "monitoring",
+                    sp(&["monitoring", "prometheus"]),
+                    "missing `jmxExporterJar`".to_owned(),
+                    Some("give the path of the JMX exporter Java agent jar in the image".to_owned()),
+                );
+            }
+        }
+    }
+    if let Some(ttl) = spec.time_to_live_seconds {
+        if ttl < 0 {
+            out.push(
+                "ttl",
+                sp(&["timeToLiveSeconds"]),
+                format!("timeToLiveSeconds is {ttl}; it must be 0 or more"),
+                None,
+            );
+        }
+    }
+    if spec.native.is_some() && target(spec) == Target::Operator {
+        out.warn(
+            "native-options",
+            sp(&["native"]),
+            "`native` settings have no effect on the operator target".to_owned(),
+            None,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Schedule;
+
+    fn base() -> SparkJobSpec {
+        serde_json::from_value(serde_json::json!({
+            "image": "apache/spark:3.5.3",
+            "sparkVersion": "3.5.3",
+            "mainApplicationFile": "local:///opt/app/main.py",
+        }))
+        .unwrap()
+    }
+
+    fn run(name: &str, spec: &SparkJobSpec) -> Vec<Finding> {
+        check(&Subject {
+            name,
+            namespace: Some("data"),
+            labels: None,
+            annotations: None,
+            spec,
+        })
+    }
+
+    fn codes(f: &[Finding]) -> Vec<&'static str> {
+        f.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn a_good_job_passes() {
+        assert_eq!(codes(&run("nightly-etl", &base())), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_dns1035("a-b1"));
+        assert!(!is_dns1035("1ab"));
+        assert!(!is_dns1035("a_b"));
+        assert!(!is_dns1035("../../etc"));
+        assert!(!is_dns1035("-a"));
+        assert_eq!(codes(&run("../../etc", &base())), vec!["name"]);
+        assert_eq!(codes(&run(&"a".repeat(80), &base())), vec!["name-length"]);
+        assert_eq!(codes(&run(&"a".repeat(30), &base())), Vec::<&str>::new());
+        assert_eq!(codes(&run(&"a".repeat(31), &base())), vec!["name-length"]);
+    }
+
+    #[test]
+    fn type_inference_and_main_class() {
+        let mut s = base();
+        assert_eq!(infer_type(&s), Some(AppType::Python));
+        s.main_application_file = Some("s3a://b/app.jar".into());
+        assert_eq!(infer_type(&s), Some(AppType::Scala));
+        assert_eq!(codes(&run("a", &s)), vec!["main-class"]);
+        s.main_class = Some("com.example.Main".into());
+        assert_eq!(codes(&run("a", &s)), Vec::<&str>::new());
+        s.main_application_file = Some("local:///app.bin".into());
+        assert_eq!(codes(&run("a", &s)), vec!["type"]);
+    }
+
+    #[test]
+    fn required_fields() {
+        let s = SparkJobSpec::default();
+        assert_eq!(codes(&run("a", &s)), vec!["required", "required", "required"]);
+    }
+
+    #[test]
+    fn reserved_conf_names_the_field() {
+        let mut s = base();
+        s.spark_conf = Some([("spark.executor.instances".to_owned(), "4".to_owned())].into());
+        let f = run("a", &s);
+        assert_eq!(codes(&f), vec!["reserved-conf"]);
+        assert_eq!(f[0].hint.as_deref(), Some("use `spec.executor.instances`"));
+        assert_eq!(reserved_conf("spark.hadoop.fs.s3a.endpoint").map(|s| s.starts_with("`spec.hadoopConf`")), Some(true));
+        assert!(reserved_conf("spark.kubernetes.authenticate.submission.oauthToken").is_some());
+        assert!(reserved_conf("spark.sql.shuffle.partitions").is_none());
+    }
+
+    #[test]
+    fn credentials() {
+        for key in ["fs.s3a.secret.key", "fs.s3a.access.key", "spark.ssl.keyStorePassword", "DB_PASSWORD", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "spark.authenticate.secret", "fs.azure.account.key.x.blob.core.windows.net"] {
+            assert!(is_credential_key(key), "{key}");
+        }
+        for key in ["fs.s3a.aws.credentials.provider", "spark.sql.shuffle.partitions", "fs.s3a.endpoint", "PATH", "spark.kubernetes.driver.secrets.x.path", "TOKEN_FILE_PATH"] {
+            assert!(!is_credential_key(key), "{key}");
+        }
+        assert!(looks_like_credential("AKIAABCDEFGHIJKLMNOP"));
+        let mut s = base();
+        s.hadoop_conf = Some([("fs.s3a.secret.key".to_owned(), "hunter2".to_owned())].into());
+        assert_eq!(codes(&run("a", &s)), vec!["plain-secret"]);
+    }
+
+    #[test]
+    fn notations() {
+        let s: SparkJobSpec = serde_json::from_value(serde_json::json!({
+            "image": "apache/spark:3.5.3", "sparkVersion": "3.5.3", "mainApplicationFile": "local:///a.py",
+            "executor": {"memory": "4Gi", "coreLimit": "1200m", "memoryLimit": "4g"},
+            "driver": {"memory": "2g", "memoryOverhead": "1.5g"}
+        }))
+        .unwrap();
+        let f = run("a", &s);
+        assert_eq!(codes(&f), vec!["memory-notation", "memory-notation", "quantity-notation"]);
+    }
+
+    #[test]
+    fn dynamic_allocation_bounds() {
+        let mut s = base();
+        s.dynamic_allocation = serde_json::from_value(serde_json::json!({"enabled": true, "minExecutors": 5, "initialExecutors": 2, "maxExecutors": 4})).unwrap();
+        assert_eq!(codes(&run("a", &s)), vec!["dynamic-allocation", "dynamic-allocation"]);
+        s.dynamic_allocation = serde_json::from_value(serde_json::json!({"enabled": true, "minExecutors": 1, "initialExecutors": 2, "maxExecutors": 4})).unwrap();
+        assert_eq!(codes(&run("a", &s)), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn cron_and_time_zone() {
+        assert_eq!(cron_error("0 3 * * *"), None);
+        assert_eq!(cron_error("@daily"), None);
+        assert!(cron_error("0 3 * *").is_some());
+        assert!(cron_error("61 3 * * *").is_some());
+        assert!(cron_error("CRON_TZ=UTC 0 3 * * *").is_some());
+        assert!(cron_error("@every 1h").is_some());
+        assert!(time_zone_ok("Europe/Berlin"));
+        assert!(time_zone_ok("Etc/UTC"));
+        assert!(!time_zone_ok("Mars/Olympus"));
+        let mut s = base();
+        s.schedule = Some(Schedule { cron: Some("0 3 * * *".into()), time_zone: Some("Europe/Berln".into()), concurrency_policy: Some(ConcurrencyPolicy::Allow), ..Schedule::default() });
+        assert_eq!(codes(&run("a", &s)), vec!["time-zone", "concurrency"]);
+    }
+
+    #[test]
+    fn images() {
+        for ok in ["apache/spark:3.5.3", "registry.example.com:5000/team/etl:1.4.2", "etl@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "localhost/x:y"] {
+            assert!(image_ok(ok), "{ok}");
+        }
+        for bad in ["Apache/Spark:3", "etl:", "a b", ":tag", "registry/etl:tag with space", ""] {
+            assert!(!image_ok(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn labels() {
+        let mut s = base();
+        s.executor = Some(ExecutorSpec { labels: Some([("spark-role".to_owned(), "x".to_owned()), ("team".to_owned(), "a b".to_owned())].into()), ..ExecutorSpec::default() });
+        assert_eq!(codes(&run("a", &s)), vec!["label", "label"]);
+    }
+}

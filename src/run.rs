@@ -1,0 +1,175 @@
+//! Arguments → command → outcome → output and exit code. The one place that prints.
+
+use std::ffi::OsString;
+use std::io::{self, Write as _};
+use std::path::PathBuf;
+
+use clap::{CommandFactory as _, Parser as _};
+
+use crate::cli::{Arguments, ColorWhen, Command};
+use crate::diagnostic::{self, Format, Severity, Summary};
+use crate::error::Error;
+use crate::schema::{self, Kind};
+use crate::validate::{self, Report};
+use crate::{init, workspace};
+
+/// Settings every command shares, resolved from the arguments and the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub root: PathBuf,
+    pub format: Format,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+/// What a command produced: text for stdout and stderr, and the exit code.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// Runs sparkc with these arguments and returns the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args = match Arguments::try_parse_from(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let outcome = match execute(&args) {
+        Ok(o) => o,
+        Err(e) => Outcome {
+            stderr: format!("error: {e}\n"),
+            code: e.exit_code(),
+            ..Outcome::default()
+        },
+    };
+    // A closed pipe (`sparkc schema | head`) is not an error worth reporting.
+    let _ = io::stdout().write_all(outcome.stdout.as_bytes());
+    let _ = io::stdout().flush();
+    let _ = io::stderr().write_all(outcome.stderr.as_bytes());
+    outcome.code
+}
+
+fn config(args: &Arguments) -> Result<Config, Error> {
+    let root = match &args.directory {
+        Some(d) => {
+            if !d.is_dir() {
+                return Err(Error::Usage(format!("-C {}: no such folder", d.display())));
+            }
+            d.clone()
+        }
+        None => PathBuf::from("."),
+    };
+    let color = match args.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never
+        }
+    };
+    Ok(Config {
+        root,
+        format: args.format,
+        color,
+        quiet: args.quiet,
+        verbose: args.verbose,
+    })
+}
+
+/// Executes the command and returns its outcome (nothing is printed here).
+pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
+    let cfg = config(args)?;
+    match &args.command {
+        Command::Init { dir } => {
+            let dir = dir.as_ref().map_or_else(|| cfg.root.clone(), |d| cfg.root.join(d));
+            let written = init::init(&dir)?;
+            let mut out = String::new();
+            if !cfg.quiet {
+                for f in &written {
+                    out.push_str(&format!("wrote {}\n", dir.join(f).display()));
+                }
+                out.push_str("next: sparkc validate\n");
+            }
+            Ok(Outcome { stdout: out, ..Outcome::default() })
+        }
+        Command::Validate { paths, env } => {
+            let ws = workspace::load(&cfg.root, paths)?;
+            let report = validate::validate(&ws, env.as_deref());
+            Ok(validate_outcome(&cfg, &report, &ws.sources))
+        }
+        Command::Schema { project } => {
+            let kind = if *project { Kind::Project } else { Kind::SparkJob };
+            Ok(Outcome { stdout: schema::schema_text(kind), ..Outcome::default() })
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut Arguments::command(), "sparkc", &mut buf);
+            Ok(Outcome {
+                stdout: String::from_utf8_lossy(&buf).into_owned(),
+                ..Outcome::default()
+            })
+        }
+    }
+}
+
+/// Renders a validation report: diagnostics, then a summary line (human format).
+pub fn validate_outcome(cfg: &Config, report: &Report, sources: &diagnostic::Sources) -> Outcome {
+    let failed = report.has_errors();
+    let mut stdout = diagnostic::render(&report.diagnostics, sources, cfg.format, cfg.color);
+    if cfg.format == Format::Human {
+        let summary = Summary::of(&report.diagnostics);
+        if failed {
+            stdout.push_str(&format!(
+                "{} found {} error{} and {} warning{} in {} file{}\n",
+                if cfg.color { "\x1b[1m\x1b[31merror\x1b[0m:" } else { "error:" },
+                summary.errors,
+                plural(summary.errors),
+                summary.warnings,
+                plural(summary.warnings),
+                report.files,
+                plural(report.files),
+            ));
+        } else if !cfg.quiet {
+            if cfg.verbose {
+                for job in &report.jobs {
+                    stdout.push_str(&format!(
+                        "  {} {}/{} ({:?}, {})\n",
+                        job.env, job.namespace, job.name, job.app_type, job.file
+                    ));
+                }
+            }
+            let names: std::collections::BTreeSet<(&str, &str)> =
+                report.jobs.iter().map(|j| (j.file.as_str(), j.name.as_str())).collect();
+            stdout.push_str(&format!(
+                "ok: {} job{} in {} file{} valid in {} environment{} ({}){}\n",
+                names.len(),
+                plural(names.len()),
+                report.files,
+                plural(report.files),
+                report.environments.len(),
+                plural(report.environments.len()),
+                report.environments.join(", "),
+                if summary.warnings > 0 {
+                    format!(", {} warning{}", summary.warnings, plural(summary.warnings))
+                } else {
+                    String::new()
+                },
+            ));
+        }
+    }
+    let code = i32::from(report.diagnostics.iter().any(|d| d.severity == Severity::Error));
+    Outcome { stdout, stderr: String::new(), code }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,424 @@
+//! The JSON Schemas of the job spec and project file, generated from the Rust types, and
+//! the check of a raw document against them with every error mapped back to a location.
+//!
+//! The schema is generated once per process (schemars), made strict (every object that
+//! lists its properties refuses others, including the Kubernetes types embedded in the
+//! spec), and compiled once (jsonschema). Errors come back as [`SchemaIssue`]s: a path, a
+//! message and a hint, that the caller turns into diagnostics with positions.
+
+use std::sync::LazyLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::LocationSegment;
+use jsonschema::{ValidationError, Validator};
+use schemars::Schema;
+use schemars::generate::SchemaSettings;
+use schemars::transform::{RecursiveTransform, Transform as _};
+use serde_json::Value as Json;
+
+use crate::spec::{Project, SparkJob};
+use crate::yaml::{Seg, describe_json};
+
+/// Which document type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    SparkJob,
+    Project,
+}
+
+fn strict(schema: &mut Schema) {
+    if let Some(obj) = schema.as_object_mut() {
+        if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
+            obj.insert("additionalProperties".to_owned(), Json::Bool(false));
+        }
+    }
+}
+
+fn settings() -> SchemaSettings {
+    SchemaSettings::draft07().with_transform(RecursiveTransform(strict))
+}
+
+/// The JSON Schema of `kind`, as pretty JSON with a trailing newline (what `sparkc schema`
+/// prints and `schemas/*.schema.json` holds).
+pub fn schema_text(kind: Kind) -> String {
+    let mut text = serde_json::to_string_pretty(schema_json(kind)).expect("schema serializes");
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema of `kind` as a JSON value.
+pub fn schema_json(kind: Kind) -> &'static Json {
+    static JOB: LazyLock<Json> = LazyLock::new(|| generate::<SparkJob>("sparkjob"));
+    static PROJECT: LazyLock<Json> = LazyLock::new(|| generate::<Project>("project"));
+    match kind {
+        Kind::SparkJob => &JOB,
+        Kind::Project => &PROJECT,
+    }
+}
+
+fn generate<T: schemars::JsonSchema>(name: &str) -> Json {
+    let mut schema = settings().into_generator().into_root_schema_for::<T>();
+    RecursiveTransform(strict).transform(&mut schema);
+    let mut json = schema.to_value();
+    if let Json::Object(obj) = &mut json {
+        obj.insert(
+            "$id".to_owned(),
+            Json::String(format!("https://sparkc.io/schemas/{name}.schema.json")),
+        );
+        let kind = if name == "project" { "Project" } else { "SparkJob" };
+        if let Some(Json::Object(props)) = obj.get_mut("properties") {
+            props.insert(
+                "apiVersion".to_owned(),
+                serde_json::json!({"description": "Always `sparkc.io/v1alpha1`.", "const": crate::spec::API_VERSION}),
+            );
+            props.insert(
+                "kind".to_owned(),
+                serde_json::json!({"description": format!("Always `{kind}`."), "const": kind}),
+            );
+        }
+    }
+    json
+}
+
+fn validator(kind: Kind) -> &'static Validator {
+    static JOB: LazyLock<Validator> = LazyLock::new(|| compile(Kind::SparkJob));
+    static PROJECT: LazyLock<Validator> = LazyLock::new(|| compile(Kind::Project));
+    match kind {
+        Kind::SparkJob => &JOB,
+        Kind::Project => &PROJECT,
+    }
+}
+
+fn compile(kind: Kind) -> Validator {
+    jsonschema::draft7::options()
+        .build(schema_json(kind))
+        .expect("the generated schema compiles")
+}
+
+/// One schema violation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaIssue {
+    /// Path of the offending value.
+    pub path: Vec<Seg>,
+    /// For unknown fields: the offending key (the diagnostic points at the key).
+    pub key: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Checks `doc` against the schema of `kind` and returns every problem.
+pub fn check(kind: Kind, doc: &Json) -> Vec<SchemaIssue> {
+    let validator = validator(kind);
+    if validator.is_valid(doc) {
+        return Vec::new();
+    }
+    let root = schema_json(kind);
+    let mut issues = Vec::new();
+    for err in validator.iter_errors(doc) {
+        explain(root, &err, &mut issues);
+    }
+    issues.sort_by(|a, b| a.path.cmp(&b.path).then(a.key.cmp(&b.key)));
+    issues.dedup();
+    issues
+}
+
+fn segs(err: &ValidationError<'_>) -> Vec<Seg> {
+    err.instance_path()
+        .segments()
+        .map(|s| match s {
+            LocationSegment::Property(p) => Seg::Key(p.into_owned()),
+            LocationSegment::Index(i) => Seg::Index(i),
+        })
+        .collect()
+}
+
+fn explain(root: &Json, err: &ValidationError<'_>, out: &mut Vec<SchemaIssue>) {
+    let path = segs(err);
+    let instance = err.instance();
+    let issue = |message: String, hint: Option<String>| SchemaIssue {
+        path: path.clone(),
+        key: None,
+        message,
+        hint,
+    };
+    match err.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            // Nullable fields are `anyOf: [T, null]`: explain the branch that got furthest,
+            // i.e. one whose errors are not just "wrong type here".
+            let best = context.iter().find(|branch| {
+                !branch.is_empty()
+                    && !branch.iter().all(|e| {
+                        matches!(e.kind(), ValidationErrorKind::Type { .. })
+                            && e.instance_path().as_str() == err.instance_path().as_str()
+                    })
+            });
+            if let Some(branch) = best {
+                for e in branch {
+                    explain(root, e, out);
+                }
+            } else {
+                let expected = expected_types(context);
+                out.push(issue(
+                    format!("expected {expected}, found {}", describe_json(instance)),
+                    type_hint(&expected, instance),
+                ));
+            }
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => article(&t.to_string()),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .filter(|t| t.to_string() != "null")
+                    .map(|t| article(&t.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            let hint = type_hint(&expected, instance);
+            out.push(issue(
+                format!("expected {expected}, found {}", describe_json(instance)),
+                hint,
+            ));
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known = known_properties(root, &path);
+            for key in unexpected {
+                let hint = suggest(key, &known).map_or_else(
+                    || {
+                        if known.is_empty() {
+                            "remove it".to_owned()
+                        } else {
+                            format!("remove it; known fields here: {}", known.join(", "))
+                        }
+                    },
+                    |s| format!("did you mean `{s}`?"),
+                );
+                let mut full = path.clone();
+                full.push(Seg::Key(key.clone()));
+                out.push(SchemaIssue {
+                    path: full,
+                    key: Some(key.clone()),
+                    message: format!("unknown field `{key}`"),
+                    hint: Some(hint),
+                });
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default().to_owned();
+            out.push(issue(format!("missing required field `{name}`"), None));
+        }
+        ValidationErrorKind::Enum { options } => {
+            let opts: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned)).collect())
+                .unwrap_or_default();
+            let hint = instance
+                .as_str()
+                .and_then(|s| suggest(s, &opts))
+                .map(|s| format!("did you mean `{s}`?"));
+            out.push(issue(
+                format!(
+                    "expected one of {}, found {}",
+                    opts.join(", "),
+                    describe_json(instance)
+                ),
+                hint,
+            ));
+        }
+        ValidationErrorKind::Constant { expected_value } => {
+            out.push(issue(
+                format!("expected {expected_value}, found {}", describe_json(instance)),
+                None,
+            ));
+        }
+        ValidationErrorKind::Minimum { limit } => out.push(issue(
+            format!("expected a value ≥ {limit}, found {}", describe_json(instance)),
+            None,
+        )),
+        ValidationErrorKind::Maximum { limit } => out.push(issue(
+            format!("expected a value ≤ {limit}, found {}", describe_json(instance)),
+            None,
+        )),
+        _ => out.push(issue(err.to_string(), None)),
+    }
+}
+
+fn article(t: &str) -> String {
+    match t {
+        "integer" => "an integer".to_owned(),
+        "object" => "a mapping".to_owned(),
+        "array" => "a list".to_owned(),
+        other => format!("a {other}"),
+    }
+}
+
+fn expected_types(context: &[Vec<ValidationError<'static>>]) -> String {
+    let mut names = Vec::new();
+    for branch in context {
+        for e in branch {
+            if let ValidationErrorKind::Type { kind } = e.kind() {
+                let list: Vec<String> = match kind {
+                    TypeKind::Single(t) => vec![t.to_string()],
+                    TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
+                };
+                for t in list {
+                    if t != "null" && !names.contains(&t) {
+                        names.push(t);
+                    }
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        "a different value".to_owned()
+    } else {
+        names.iter().map(|t| article(t)).collect::<Vec<_>>().join(" or ")
+    }
+}
+
+fn type_hint(expected: &str, instance: &Json) -> Option<String> {
+    match instance {
+        Json::String(s) if expected.contains("integer") || expected.contains("number") => {
+            if s.trim().parse::<f64>().is_ok() {
+                Some(format!("write the number without quotes: {}", s.trim()))
+            } else {
+                None
+            }
+        }
+        Json::String(s) if expected.contains("boolean") => match s.as_str() {
+            "true" | "false" | "yes" | "no" | "on" | "off" | "True" | "False" => {
+                Some("write `true` or `false` without quotes".to_owned())
+            }
+            _ => None,
+        },
+        Json::Number(n) if expected == "a string" => Some(format!("quote it: \"{n}\"")),
+        Json::Bool(b) if expected == "a string" => Some(format!("quote it: \"{b}\"")),
+        _ => None,
+    }
+}
+
+/// Resolves `#/definitions/X` references.
+fn deref<'a>(root: &'a Json, mut node: &'a Json) -> &'a Json {
+    for _ in 0..16 {
+        match node.get("$ref").and_then(Json::as_str) {
+            Some(r) => match r.strip_prefix('#') {
+                Some(ptr) => match root.pointer(ptr) {
+                    Some(n) => node = n,
+                    None => return node,
+                },
+                None => return node,
+            },
+            None => return node,
+        }
+    }
+    node
+}
+
+/// The object schema that applies at `path`, following properties, items, maps, refs and
+/// nullable `anyOf` wrappers.
+fn schema_at<'a>(root: &'a Json, path: &[Seg]) -> Option<&'a Json> {
+    let mut node = object_branch(root, root);
+    for seg in path {
+        let next = match seg {
+            Seg::Key(k) => node
+                .get("properties")
+                .and_then(|p| p.get(k))
+                .or_else(|| node.get("additionalProperties").filter(|a| a.is_object())),
+            Seg::Index(_) => node.get("items"),
+        }?;
+        node = object_branch(root, next);
+    }
+    Some(node)
+}
+
+fn object_branch<'a>(root: &'a Json, node: &'a Json) -> &'a Json {
+    let node = deref(root, node);
+    if let Some(branches) = node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Json::as_array) {
+        for b in branches {
+            let b = deref(root, b);
+            if b.get("properties").is_some() || b.get("items").is_some() || b.get("additionalProperties").is_some() {
+                return b;
+            }
+        }
+    }
+    node
+}
+
+fn known_properties(root: &Json, path: &[Seg]) -> Vec<String> {
+    schema_at(root, path)
+        .and_then(|s| s.get("properties"))
+        .and_then(Json::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The closest candidate to `word`, if any is close enough to be a likely typo.
+pub fn suggest(word: &str, candidates: &[String]) -> Option<String> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(&lower, &c.to_ascii_lowercase()), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn job(spec: Json) -> Json {
+        json!({"apiVersion": "sparkc.io/v1alpha1", "kind": "SparkJob", "metadata": {"name": "a"}, "spec": spec})
+    }
+
+    #[test]
+    fn valid_document_has_no_issues() {
+        let doc = job(json!({"executor": {"instances": 4, "memory": "4g"}, "sparkConf": {"a": "b"}}));
+        assert_eq!(check(Kind::SparkJob, &doc), vec![]);
+    }
+
+    #[test]
+    fn string_where_integer_belongs() {
+        let issues = check(Kind::SparkJob, &job(json!({"executor": {"instances": "4"}})));
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].message, "expected an integer, found the string \"4\"");
+        assert_eq!(issues[0].hint.as_deref(), Some("write the number without quotes: 4"));
+    }
+
+    #[test]
+    fn number_where_string_belongs() {
+        let issues = check(Kind::SparkJob, &job(json!({"sparkConf": {"spark.x": 400}})));
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].hint.as_deref(), Some("quote it: \"400\""));
+    }
+
+    #[test]
+    fn unknown_field_suggests() {
+        let issues = check(Kind::SparkJob, &job(json!({"executors": {"instances": 1}})));
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].message, "unknown field `executors`");
+        assert_eq!(issues[0].hint.as_deref(), Some("did you mean `executor`?"));
+    }
+
+    #[test]
+    fn kubernetes_types_are_strict_too() {
+        let issues = check(
+            Kind::SparkJob,
+            &job(json!({"volumes": [{"name": "x", "emptyDirr": {}}]})),
+        );
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].key.as_deref(), Some("emptyDirr"));
+    }
+
+    #[test]
+    fn enum_suggests() {
+        let issues = check(Kind::SparkJob, &job(json!({"type": "python"})));
+        assert_eq!(issues[0].hint.as_deref(), Some("did you mean `Python`?"), "{issues:?}");
+    }
+
+    #[test]
+    fn null_is_allowed_to_remove_inherited_values() {
+        assert_eq!(check(Kind::SparkJob, &job(json!({"executor": null, "image": null}))), vec![]);
+    }
+}

@@ -1,0 +1,478 @@
+//! YAML in: a tree of nodes that remember where they came from.
+//!
+//! Parsing is done by `serde-saphyr` (a maintained, fuzzed, panic-free YAML 1.2 parser with
+//! resource budgets and located errors). We deserialize into [`Node`], a small value tree in
+//! which every node and every mapping key keeps its line and column, so that a problem found
+//! later (by the JSON Schema, by a rule, after a merge) can point back at the exact spot.
+//! Budgets bound time and memory on hostile input: alias bombs, deep nesting, huge files.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value as Json;
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Spanned};
+
+/// Largest input file sparkc reads (job specs are small; this bounds memory).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A 1-based line and column, plus the length of the marked text in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+    pub len: u32,
+}
+
+impl Pos {
+    pub const fn new(line: u32, column: u32) -> Self {
+        Self {
+            line,
+            column,
+            len: 0,
+        }
+    }
+}
+
+impl From<serde_saphyr::Location> for Pos {
+    fn from(loc: serde_saphyr::Location) -> Self {
+        Self {
+            line: u32::try_from(loc.line()).unwrap_or(u32::MAX).max(1),
+            column: u32::try_from(loc.column()).unwrap_or(u32::MAX).max(1),
+            len: u32::try_from(loc.span().len()).unwrap_or(0),
+        }
+    }
+}
+
+/// A YAML node with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub pos: Pos,
+}
+
+/// A YAML value. Mapping keys are nodes too, so that an unknown key can be pointed at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+/// One step of a path into a document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl fmt::Display for Seg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Seg::Key(k) => f.write_str(k),
+            Seg::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// Formats a path the way users write it: `spec.executor.instances`, `spec.env[0].name`,
+/// and `spec.sparkConf["spark.executor.cores"]` for keys that contain dots.
+pub fn path_string(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+            Seg::Key(k) => {
+                let plain = !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if plain {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                } else {
+                    out.push('[');
+                    out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                    out.push(']');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Parses a JSON pointer (`/spec/executor/instances`) into path segments; all-digit segments
+/// become indexes when `as_index` says so.
+pub fn pointer_segments(pointer: &str) -> Vec<String> {
+    if pointer.is_empty() {
+        return Vec::new();
+    }
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+impl Node {
+    /// The mapping entries, if this is a mapping.
+    pub fn entries(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The value under `key`, if this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.get_entry(key).map(|(_, v)| v)
+    }
+
+    fn get_entry(&self, key: &str) -> Option<&(Node, Node)> {
+        self.entries()?
+            .iter()
+            .find(|(k, _)| k.key_string().as_deref() == Some(key))
+    }
+
+    /// The string value, if this is a string scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A mapping key as a string (numbers and booleans spelled as in JSON).
+    pub fn key_string(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Null => Some("null".to_owned()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::UInt(u) => Some(u.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+
+    /// A short description of the value's type for messages: `a string "4"`, `a number 4`.
+    pub fn describe(&self) -> String {
+        describe_json(&self.to_json())
+    }
+
+    /// Converts to JSON. Keys that are not scalars (rare, e.g. `? [a, b]`) are spelled as
+    /// their JSON text.
+    pub fn to_json(&self) -> Json {
+        match &self.value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::UInt(u) => Json::from(*u),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::Seq(items) => Json::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = k.key_string().unwrap_or_else(|| k.to_json().to_string());
+                        (key, v.to_json())
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Finds the node at `path` (mapping keys and sequence indexes). `Ok` is the node itself;
+    /// `Err` is the deepest ancestor that exists, for values that are missing.
+    pub fn locate<'a>(&'a self, path: &[Seg]) -> Result<&'a Node, &'a Node> {
+        let mut node = self;
+        for seg in path {
+            let next = match (seg, &node.value) {
+                (Seg::Key(k), Value::Map(_)) => node.get(k),
+                (Seg::Index(i), Value::Seq(items)) => items.get(*i),
+                (Seg::Key(k), Value::Seq(items)) => k.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => return Err(node),
+            }
+        }
+        Ok(node)
+    }
+
+    /// The position of the key `key` inside the mapping at `path`, for "unknown field" errors.
+    pub fn key_pos(&self, path: &[Seg], key: &str) -> Option<Pos> {
+        let map = self.locate(path).ok()?;
+        map.get_entry(key).map(|(k, _)| k.pos)
+    }
+
+    /// The position to report for `path`: the value when it exists, else its nearest ancestor.
+    /// The boolean says whether the value itself was found.
+    pub fn pos_of(&self, path: &[Seg]) -> (Pos, bool) {
+        match self.locate(path) {
+            Ok(n) => (n.pos, true),
+            Err(n) => (n.pos, false),
+        }
+    }
+}
+
+/// Describes a JSON value for messages.
+pub fn describe_json(v: &Json) -> String {
+    match v {
+        Json::Null => "null".to_owned(),
+        Json::Bool(b) => format!("the boolean {b}"),
+        Json::Number(n) => format!("the number {n}"),
+        Json::String(s) => {
+            let mut shown: String = s.chars().take(60).collect();
+            if shown.len() < s.len() {
+                shown.push('…');
+            }
+            format!("the string {}", serde_json::to_string(&shown).unwrap_or_default())
+        }
+        Json::Array(_) => "a list".to_owned(),
+        Json::Object(_) => "a mapping".to_owned(),
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value>::deserialize(d)?;
+        Ok(Node {
+            value: spanned.value,
+            pos: spanned.referenced.into(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::UInt(v), Value::Int))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::Int)
+            .map_err(|_| E::custom("integer out of range"))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        u64::try_from(v)
+            .map(Value::UInt)
+            .map_err(|_| E::custom("integer out of range"))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        String::from_utf8(v.to_vec())
+            .map(Value::Str)
+            .map_err(|_| E::custom("binary data is not supported"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Node>()? {
+            let value = map.next_value::<Node>()?;
+            entries.push((key, value));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+/// A YAML syntax (or budget) error at a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+fn options() -> serde_saphyr::Options {
+    let mut budget = Budget::default();
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_depth = 64;
+    budget.max_nodes = 200_000;
+    budget.max_events = 1_000_000;
+    budget.max_documents = 1_000;
+    budget.max_total_scalar_bytes = 16 * 1024 * 1024;
+    let mut opts = serde_saphyr::options! {
+        budget: Some(budget),
+        duplicate_keys: DuplicateKeyPolicy::Error,
+        strict_booleans: true,
+        with_snippet: false,
+    };
+    opts.alias_limits.max_total_replayed_events = 100_000;
+    opts
+}
+
+/// Parses every document of a YAML stream. Empty documents come back as `Null` nodes.
+pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    serde_saphyr::from_multiple_with_options::<Option<Node>>(text, options())
+        .map(|docs| {
+            docs.into_iter()
+                .map(|d| {
+                    d.unwrap_or(Node {
+                        value: Value::Null,
+                        pos: Pos::new(1, 1),
+                    })
+                })
+                .collect()
+        })
+        .map_err(|e| syntax_error(text, &e))
+}
+
+fn syntax_error(text: &str, e: &serde_saphyr::Error) -> SyntaxError {
+    let inner = e.without_snippet();
+    let pos = inner
+        .location()
+        .map(Pos::from)
+        .filter(|p| p.line > 0)
+        .unwrap_or_else(|| Pos::new(1, 1));
+    let mut message = inner.to_string();
+    // The parser appends "at line L column C"; the diagnostic carries the position itself.
+    if let Some(idx) = message.find(" at line ") {
+        message.truncate(idx);
+    }
+    let message = message.trim().trim_end_matches(':').to_owned();
+    let message = friendly_syntax_message(text, pos, &message);
+    SyntaxError { pos, message }
+}
+
+fn friendly_syntax_message(text: &str, pos: Pos, message: &str) -> String {
+    let line = text
+        .lines()
+        .nth(pos.line.saturating_sub(1) as usize)
+        .unwrap_or("");
+    if line.starts_with('\t') || line.trim_start_matches(' ').starts_with('\t') {
+        return format!("{message} (YAML does not allow tabs for indentation: use spaces)");
+    }
+    message.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse1(text: &str) -> Node {
+        parse_documents(text).unwrap().remove(0)
+    }
+
+    #[test]
+    fn keeps_positions_of_values_and_keys() {
+        let doc = parse1("a:\n  b: 1\n  c: [x, y]\n");
+        let path = [Seg::Key("a".into()), Seg::Key("c".into()), Seg::Index(1)];
+        let n = doc.locate(&path).unwrap();
+        assert_eq!(n.as_str(), Some("y"));
+        assert_eq!((n.pos.line, n.pos.column), (3, 10));
+        let k = doc.key_pos(&[Seg::Key("a".into())], "b").unwrap();
+        assert_eq!((k.line, k.column), (2, 3));
+    }
+
+    #[test]
+    fn missing_path_returns_nearest_ancestor() {
+        let doc = parse1("a:\n  b: 1\n");
+        let path = [Seg::Key("a".into()), Seg::Key("zz".into())];
+        let err = doc.locate(&path).unwrap_err();
+        assert_eq!(err.pos.line, 2);
+    }
+
+    #[test]
+    fn yaml_1_2_scalars() {
+        let doc = parse1("a: yes\nb: on\nc: 010\nd: \"4\"\ne: 4\nf: 2026-01-01\n");
+        let j = doc.to_json();
+        assert_eq!(j["a"], "yes");
+        assert_eq!(j["b"], "on");
+        assert_eq!(j["d"], "4");
+        assert_eq!(j["e"], 4);
+        assert_eq!(j["f"], "2026-01-01");
+    }
+
+    #[test]
+    fn several_documents_and_empty_ones() {
+        // Empty documents between separators are skipped.
+        let docs = parse_documents("a: 1\n---\n---\nb: 2\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].pos.line, 4);
+        assert_eq!(parse_documents("").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = parse_documents("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.pos.line, 3, "{err:?}");
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut prev = 'a';
+        for name in 'b'..='i' {
+            text.push_str(&format!(
+                "{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+            ));
+            prev = name;
+        }
+        assert!(parse_documents(&text).is_err());
+    }
+
+    #[test]
+    fn path_strings() {
+        let p = [
+            Seg::Key("spec".into()),
+            Seg::Key("sparkConf".into()),
+            Seg::Key("spark.executor.cores".into()),
+        ];
+        assert_eq!(path_string(&p), "spec.sparkConf[\"spark.executor.cores\"]");
+        let p = [Seg::Key("spec".into()), Seg::Key("env".into()), Seg::Index(2)];
+        assert_eq!(path_string(&p), "spec.env[2]");
+    }
+}
