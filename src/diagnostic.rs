@@ -154,20 +154,20 @@ fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String 
             styled(label, style, color),
             styled(&d.headline(), bold, color)
         );
-        if let (Some(pos), Some(text)) = (d.pos, sources.get(&d.file)) {
-            if let Some(line) = text.lines().nth(pos.line.saturating_sub(1) as usize) {
-                let line = sanitize_line(line);
-                let num = pos.line.to_string();
-                let pad = " ".repeat(num.len());
-                let col = pos.column.saturating_sub(1) as usize;
-                let shown_len = line.chars().count();
-                let width = (pos.len as usize).clamp(1, shown_len.saturating_sub(col).max(1));
-                let gutter = styled("|", blue, color);
-                let _ = writeln!(out, "{pad} {gutter}");
-                let _ = writeln!(out, "{} {gutter} {line}", styled(&num, blue, color));
-                let caret = format!("{}{}", " ".repeat(col.min(shown_len)), "^".repeat(width));
-                let _ = writeln!(out, "{pad} {gutter} {}", styled(&caret, style, color));
-            }
+        if let (Some(pos), Some(text)) = (d.pos, sources.get(&d.file))
+            && let Some(line) = text.lines().nth(pos.line.saturating_sub(1) as usize)
+        {
+            let line = sanitize_line(line);
+            let num = pos.line.to_string();
+            let pad = " ".repeat(num.len());
+            let col = pos.column.saturating_sub(1) as usize;
+            let shown_len = line.chars().count();
+            let width = (pos.len as usize).clamp(1, shown_len.saturating_sub(col).max(1));
+            let gutter = styled("|", blue, color);
+            let _ = writeln!(out, "{pad} {gutter}");
+            let _ = writeln!(out, "{} {gutter} {line}", styled(&num, blue, color));
+            let caret = format!("{}{}", " ".repeat(col.min(shown_len)), "^".repeat(width));
+            let _ = writeln!(out, "{pad} {gutter} {}", styled(&caret, style, color));
         }
         if let Some(hint) = &d.hint {
             let _ = writeln!(out, "  {} {hint}", styled("= hint:", blue, color));
@@ -181,7 +181,15 @@ fn sanitize_line(line: &str) -> String {
     let mut s: String = line
         .chars()
         .take(200)
-        .map(|c| if c.is_control() && c != '\t' { '?' } else if c == '\t' { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '?'
+            } else if c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     if line.chars().count() > 200 {
         s.push('…');
@@ -272,12 +280,23 @@ mod tests {
     use super::*;
 
     fn sample() -> (Vec<Diagnostic>, Sources) {
-        let d = Diagnostic::error("schema", "jobs/a.yaml", Some(Pos { line: 2, column: 14, len: 3 }))
-            .path("spec.executor.instances")
-            .message("expected an integer, found the string \"4\"")
-            .hint("write the number without quotes");
+        let d = Diagnostic::error(
+            "schema",
+            "jobs/a.yaml",
+            Some(Pos {
+                line: 2,
+                column: 14,
+                len: 3,
+            }),
+        )
+        .path("spec.executor.instances")
+        .message("expected an integer, found the string \"4\"")
+        .hint("write the number without quotes");
         let mut sources = Sources::new();
-        sources.insert("jobs/a.yaml".into(), Arc::from("spec:\n  instances: \"4\"\n"));
+        sources.insert(
+            "jobs/a.yaml".into(),
+            Arc::from("spec:\n  instances: \"4\"\n"),
+        );
         (vec![d], sources)
     }
 
@@ -302,7 +321,8 @@ mod tests {
     #[test]
     fn json_has_summary() {
         let (d, s) = sample();
-        let v: serde_json::Value = serde_json::from_str(&render(&d, &s, Format::Json, false)).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&render(&d, &s, Format::Json, false)).unwrap();
         assert_eq!(v["summary"]["errors"], 1);
         assert_eq!(v["diagnostics"][0]["line"], 2);
     }

@@ -16,8 +16,14 @@ pub fn files() -> Vec<(&'static str, String)> {
     vec![
         ("sparkc.yaml", PROJECT.to_owned()),
         ("jobs/example/hello-spark.yaml", JOB.to_owned()),
-        ("schemas/sparkjob.schema.json", schema::schema_text(Kind::SparkJob)),
-        ("schemas/project.schema.json", schema::schema_text(Kind::Project)),
+        (
+            "schemas/sparkjob.schema.json",
+            schema::schema_text(Kind::SparkJob),
+        ),
+        (
+            "schemas/project.schema.json",
+            schema::schema_text(Kind::Project),
+        ),
     ]
 }
 

@@ -67,7 +67,10 @@ mod tests {
 
     #[test]
     fn lists_replace() {
-        let out = merge_all([&json!({"arguments": ["a", "b"]}), &json!({"arguments": ["c"]})]);
+        let out = merge_all([
+            &json!({"arguments": ["a", "b"]}),
+            &json!({"arguments": ["c"]}),
+        ]);
         assert_eq!(out, json!({"arguments": ["c"]}));
     }
 
@@ -88,7 +91,10 @@ mod tests {
 
     #[test]
     fn null_inside_new_values_is_dropped() {
-        let out = merge_all([&json!({}), &json!({"driver": {"cores": null, "memory": "2g"}})]);
+        let out = merge_all([
+            &json!({}),
+            &json!({"driver": {"cores": null, "memory": "2g"}}),
+        ]);
         assert_eq!(out, json!({"driver": {"memory": "2g"}}));
     }
 
@@ -99,8 +105,14 @@ mod tests {
         let job = json!({"executor": {"instances": 3}});
         let env = json!({"executor": {"instances": 4}});
         let job_env = json!({"executor": {"instances": 5}});
-        assert_eq!(merge_all([&builtin, &project, &job])["executor"]["instances"], 3);
-        assert_eq!(merge_all([&builtin, &project, &job, &env])["executor"]["instances"], 4);
+        assert_eq!(
+            merge_all([&builtin, &project, &job])["executor"]["instances"],
+            3
+        );
+        assert_eq!(
+            merge_all([&builtin, &project, &job, &env])["executor"]["instances"],
+            4
+        );
         assert_eq!(
             merge_all([&builtin, &project, &job, &env, &job_env])["executor"]["instances"],
             5

@@ -5,14 +5,15 @@
 //! `sparkConf` keys that have a field of their own, credentials written in plain text, the
 //! two memory notations, executor bounds, cron and time zone, image references.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
 
 use crate::diagnostic::Severity;
 use crate::spec::{
-    AppType, ConcurrencyPolicy, DriverSpec, ExecutorSpec, PythonVersion, RestartType,
-    SparkJobSpec, StringMap, Target,
+    AppType, ConcurrencyPolicy, DriverSpec, ExecutorSpec, PythonVersion, RestartType, SparkJobSpec,
+    StringMap, Target,
 };
 use crate::units;
 use crate::yaml::Seg;
@@ -88,7 +89,11 @@ pub const EXECUTOR_PREFIX_LIMIT: usize = 47;
 
 /// Names derived from a job's name, with their limits: (what, extra characters, limit).
 pub const DERIVED_NAMES: &[(&str, usize, usize)] = &[
-    ("the executor pod-name prefix `<name>-<16 hex id>`", 17, EXECUTOR_PREFIX_LIMIT),
+    (
+        "the executor pod-name prefix `<name>-<16 hex id>`",
+        17,
+        EXECUTOR_PREFIX_LIMIT,
+    ),
     ("the driver Service `<name>-driver-svc`", 11, 63),
     ("the driver Job `<name>-<8 hex hash>`", 9, 63),
     ("the operator's UI Service `<name>-ui-svc`", 7, 63),
@@ -98,7 +103,11 @@ pub const DERIVED_NAMES: &[(&str, usize, usize)] = &[
 /// Extra limits for scheduled jobs: (what, extra characters, limit).
 pub const SCHEDULED_NAMES: &[(&str, usize, usize)] = &[
     ("the CronJob `<name>`", 0, 52),
-    ("a ScheduledSparkApplication run `<name>-<19-digit timestamp>`", 20, 63),
+    (
+        "a ScheduledSparkApplication run `<name>-<19-digit timestamp>`",
+        20,
+        63,
+    ),
 ];
 
 /// Longest name a job may have.
@@ -140,30 +149,41 @@ fn suggest_name(s: &str) -> String {
     while out.contains("--") {
         out = out.replace("--", "-");
     }
-    let out = out.trim_matches('-').trim_start_matches(|c: char| c.is_ascii_digit());
+    let out = out
+        .trim_matches('-')
+        .trim_start_matches(|c: char| c.is_ascii_digit());
     out.trim_matches('-').to_owned()
 }
 
-/// Checks the job name.
-fn check_name(s: &Subject<'_>, out: &mut Out) {
-    let name = s.name;
+/// The findings about a job name alone.
+pub fn check_name(name: &str, scheduled: bool) -> Vec<Finding> {
+    let mut out = Out(Vec::new());
+    name_rules(name, scheduled, &mut out);
+    out.0
+}
+
+fn name_rules(name: &str, scheduled: bool, out: &mut Out) {
     let at = doc(&["metadata", "name"]);
     if !is_dns1035(name) && name.len() <= 63 {
         let suggestion = suggest_name(name);
         let hint = if suggestion.is_empty() || suggestion == name {
             "use lower-case letters, digits and `-`, starting with a letter".to_owned()
         } else {
-            format!("use lower-case letters, digits and `-`, starting with a letter, e.g. `{suggestion}`")
+            format!(
+                "use lower-case letters, digits and `-`, starting with a letter, e.g. `{suggestion}`"
+            )
         };
         out.push(
             "name",
             at,
-            format!("`{}` is not a valid job name (a DNS-1035 label)", escape_short(name)),
+            format!(
+                "`{}` is not a valid job name (a DNS-1035 label)",
+                escape_short(name)
+            ),
             Some(hint),
         );
         return;
     }
-    let scheduled = s.spec.schedule.is_some();
     let limit = max_name_len(scheduled);
     if name.len() > limit {
         let (what, extra, lim) = DERIVED_NAMES
@@ -219,7 +239,7 @@ pub fn target(spec: &SparkJobSpec) -> Target {
 /// Runs every rule on one job's effective spec.
 pub fn check(s: &Subject<'_>) -> Vec<Finding> {
     let mut out = Out(Vec::new());
-    check_name(s, &mut out);
+    name_rules(s.name, s.spec.schedule.is_some(), &mut out);
     check_namespace(s, &mut out);
     check_required(s, &mut out);
     check_conf(s, &mut out);
@@ -239,12 +259,18 @@ fn check_namespace(s: &Subject<'_>, out: &mut Out) {
             "namespace",
             doc(&["metadata"]),
             "the job has no namespace".to_owned(),
-            Some("set `metadata.namespace`, or `namespace:` of the environment in sparkc.yaml".to_owned()),
+            Some(
+                "set `metadata.namespace`, or `namespace:` of the environment in sparkc.yaml"
+                    .to_owned(),
+            ),
         ),
         Some(ns) if !is_dns1123_label(ns) => out.push(
             "namespace",
             doc(&["metadata", "namespace"]),
-            format!("`{}` is not a valid namespace (a DNS-1123 label)", escape_short(ns)),
+            format!(
+                "`{}` is not a valid namespace (a DNS-1123 label)",
+                escape_short(ns)
+            ),
             Some("use lower-case letters, digits and `-`, at most 63 characters".to_owned()),
         ),
         Some(_) => {}
@@ -253,16 +279,26 @@ fn check_namespace(s: &Subject<'_>, out: &mut Out) {
 
 fn check_required(s: &Subject<'_>, out: &mut Out) {
     let spec = s.spec;
-    let missing = |field: &str, hint: &str| (format!("missing `spec.{field}`"), Some(hint.to_owned()));
+    let missing =
+        |field: &str, hint: &str| (format!("missing `spec.{field}`"), Some(hint.to_owned()));
     if spec.image.as_deref().is_none_or(str::is_empty) {
-        let (m, h) = missing("image", "set the container image here or in the project's `defaults`");
+        let (m, h) = missing(
+            "image",
+            "set the container image here or in the project's `defaults`",
+        );
         out.push("required", spec_at(&[]), m, h);
     } else if let Some(image) = &spec.image {
         check_image(image, spec_at(&["image"]), out);
     }
     for (role, img) in [
-        ("driver", spec.driver.as_ref().and_then(|d| d.image.as_ref())),
-        ("executor", spec.executor.as_ref().and_then(|d| d.image.as_ref())),
+        (
+            "driver",
+            spec.driver.as_ref().and_then(|d| d.image.as_ref()),
+        ),
+        (
+            "executor",
+            spec.executor.as_ref().and_then(|d| d.image.as_ref()),
+        ),
     ] {
         if let Some(img) = img {
             check_image(img, spec_at(&[role, "image"]), out);
@@ -275,8 +311,9 @@ fn check_required(s: &Subject<'_>, out: &mut Out) {
         );
         out.push("required", spec_at(&[]), m, h);
     } else if let Some(v) = &spec.spark_version {
-        static RE: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"^[0-9]+\.[0-9]+(\.[0-9]+)?([-+.][0-9A-Za-z.-]+)?$").expect("regex"));
+        static RE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^[0-9]+\.[0-9]+(\.[0-9]+)?([-+.][0-9A-Za-z.-]+)?$").expect("regex")
+        });
         if !RE.is_match(v) {
             out.push(
                 "spark-version",
@@ -289,11 +326,18 @@ fn check_required(s: &Subject<'_>, out: &mut Out) {
                 "spark-version",
                 spec_at(&["sparkVersion"]),
                 format!("Spark {v} is not supported"),
-                Some("sparkc renders for Spark 3.0 and later (pod templates, Kubernetes GA)".to_owned()),
+                Some(
+                    "sparkc renders for Spark 3.0 and later (pod templates, Kubernetes GA)"
+                        .to_owned(),
+                ),
             );
         }
     }
-    let Some(main) = spec.main_application_file.as_deref().filter(|m| !m.is_empty()) else {
+    let Some(main) = spec
+        .main_application_file
+        .as_deref()
+        .filter(|m| !m.is_empty())
+    else {
         let (m, h) = missing(
             "mainApplicationFile",
             "name the application, e.g. `local:///opt/app/main.py` or `s3a://bucket/app.jar`",
@@ -305,7 +349,10 @@ fn check_required(s: &Subject<'_>, out: &mut Out) {
         None => out.push(
             "type",
             spec_at(&["mainApplicationFile"]),
-            format!("cannot tell the application type from `{}`", escape_short(main)),
+            format!(
+                "cannot tell the application type from `{}`",
+                escape_short(main)
+            ),
             Some("set `spec.type` to Python, Scala, Java or R".to_owned()),
         ),
         Some(AppType::Scala | AppType::Java) => {
@@ -314,7 +361,10 @@ fn check_required(s: &Subject<'_>, out: &mut Out) {
                     "main-class",
                     spec_at(&[]),
                     "missing `spec.mainClass`: Scala and Java applications need one".to_owned(),
-                    Some("set `mainClass` to the fully qualified class, e.g. `com.example.Main`".to_owned()),
+                    Some(
+                        "set `mainClass` to the fully qualified class, e.g. `com.example.Main`"
+                            .to_owned(),
+                    ),
                 );
             }
         }
@@ -337,14 +387,39 @@ fn spec_at(path: &[&str]) -> At {
 }
 
 fn version_lt(v: &str, (major, minor): (u32, u32)) -> bool {
-    let mut parts = v.split(['.', '-', '+']).map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut parts = v
+        .split(['.', '-', '+'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     let a = parts.next().unwrap_or(0);
     let b = parts.next().unwrap_or(0);
     (a, b) < (major, minor)
 }
 
-/// Checks an OCI image reference (the grammar of distribution/reference).
+/// A process-wide cache of a check's results by input string.
+type Memo<T> = LazyLock<Mutex<HashMap<String, T>>>;
+
+/// The cached result of `check(key)`; at most 10,000 entries are kept.
+fn memo<T: Clone>(cache: &Memo<T>, key: &str, check: fn(&str) -> T) -> T {
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(key).cloned()) {
+        return hit;
+    }
+    let value = check(key);
+    if let Ok(mut c) = cache.lock()
+        && c.len() < 10_000
+    {
+        c.insert(key.to_owned(), value.clone());
+    }
+    value
+}
+
+/// Checks an OCI image reference (the grammar of distribution/reference). Cached: a
+/// project uses the same few images in thousands of jobs.
 pub fn image_ok(image: &str) -> bool {
+    static CACHE: Memo<bool> = LazyLock::new(Default::default);
+    memo(&CACHE, image, image_ok_uncached)
+}
+
+fn image_ok_uncached(image: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         let alnum = "[a-z0-9]+";
         let separator = "(?:[._]|__|[-]+)";
@@ -363,7 +438,9 @@ pub fn image_ok(image: &str) -> bool {
 
 fn check_image(image: &str, at: At, out: &mut Out) {
     if !image_ok(image) {
-        let hint = if image.chars().any(|c| c.is_ascii_uppercase()) && image_ok(&image.to_ascii_lowercase()) {
+        let hint = if image.chars().any(|c| c.is_ascii_uppercase())
+            && image_ok(&image.to_ascii_lowercase())
+        {
             "repository names are lower-case".to_owned()
         } else {
             "write `[registry/]repository[:tag][@sha256:digest]`, e.g. `registry.example.com/etl:1.4.2`".to_owned()
@@ -390,42 +467,129 @@ fn check_image(image: &str, at: At, out: &mut Out) {
 /// `sparkConf` keys that have a field of their own: (key or prefix, what to use instead).
 const RESERVED: &[(&str, &str)] = &[
     ("spark.master", "`spec.target` (sparkc sets the master)"),
-    ("spark.submit.deployMode", "`spec.target` (sparkc sets the deploy mode)"),
+    (
+        "spark.submit.deployMode",
+        "`spec.target` (sparkc sets the deploy mode)",
+    ),
     ("spark.kubernetes.container.image", "`spec.image`"),
-    ("spark.kubernetes.driver.container.image", "`spec.driver.image`"),
-    ("spark.kubernetes.executor.container.image", "`spec.executor.image`"),
-    ("spark.kubernetes.container.image.pullPolicy", "`spec.imagePullPolicy`"),
-    ("spark.kubernetes.container.image.pullSecrets", "`spec.imagePullSecrets`"),
+    (
+        "spark.kubernetes.driver.container.image",
+        "`spec.driver.image`",
+    ),
+    (
+        "spark.kubernetes.executor.container.image",
+        "`spec.executor.image`",
+    ),
+    (
+        "spark.kubernetes.container.image.pullPolicy",
+        "`spec.imagePullPolicy`",
+    ),
+    (
+        "spark.kubernetes.container.image.pullSecrets",
+        "`spec.imagePullSecrets`",
+    ),
     ("spark.kubernetes.namespace", "`metadata.namespace`"),
-    ("spark.kubernetes.authenticate.driver.serviceAccountName", "`spec.serviceAccount` or `spec.driver.serviceAccount`"),
-    ("spark.kubernetes.authenticate.executor.serviceAccountName", "`spec.executor.serviceAccount`"),
-    ("spark.kubernetes.authenticate.serviceAccountName", "`spec.serviceAccount`"),
-    ("spark.kubernetes.driver.pod.name", "nothing: sparkc names the driver pod"),
-    ("spark.kubernetes.driver.master", "`spec.driver.kubernetesMaster`"),
-    ("spark.driver.host", "nothing: sparkc sets the driver host to its headless Service"),
-    ("spark.driver.port", "nothing: sparkc fixes the driver ports"),
-    ("spark.driver.bindAddress", "nothing: sparkc binds the driver to the pod IP"),
-    ("spark.driver.blockManager.port", "nothing: sparkc fixes the driver ports"),
+    (
+        "spark.kubernetes.authenticate.driver.serviceAccountName",
+        "`spec.serviceAccount` or `spec.driver.serviceAccount`",
+    ),
+    (
+        "spark.kubernetes.authenticate.executor.serviceAccountName",
+        "`spec.executor.serviceAccount`",
+    ),
+    (
+        "spark.kubernetes.authenticate.serviceAccountName",
+        "`spec.serviceAccount`",
+    ),
+    (
+        "spark.kubernetes.driver.pod.name",
+        "nothing: sparkc names the driver pod",
+    ),
+    (
+        "spark.kubernetes.driver.master",
+        "`spec.driver.kubernetesMaster`",
+    ),
+    (
+        "spark.driver.host",
+        "nothing: sparkc sets the driver host to its headless Service",
+    ),
+    (
+        "spark.driver.port",
+        "nothing: sparkc fixes the driver ports",
+    ),
+    (
+        "spark.driver.bindAddress",
+        "nothing: sparkc binds the driver to the pod IP",
+    ),
+    (
+        "spark.driver.blockManager.port",
+        "nothing: sparkc fixes the driver ports",
+    ),
     ("spark.executor.instances", "`spec.executor.instances`"),
     ("spark.executor.cores", "`spec.executor.cores`"),
     ("spark.executor.memory", "`spec.executor.memory`"),
-    ("spark.executor.memoryOverhead", "`spec.executor.memoryOverhead`"),
+    (
+        "spark.executor.memoryOverhead",
+        "`spec.executor.memoryOverhead`",
+    ),
     ("spark.driver.cores", "`spec.driver.cores`"),
     ("spark.driver.memory", "`spec.driver.memory`"),
-    ("spark.driver.memoryOverhead", "`spec.driver.memoryOverhead`"),
-    ("spark.kubernetes.driver.request.cores", "`spec.driver.coreRequest`"),
-    ("spark.kubernetes.driver.limit.cores", "`spec.driver.coreLimit`"),
-    ("spark.kubernetes.executor.request.cores", "`spec.executor.coreRequest`"),
-    ("spark.kubernetes.executor.limit.cores", "`spec.executor.coreLimit`"),
-    ("spark.kubernetes.executor.deleteOnTermination", "`spec.executor.deleteOnTermination`"),
-    ("spark.kubernetes.driver.podTemplateFile", "`spec.driver.template`"),
-    ("spark.kubernetes.executor.podTemplateFile", "`spec.executor.template`"),
-    ("spark.dynamicAllocation.enabled", "`spec.dynamicAllocation.enabled`"),
-    ("spark.dynamicAllocation.initialExecutors", "`spec.dynamicAllocation.initialExecutors`"),
-    ("spark.dynamicAllocation.minExecutors", "`spec.dynamicAllocation.minExecutors`"),
-    ("spark.dynamicAllocation.maxExecutors", "`spec.dynamicAllocation.maxExecutors`"),
-    ("spark.dynamicAllocation.shuffleTracking.enabled", "`spec.dynamicAllocation.shuffleTrackingEnabled`"),
-    ("spark.dynamicAllocation.shuffleTracking.timeout", "`spec.dynamicAllocation.shuffleTrackingTimeout`"),
+    (
+        "spark.driver.memoryOverhead",
+        "`spec.driver.memoryOverhead`",
+    ),
+    (
+        "spark.kubernetes.driver.request.cores",
+        "`spec.driver.coreRequest`",
+    ),
+    (
+        "spark.kubernetes.driver.limit.cores",
+        "`spec.driver.coreLimit`",
+    ),
+    (
+        "spark.kubernetes.executor.request.cores",
+        "`spec.executor.coreRequest`",
+    ),
+    (
+        "spark.kubernetes.executor.limit.cores",
+        "`spec.executor.coreLimit`",
+    ),
+    (
+        "spark.kubernetes.executor.deleteOnTermination",
+        "`spec.executor.deleteOnTermination`",
+    ),
+    (
+        "spark.kubernetes.driver.podTemplateFile",
+        "`spec.driver.template`",
+    ),
+    (
+        "spark.kubernetes.executor.podTemplateFile",
+        "`spec.executor.template`",
+    ),
+    (
+        "spark.dynamicAllocation.enabled",
+        "`spec.dynamicAllocation.enabled`",
+    ),
+    (
+        "spark.dynamicAllocation.initialExecutors",
+        "`spec.dynamicAllocation.initialExecutors`",
+    ),
+    (
+        "spark.dynamicAllocation.minExecutors",
+        "`spec.dynamicAllocation.minExecutors`",
+    ),
+    (
+        "spark.dynamicAllocation.maxExecutors",
+        "`spec.dynamicAllocation.maxExecutors`",
+    ),
+    (
+        "spark.dynamicAllocation.shuffleTracking.enabled",
+        "`spec.dynamicAllocation.shuffleTrackingEnabled`",
+    ),
+    (
+        "spark.dynamicAllocation.shuffleTracking.timeout",
+        "`spec.dynamicAllocation.shuffleTrackingTimeout`",
+    ),
     ("spark.jars", "`spec.deps.jars`"),
     ("spark.files", "`spec.deps.files`"),
     ("spark.submit.pyFiles", "`spec.deps.pyFiles`"),
@@ -433,28 +597,70 @@ const RESERVED: &[(&str, &str)] = &[
     ("spark.jars.excludes", "`spec.deps.excludePackages`"),
     ("spark.jars.repositories", "`spec.deps.repositories`"),
     ("spark.archives", "`spec.deps.archives`"),
-    ("spark.kubernetes.pyspark.pythonVersion", "`spec.pythonVersion`"),
-    ("spark.kubernetes.memoryOverheadFactor", "`spec.memoryOverheadFactor`"),
-    ("spark.executor.memoryOverheadFactor", "`spec.memoryOverheadFactor`"),
-    ("spark.driver.memoryOverheadFactor", "`spec.memoryOverheadFactor`"),
-    ("spark.app.name", "`metadata.name` (sparkc names the application after the job)"),
-    ("spark.kubernetes.executor.podNamePrefix", "nothing: Spark derives a unique prefix per run from the job name"),
+    (
+        "spark.kubernetes.pyspark.pythonVersion",
+        "`spec.pythonVersion`",
+    ),
+    (
+        "spark.kubernetes.memoryOverheadFactor",
+        "`spec.memoryOverheadFactor`",
+    ),
+    (
+        "spark.executor.memoryOverheadFactor",
+        "`spec.memoryOverheadFactor`",
+    ),
+    (
+        "spark.driver.memoryOverheadFactor",
+        "`spec.memoryOverheadFactor`",
+    ),
+    (
+        "spark.app.name",
+        "`metadata.name` (sparkc names the application after the job)",
+    ),
+    (
+        "spark.kubernetes.executor.podNamePrefix",
+        "nothing: Spark derives a unique prefix per run from the job name",
+    ),
 ];
 
 /// Prefixes of `sparkConf` keys that have a field of their own.
 const RESERVED_PREFIXES: &[(&str, &str)] = &[
-    ("spark.hadoop.", "`spec.hadoopConf` (without the `spark.hadoop.` prefix)"),
+    (
+        "spark.hadoop.",
+        "`spec.hadoopConf` (without the `spark.hadoop.` prefix)",
+    ),
     ("spark.kubernetes.driver.label.", "`spec.driver.labels`"),
     ("spark.kubernetes.executor.label.", "`spec.executor.labels`"),
-    ("spark.kubernetes.driver.annotation.", "`spec.driver.annotations`"),
-    ("spark.kubernetes.executor.annotation.", "`spec.executor.annotations`"),
+    (
+        "spark.kubernetes.driver.annotation.",
+        "`spec.driver.annotations`",
+    ),
+    (
+        "spark.kubernetes.executor.annotation.",
+        "`spec.executor.annotations`",
+    ),
     ("spark.kubernetes.node.selector.", "`spec.nodeSelector`"),
-    ("spark.kubernetes.driver.node.selector.", "`spec.driver.nodeSelector`"),
-    ("spark.kubernetes.executor.node.selector.", "`spec.executor.nodeSelector`"),
+    (
+        "spark.kubernetes.driver.node.selector.",
+        "`spec.driver.nodeSelector`",
+    ),
+    (
+        "spark.kubernetes.executor.node.selector.",
+        "`spec.executor.nodeSelector`",
+    ),
     ("spark.kubernetes.driver.secrets.", "`spec.driver.secrets`"),
-    ("spark.kubernetes.executor.secrets.", "`spec.executor.secrets`"),
-    ("spark.kubernetes.driver.secretKeyRef.", "`spec.driver.env` with `valueFrom.secretKeyRef`"),
-    ("spark.kubernetes.executor.secretKeyRef.", "`spec.executor.env` with `valueFrom.secretKeyRef`"),
+    (
+        "spark.kubernetes.executor.secrets.",
+        "`spec.executor.secrets`",
+    ),
+    (
+        "spark.kubernetes.driver.secretKeyRef.",
+        "`spec.driver.env` with `valueFrom.secretKeyRef`",
+    ),
+    (
+        "spark.kubernetes.executor.secretKeyRef.",
+        "`spec.executor.env` with `valueFrom.secretKeyRef`",
+    ),
     ("spark.kubernetes.driverEnv.", "`spec.driver.env`"),
     ("spark.executorEnv.", "`spec.executor.env`"),
 ];
@@ -477,16 +683,61 @@ pub fn reserved_conf(key: &str) -> Option<&'static str> {
 pub fn is_credential_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace(['_', '-'], ".");
     const NOT_SECRET_SUFFIXES: &[&str] = &[
-        ".provider", ".file", ".path", ".enabled", ".type", ".class", ".name", ".location",
-        ".ref", ".id.file", ".url", ".uri", ".mode", ".expiry", ".timeout", ".ttl",
-        ".secretkeyref", ".secrets", ".redaction.regex", ".size", ".length",
+        ".provider",
+        ".file",
+        ".path",
+        ".enabled",
+        ".type",
+        ".class",
+        ".name",
+        ".location",
+        ".ref",
+        ".id.file",
+        ".url",
+        ".uri",
+        ".mode",
+        ".expiry",
+        ".timeout",
+        ".ttl",
+        ".secretkeyref",
+        ".secrets",
+        ".redaction.regex",
+        ".size",
+        ".length",
     ];
     if NOT_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
         return false;
     }
-    const WORDS: &[&str] = &["secret", "password", "passwd", "pwd", "token", "credential", "apikey", "api.key", "private.key", "access.key", "accesskey", "account.key", "sas"];
-    k.split('.').any(|part| matches!(part, "secret" | "password" | "passwd" | "pwd" | "token" | "apikey" | "accesskey" | "sas" | "credentials" | "credential"))
-        || WORDS.iter().any(|w| w.contains('.') && k.contains(w))
+    const WORDS: &[&str] = &[
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "token",
+        "credential",
+        "apikey",
+        "api.key",
+        "private.key",
+        "access.key",
+        "accesskey",
+        "account.key",
+        "sas",
+    ];
+    k.split('.').any(|part| {
+        matches!(
+            part,
+            "secret"
+                | "password"
+                | "passwd"
+                | "pwd"
+                | "token"
+                | "apikey"
+                | "accesskey"
+                | "sas"
+                | "credentials"
+                | "credential"
+        )
+    }) || WORDS.iter().any(|w| w.contains('.') && k.contains(w))
         || k.contains("password")
         || k.contains("secret")
         || k.ends_with("token")
@@ -496,7 +747,8 @@ pub fn is_credential_key(key: &str) -> bool {
 /// private keys).
 pub fn looks_like_credential(value: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----)").expect("regex")
+        Regex::new(r"(?:\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----)")
+            .expect("regex")
     });
     RE.is_match(value)
 }
@@ -556,8 +808,16 @@ fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Out) {
 fn check_env(s: &Subject<'_>, out: &mut Out) {
     let spec = s.spec;
     for (role, env, env_vars) in [
-        ("driver", spec.driver.as_ref().and_then(|d| d.env.as_ref()), spec.driver.as_ref().and_then(|d| d.env_vars.as_ref())),
-        ("executor", spec.executor.as_ref().and_then(|d| d.env.as_ref()), spec.executor.as_ref().and_then(|d| d.env_vars.as_ref())),
+        (
+            "driver",
+            spec.driver.as_ref().and_then(|d| d.env.as_ref()),
+            spec.driver.as_ref().and_then(|d| d.env_vars.as_ref()),
+        ),
+        (
+            "executor",
+            spec.executor.as_ref().and_then(|d| d.env.as_ref()),
+            spec.executor.as_ref().and_then(|d| d.env_vars.as_ref()),
+        ),
     ] {
         for (i, var) in env.into_iter().flatten().enumerate() {
             let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
@@ -573,7 +833,10 @@ fn check_env(s: &Subject<'_>, out: &mut Out) {
                         Seg::Key("value".to_owned()),
                     ]),
                     format!("`{}` holds a credential in plain text", var.name),
-                    Some("use `valueFrom: {secretKeyRef: {name: …, key: …}}` instead of `value`".to_owned()),
+                    Some(
+                        "use `valueFrom: {secretKeyRef: {name: …, key: …}}` instead of `value`"
+                            .to_owned(),
+                    ),
                 );
             }
         }
@@ -591,18 +854,18 @@ fn check_env(s: &Subject<'_>, out: &mut Out) {
 }
 
 fn check_memory(value: Option<&String>, at: &[&str], out: &mut Out) {
-    if let Some(v) = value {
-        if let Err(e) = units::spark_memory_mib(v) {
-            out.push("memory-notation", sp(at), e.message, Some(e.hint));
-        }
+    if let Some(v) = value
+        && let Err(e) = units::spark_memory_mib(v)
+    {
+        out.push("memory-notation", sp(at), e.message, Some(e.hint));
     }
 }
 
 fn check_quantity(value: Option<&String>, at: &[&str], out: &mut Out) {
-    if let Some(v) = value {
-        if let Err(e) = units::check_quantity(v) {
-            out.push("quantity-notation", sp(at), e.message, Some(e.hint));
-        }
+    if let Some(v) = value
+        && let Err(e) = units::check_quantity(v)
+    {
+        out.push("quantity-notation", sp(at), e.message, Some(e.hint));
     }
 }
 
@@ -632,8 +895,18 @@ fn driver_pod(d: &DriverSpec) -> Pod<'_> {
         memory_limit: d.memory_limit.as_ref(),
         labels: d.labels.as_ref(),
         annotations: d.annotations.as_ref(),
-        secrets: d.secrets.iter().flatten().map(|s| s.name.as_str()).collect(),
-        config_maps: d.config_maps.iter().flatten().map(|s| s.name.as_str()).collect(),
+        secrets: d
+            .secrets
+            .iter()
+            .flatten()
+            .map(|s| s.name.as_str())
+            .collect(),
+        config_maps: d
+            .config_maps
+            .iter()
+            .flatten()
+            .map(|s| s.name.as_str())
+            .collect(),
         ports: d.ports.iter().flatten().map(|p| p.name.as_str()).collect(),
         service_account: d.service_account.as_ref(),
     }
@@ -649,8 +922,18 @@ fn executor_pod(d: &ExecutorSpec) -> Pod<'_> {
         memory_limit: d.memory_limit.as_ref(),
         labels: d.labels.as_ref(),
         annotations: d.annotations.as_ref(),
-        secrets: d.secrets.iter().flatten().map(|s| s.name.as_str()).collect(),
-        config_maps: d.config_maps.iter().flatten().map(|s| s.name.as_str()).collect(),
+        secrets: d
+            .secrets
+            .iter()
+            .flatten()
+            .map(|s| s.name.as_str())
+            .collect(),
+        config_maps: d
+            .config_maps
+            .iter()
+            .flatten()
+            .map(|s| s.name.as_str())
+            .collect(),
         ports: d.ports.iter().flatten().map(|p| p.name.as_str()).collect(),
         service_account: d.service_account.as_ref(),
     }
@@ -659,8 +942,8 @@ fn executor_pod(d: &ExecutorSpec) -> Pod<'_> {
 fn check_pods(s: &Subject<'_>, out: &mut Out) {
     let spec = s.spec;
     let pods = [
-        spec.driver.as_ref().map(driver_pod),
-        spec.executor.as_ref().map(executor_pod),
+        spec.driver.as_deref().map(driver_pod),
+        spec.executor.as_deref().map(executor_pod),
     ];
     for pod in pods.iter().flatten() {
         let role = pod.role;
@@ -678,7 +961,10 @@ fn check_pods(s: &Subject<'_>, out: &mut Out) {
             object_name(name, &[role, "configMaps"], i, "ConfigMap", out);
         }
         for (i, name) in pod.ports.iter().enumerate() {
-            if name.len() > 15 || !is_dns1123_label(name) || !name.chars().any(|c| c.is_ascii_lowercase()) {
+            if name.len() > 15
+                || !is_dns1123_label(name)
+                || !name.chars().any(|c| c.is_ascii_lowercase())
+            {
                 out.push(
                     "port-name",
                     At::Spec(vec![Seg::Key(role.to_owned()), Seg::Key("ports".to_owned()), Seg::Index(i), Seg::Key("name".to_owned())]),
@@ -687,26 +973,26 @@ fn check_pods(s: &Subject<'_>, out: &mut Out) {
                 );
             }
         }
-        if let Some(sa) = pod.service_account {
-            if !is_dns1123_subdomain(sa) {
-                out.push(
-                    "service-account",
-                    sp(&[role, "serviceAccount"]),
-                    format!("`{}` is not a valid service account name", escape_short(sa)),
-                    None,
-                );
-            }
-        }
-    }
-    if let Some(sa) = &spec.service_account {
-        if !is_dns1123_subdomain(sa) {
+        if let Some(sa) = pod.service_account
+            && !is_dns1123_subdomain(sa)
+        {
             out.push(
                 "service-account",
-                sp(&["serviceAccount"]),
+                sp(&[role, "serviceAccount"]),
                 format!("`{}` is not a valid service account name", escape_short(sa)),
-                Some("use lower-case letters, digits, `-` and `.`".to_owned()),
+                None,
             );
         }
+    }
+    if let Some(sa) = &spec.service_account
+        && !is_dns1123_subdomain(sa)
+    {
+        out.push(
+            "service-account",
+            sp(&["serviceAccount"]),
+            format!("`{}` is not a valid service account name", escape_short(sa)),
+            Some("use lower-case letters, digits, `-` and `.`".to_owned()),
+        );
     }
     for (i, secret) in spec.image_pull_secrets.iter().flatten().enumerate() {
         object_name(secret, &["imagePullSecrets"], i, "Secret", out);
@@ -757,17 +1043,18 @@ fn qualified_name_ok(key: &str) -> bool {
         Some((p, n)) => (Some(p), n),
         None => (None, key),
     };
-    if let Some(p) = prefix {
-        if !is_dns1123_subdomain(p) {
-            return false;
-        }
+    if let Some(p) = prefix
+        && !is_dns1123_subdomain(p)
+    {
+        return false;
     }
     name.len() <= 63 && NAME.is_match(name)
 }
 
 fn check_labels(labels: Option<&StringMap>, at: &At, out: &mut Out, pod: bool) {
-    static VALUE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$").expect("regex"));
+    static VALUE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$").expect("regex")
+    });
     let (At::Spec(base) | At::Doc(base)) = at;
     let wrap = |key: &str| {
         let mut p = base.clone();
@@ -783,7 +1070,10 @@ fn check_labels(labels: Option<&StringMap>, at: &At, out: &mut Out, pod: bool) {
                 "label",
                 wrap(key),
                 format!("`{}` is not a valid label key", escape_short(key)),
-                Some("write `[prefix/]name`: name at most 63 letters, digits, `-`, `_`, `.`".to_owned()),
+                Some(
+                    "write `[prefix/]name`: name at most 63 letters, digits, `-`, `_`, `.`"
+                        .to_owned(),
+                ),
             );
         } else if value.len() > 63 || !VALUE.is_match(value) {
             out.push(
@@ -824,7 +1114,10 @@ fn check_annotation_keys(annotations: Option<&StringMap>, at: &At, out: &mut Out
                 "annotation",
                 at,
                 format!("`{}` is not a valid annotation key", escape_short(key)),
-                Some("write `[prefix/]name`: name at most 63 letters, digits, `-`, `_`, `.`".to_owned()),
+                Some(
+                    "write `[prefix/]name`: name at most 63 letters, digits, `-`, `_`, `.`"
+                        .to_owned(),
+                ),
             );
         }
     }
@@ -839,35 +1132,35 @@ fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Out) {
     }
     let (min, init, max) = (da.min_executors, da.initial_executors, da.max_executors);
     let at = |f: &str| spec_key(&["dynamicAllocation"], f);
-    if let (Some(lo), Some(hi)) = (min, max) {
-        if lo > hi {
-            out.push(
-                "dynamic-allocation",
-                at("minExecutors"),
-                format!("minExecutors ({lo}) is greater than maxExecutors ({hi})"),
-                Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
-            );
-        }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        out.push(
+            "dynamic-allocation",
+            at("minExecutors"),
+            format!("minExecutors ({lo}) is greater than maxExecutors ({hi})"),
+            Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
+        );
     }
-    if let (Some(lo), Some(i)) = (min, init) {
-        if i < lo {
-            out.push(
-                "dynamic-allocation",
-                at("initialExecutors"),
-                format!("initialExecutors ({i}) is less than minExecutors ({lo})"),
-                Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
-            );
-        }
+    if let (Some(lo), Some(i)) = (min, init)
+        && i < lo
+    {
+        out.push(
+            "dynamic-allocation",
+            at("initialExecutors"),
+            format!("initialExecutors ({i}) is less than minExecutors ({lo})"),
+            Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
+        );
     }
-    if let (Some(i), Some(hi)) = (init, max) {
-        if i > hi {
-            out.push(
-                "dynamic-allocation",
-                at("initialExecutors"),
-                format!("initialExecutors ({i}) is greater than maxExecutors ({hi})"),
-                Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
-            );
-        }
+    if let (Some(i), Some(hi)) = (init, max)
+        && i > hi
+    {
+        out.push(
+            "dynamic-allocation",
+            at("initialExecutors"),
+            format!("initialExecutors ({i}) is greater than maxExecutors ({hi})"),
+            Some("keep minExecutors ≤ initialExecutors ≤ maxExecutors".to_owned()),
+        );
     }
     if max.is_none() {
         out.warn(
@@ -888,28 +1181,51 @@ fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Out) {
 }
 
 /// Checks a cron expression the way Kubernetes CronJob reads it (five fields or a macro).
+/// Results are cached: projects repeat the same few expressions thousands of times.
 pub fn cron_error(cron: &str) -> Option<(String, String)> {
+    static CACHE: Memo<Option<(String, String)>> = LazyLock::new(Default::default);
+    memo(&CACHE, cron, cron_error_uncached)
+}
+
+fn cron_error_uncached(cron: &str) -> Option<(String, String)> {
     let trimmed = cron.trim();
     if trimmed.starts_with("TZ=") || trimmed.starts_with("CRON_TZ=") {
         return Some((
-            format!("`{}` sets the time zone inside the cron expression", escape_short(cron)),
+            format!(
+                "`{}` sets the time zone inside the cron expression",
+                escape_short(cron)
+            ),
             "Kubernetes refuses `TZ=`/`CRON_TZ=` here: set `schedule.timeZone` instead".to_owned(),
         ));
     }
-    const MACROS: &[&str] = &["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+    const MACROS: &[&str] = &[
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
     if trimmed.starts_with('@') {
         if MACROS.contains(&trimmed) {
             return None;
         }
         return Some((
-            format!("`{}` is not a cron macro Kubernetes knows", escape_short(cron)),
+            format!(
+                "`{}` is not a cron macro Kubernetes knows",
+                escape_short(cron)
+            ),
             format!("use one of {} or five fields", MACROS.join(", ")),
         ));
     }
     let fields = trimmed.split_whitespace().count();
     if fields != 5 {
         return Some((
-            format!("`{}` has {fields} fields; a cron expression has 5", escape_short(cron)),
+            format!(
+                "`{}` has {fields} fields; a cron expression has 5",
+                escape_short(cron)
+            ),
             "write minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".to_owned(),
         ));
     }
@@ -920,7 +1236,10 @@ pub fn cron_error(cron: &str) -> Option<(String, String)> {
     {
         Ok(_) => None,
         Err(e) => Some((
-            format!("`{}` is not a valid cron expression: {e}", escape_short(cron)),
+            format!(
+                "`{}` is not a valid cron expression: {e}",
+                escape_short(cron)
+            ),
             "write minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".to_owned(),
         )),
     }
@@ -940,7 +1259,10 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Out) {
             "schedule",
             sp(&["schedule"]),
             "missing `schedule.cron`".to_owned(),
-            Some("set a cron expression such as `0 3 * * *`, or remove `schedule` for a one-off job".to_owned()),
+            Some(
+                "set a cron expression such as `0 3 * * *`, or remove `schedule` for a one-off job"
+                    .to_owned(),
+            ),
         ),
         Some(cron) => {
             if let Some((message, hint)) = cron_error(cron) {
@@ -948,22 +1270,24 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Out) {
             }
         }
     }
-    if let Some(tz) = &schedule.time_zone {
-        if !time_zone_ok(tz) {
-            let hint = if tz == "Local" {
-                "`Local` depends on the controller's machine; name the zone, e.g. `Etc/UTC` or `Europe/Berlin`".to_owned()
-            } else {
-                "use an IANA time zone name such as `Etc/UTC` or `Europe/Berlin`".to_owned()
-            };
-            out.push(
-                "time-zone",
-                sp(&["schedule", "timeZone"]),
-                format!("`{}` is not an IANA time zone", escape_short(tz)),
-                Some(hint),
-            );
-        }
+    if let Some(tz) = &schedule.time_zone
+        && !time_zone_ok(tz)
+    {
+        let hint = if tz == "Local" {
+            "`Local` depends on the controller's machine; name the zone, e.g. `Etc/UTC` or `Europe/Berlin`".to_owned()
+        } else {
+            "use an IANA time zone name such as `Etc/UTC` or `Europe/Berlin`".to_owned()
+        };
+        out.push(
+            "time-zone",
+            sp(&["schedule", "timeZone"]),
+            format!("`{}` is not an IANA time zone", escape_short(tz)),
+            Some(hint),
+        );
     }
-    if schedule.concurrency_policy == Some(ConcurrencyPolicy::Allow) && target(spec) == Target::Native {
+    if schedule.concurrency_policy == Some(ConcurrencyPolicy::Allow)
+        && target(spec) == Target::Native
+    {
         out.push(
             "concurrency",
             sp(&["schedule", "concurrencyPolicy"]),
@@ -983,7 +1307,8 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Out) {
                 Some("use `OnFailure` with `onFailureRetries`, or `Never`".to_owned()),
             );
         }
-        if rp.restart_type != Some(RestartType::OnFailure) && rp.on_failure_retries.unwrap_or(0) > 0 {
+        if rp.restart_type != Some(RestartType::OnFailure) && rp.on_failure_retries.unwrap_or(0) > 0
+        {
             out.push(
                 "restart-policy",
                 sp(&["restartPolicy", "onFailureRetries"]),
@@ -992,27 +1317,26 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Out) {
             );
         }
     }
-    if let Some(m) = &spec.monitoring {
-        if let Some(p) = &m.prometheus {
-            if p.jmx_exporter_jar.as_deref().is_none_or(str::is_empty) {
-                out.push(
-                    "monitoring",
-                    sp(&["monitoring", "prometheus"]),
-                    "missing `jmxExporterJar`".to_owned(),
-                    Some("give the path of the JMX exporter Java agent jar in the image".to_owned()),
-                );
-            }
-        }
+    if let Some(m) = &spec.monitoring
+        && let Some(p) = &m.prometheus
+        && p.jmx_exporter_jar.as_deref().is_none_or(str::is_empty)
+    {
+        out.push(
+            "monitoring",
+            sp(&["monitoring", "prometheus"]),
+            "missing `jmxExporterJar`".to_owned(),
+            Some("give the path of the JMX exporter Java agent jar in the image".to_owned()),
+        );
     }
-    if let Some(ttl) = spec.time_to_live_seconds {
-        if ttl < 0 {
-            out.push(
-                "ttl",
-                sp(&["timeToLiveSeconds"]),
-                format!("timeToLiveSeconds is {ttl}; it must be 0 or more"),
-                None,
-            );
-        }
+    if let Some(ttl) = spec.time_to_live_seconds
+        && ttl < 0
+    {
+        out.push(
+            "ttl",
+            sp(&["timeToLiveSeconds"]),
+            format!("timeToLiveSeconds is {ttl}; it must be 0 or more"),
+            None,
+        );
     }
     if spec.native.is_some() && target(spec) == Target::Operator {
         out.warn(
@@ -1049,7 +1373,10 @@ mod tests {
     }
 
     fn codes(f: &[Finding]) -> Vec<&'static str> {
-        f.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code).collect()
+        f.iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.code)
+            .collect()
     }
 
     #[test]
@@ -1086,7 +1413,10 @@ mod tests {
     #[test]
     fn required_fields() {
         let s = SparkJobSpec::default();
-        assert_eq!(codes(&run("a", &s)), vec!["required", "required", "required"]);
+        assert_eq!(
+            codes(&run("a", &s)),
+            vec!["required", "required", "required"]
+        );
     }
 
     #[test]
@@ -1096,17 +1426,37 @@ mod tests {
         let f = run("a", &s);
         assert_eq!(codes(&f), vec!["reserved-conf"]);
         assert_eq!(f[0].hint.as_deref(), Some("use `spec.executor.instances`"));
-        assert_eq!(reserved_conf("spark.hadoop.fs.s3a.endpoint").map(|s| s.starts_with("`spec.hadoopConf`")), Some(true));
+        assert_eq!(
+            reserved_conf("spark.hadoop.fs.s3a.endpoint")
+                .map(|s| s.starts_with("`spec.hadoopConf`")),
+            Some(true)
+        );
         assert!(reserved_conf("spark.kubernetes.authenticate.submission.oauthToken").is_some());
         assert!(reserved_conf("spark.sql.shuffle.partitions").is_none());
     }
 
     #[test]
     fn credentials() {
-        for key in ["fs.s3a.secret.key", "fs.s3a.access.key", "spark.ssl.keyStorePassword", "DB_PASSWORD", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "spark.authenticate.secret", "fs.azure.account.key.x.blob.core.windows.net"] {
+        for key in [
+            "fs.s3a.secret.key",
+            "fs.s3a.access.key",
+            "spark.ssl.keyStorePassword",
+            "DB_PASSWORD",
+            "GITHUB_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "spark.authenticate.secret",
+            "fs.azure.account.key.x.blob.core.windows.net",
+        ] {
             assert!(is_credential_key(key), "{key}");
         }
-        for key in ["fs.s3a.aws.credentials.provider", "spark.sql.shuffle.partitions", "fs.s3a.endpoint", "PATH", "spark.kubernetes.driver.secrets.x.path", "TOKEN_FILE_PATH"] {
+        for key in [
+            "fs.s3a.aws.credentials.provider",
+            "spark.sql.shuffle.partitions",
+            "fs.s3a.endpoint",
+            "PATH",
+            "spark.kubernetes.driver.secrets.x.path",
+            "TOKEN_FILE_PATH",
+        ] {
             assert!(!is_credential_key(key), "{key}");
         }
         assert!(looks_like_credential("AKIAABCDEFGHIJKLMNOP"));
@@ -1124,14 +1474,20 @@ mod tests {
         }))
         .unwrap();
         let f = run("a", &s);
-        assert_eq!(codes(&f), vec!["memory-notation", "memory-notation", "quantity-notation"]);
+        assert_eq!(
+            codes(&f),
+            vec!["memory-notation", "memory-notation", "quantity-notation"]
+        );
     }
 
     #[test]
     fn dynamic_allocation_bounds() {
         let mut s = base();
         s.dynamic_allocation = serde_json::from_value(serde_json::json!({"enabled": true, "minExecutors": 5, "initialExecutors": 2, "maxExecutors": 4})).unwrap();
-        assert_eq!(codes(&run("a", &s)), vec!["dynamic-allocation", "dynamic-allocation"]);
+        assert_eq!(
+            codes(&run("a", &s)),
+            vec!["dynamic-allocation", "dynamic-allocation"]
+        );
         s.dynamic_allocation = serde_json::from_value(serde_json::json!({"enabled": true, "minExecutors": 1, "initialExecutors": 2, "maxExecutors": 4})).unwrap();
         assert_eq!(codes(&run("a", &s)), Vec::<&str>::new());
     }
@@ -1148,16 +1504,33 @@ mod tests {
         assert!(time_zone_ok("Etc/UTC"));
         assert!(!time_zone_ok("Mars/Olympus"));
         let mut s = base();
-        s.schedule = Some(Schedule { cron: Some("0 3 * * *".into()), time_zone: Some("Europe/Berln".into()), concurrency_policy: Some(ConcurrencyPolicy::Allow), ..Schedule::default() });
+        s.schedule = Some(Schedule {
+            cron: Some("0 3 * * *".into()),
+            time_zone: Some("Europe/Berln".into()),
+            concurrency_policy: Some(ConcurrencyPolicy::Allow),
+            ..Schedule::default()
+        });
         assert_eq!(codes(&run("a", &s)), vec!["time-zone", "concurrency"]);
     }
 
     #[test]
     fn images() {
-        for ok in ["apache/spark:3.5.3", "registry.example.com:5000/team/etl:1.4.2", "etl@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "localhost/x:y"] {
+        for ok in [
+            "apache/spark:3.5.3",
+            "registry.example.com:5000/team/etl:1.4.2",
+            "etl@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "localhost/x:y",
+        ] {
             assert!(image_ok(ok), "{ok}");
         }
-        for bad in ["Apache/Spark:3", "etl:", "a b", ":tag", "registry/etl:tag with space", ""] {
+        for bad in [
+            "Apache/Spark:3",
+            "etl:",
+            "a b",
+            ":tag",
+            "registry/etl:tag with space",
+            "",
+        ] {
             assert!(!image_ok(bad), "{bad}");
         }
     }
@@ -1165,7 +1538,16 @@ mod tests {
     #[test]
     fn labels() {
         let mut s = base();
-        s.executor = Some(ExecutorSpec { labels: Some([("spark-role".to_owned(), "x".to_owned()), ("team".to_owned(), "a b".to_owned())].into()), ..ExecutorSpec::default() });
+        s.executor = Some(Box::new(ExecutorSpec {
+            labels: Some(
+                [
+                    ("spark-role".to_owned(), "x".to_owned()),
+                    ("team".to_owned(), "a b".to_owned()),
+                ]
+                .into(),
+            ),
+            ..ExecutorSpec::default()
+        }));
         assert_eq!(codes(&run("a", &s)), vec!["label", "label"]);
     }
 }

@@ -90,7 +90,9 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
     let cfg = config(args)?;
     match &args.command {
         Command::Init { dir } => {
-            let dir = dir.as_ref().map_or_else(|| cfg.root.clone(), |d| cfg.root.join(d));
+            let dir = dir
+                .as_ref()
+                .map_or_else(|| cfg.root.clone(), |d| cfg.root.join(d));
             let written = init::init(&dir)?;
             let mut out = String::new();
             if !cfg.quiet {
@@ -99,16 +101,26 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
                 }
                 out.push_str("next: sparkc validate\n");
             }
-            Ok(Outcome { stdout: out, ..Outcome::default() })
+            Ok(Outcome {
+                stdout: out,
+                ..Outcome::default()
+            })
         }
         Command::Validate { paths, env } => {
             let ws = workspace::load(&cfg.root, paths)?;
-            let report = validate::validate(&ws, env.as_deref());
-            Ok(validate_outcome(&cfg, &report, &ws.sources))
+            let report = validate::validate(&ws, env.as_deref(), validate::Keep::Refs)?;
+            Ok(validate_outcome(&cfg, &report, &report.sources))
         }
         Command::Schema { project } => {
-            let kind = if *project { Kind::Project } else { Kind::SparkJob };
-            Ok(Outcome { stdout: schema::schema_text(kind), ..Outcome::default() })
+            let kind = if *project {
+                Kind::Project
+            } else {
+                Kind::SparkJob
+            };
+            Ok(Outcome {
+                stdout: schema::schema_text(kind),
+                ..Outcome::default()
+            })
         }
         Command::Completions { shell } => {
             let mut buf = Vec::new();
@@ -130,7 +142,11 @@ pub fn validate_outcome(cfg: &Config, report: &Report, sources: &diagnostic::Sou
         if failed {
             stdout.push_str(&format!(
                 "{} found {} error{} and {} warning{} in {} file{}\n",
-                if cfg.color { "\x1b[1m\x1b[31merror\x1b[0m:" } else { "error:" },
+                if cfg.color {
+                    "\x1b[1m\x1b[31merror\x1b[0m:"
+                } else {
+                    "error:"
+                },
                 summary.errors,
                 plural(summary.errors),
                 summary.warnings,
@@ -140,15 +156,18 @@ pub fn validate_outcome(cfg: &Config, report: &Report, sources: &diagnostic::Sou
             ));
         } else if !cfg.quiet {
             if cfg.verbose {
-                for job in &report.jobs {
+                for job in &report.refs {
                     stdout.push_str(&format!(
                         "  {} {}/{} ({:?}, {})\n",
                         job.env, job.namespace, job.name, job.app_type, job.file
                     ));
                 }
             }
-            let names: std::collections::BTreeSet<(&str, &str)> =
-                report.jobs.iter().map(|j| (j.file.as_str(), j.name.as_str())).collect();
+            let names: std::collections::BTreeSet<(&str, &str)> = report
+                .refs
+                .iter()
+                .map(|j| (j.file.as_str(), j.name.as_str()))
+                .collect();
             stdout.push_str(&format!(
                 "ok: {} job{} in {} file{} valid in {} environment{} ({}){}\n",
                 names.len(),
@@ -166,8 +185,17 @@ pub fn validate_outcome(cfg: &Config, report: &Report, sources: &diagnostic::Sou
             ));
         }
     }
-    let code = i32::from(report.diagnostics.iter().any(|d| d.severity == Severity::Error));
-    Outcome { stdout, stderr: String::new(), code }
+    let code = i32::from(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error),
+    );
+    Outcome {
+        stdout,
+        stderr: String::new(),
+        code,
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -27,10 +27,11 @@ pub enum Kind {
 }
 
 fn strict(schema: &mut Schema) {
-    if let Some(obj) = schema.as_object_mut() {
-        if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
-            obj.insert("additionalProperties".to_owned(), Json::Bool(false));
-        }
+    if let Some(obj) = schema.as_object_mut()
+        && obj.contains_key("properties")
+        && !obj.contains_key("additionalProperties")
+    {
+        obj.insert("additionalProperties".to_owned(), Json::Bool(false));
     }
 }
 
@@ -65,7 +66,11 @@ fn generate<T: schemars::JsonSchema>(name: &str) -> Json {
             "$id".to_owned(),
             Json::String(format!("https://sparkc.io/schemas/{name}.schema.json")),
         );
-        let kind = if name == "project" { "Project" } else { "SparkJob" };
+        let kind = if name == "project" {
+            "Project"
+        } else {
+            "SparkJob"
+        };
         if let Some(Json::Object(props)) = obj.get_mut("properties") {
             props.insert(
                 "apiVersion".to_owned(),
@@ -210,7 +215,11 @@ fn explain(root: &Json, err: &ValidationError<'_>, out: &mut Vec<SchemaIssue>) {
         ValidationErrorKind::Enum { options } => {
             let opts: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
             let hint = instance
                 .as_str()
@@ -227,16 +236,25 @@ fn explain(root: &Json, err: &ValidationError<'_>, out: &mut Vec<SchemaIssue>) {
         }
         ValidationErrorKind::Constant { expected_value } => {
             out.push(issue(
-                format!("expected {expected_value}, found {}", describe_json(instance)),
+                format!(
+                    "expected {expected_value}, found {}",
+                    describe_json(instance)
+                ),
                 None,
             ));
         }
         ValidationErrorKind::Minimum { limit } => out.push(issue(
-            format!("expected a value ≥ {limit}, found {}", describe_json(instance)),
+            format!(
+                "expected a value ≥ {limit}, found {}",
+                describe_json(instance)
+            ),
             None,
         )),
         ValidationErrorKind::Maximum { limit } => out.push(issue(
-            format!("expected a value ≤ {limit}, found {}", describe_json(instance)),
+            format!(
+                "expected a value ≤ {limit}, found {}",
+                describe_json(instance)
+            ),
             None,
         )),
         _ => out.push(issue(err.to_string(), None)),
@@ -272,7 +290,11 @@ fn expected_types(context: &[Vec<ValidationError<'static>>]) -> String {
     if names.is_empty() {
         "a different value".to_owned()
     } else {
-        names.iter().map(|t| article(t)).collect::<Vec<_>>().join(" or ")
+        names
+            .iter()
+            .map(|t| article(t))
+            .collect::<Vec<_>>()
+            .join(" or ")
     }
 }
 
@@ -333,10 +355,17 @@ fn schema_at<'a>(root: &'a Json, path: &[Seg]) -> Option<&'a Json> {
 
 fn object_branch<'a>(root: &'a Json, node: &'a Json) -> &'a Json {
     let node = deref(root, node);
-    if let Some(branches) = node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Json::as_array) {
+    if let Some(branches) = node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))
+        .and_then(Json::as_array)
+    {
         for b in branches {
             let b = deref(root, b);
-            if b.get("properties").is_some() || b.get("items").is_some() || b.get("additionalProperties").is_some() {
+            if b.get("properties").is_some()
+                || b.get("items").is_some()
+                || b.get("additionalProperties").is_some()
+            {
                 return b;
             }
         }
@@ -374,16 +403,26 @@ mod tests {
 
     #[test]
     fn valid_document_has_no_issues() {
-        let doc = job(json!({"executor": {"instances": 4, "memory": "4g"}, "sparkConf": {"a": "b"}}));
+        let doc =
+            job(json!({"executor": {"instances": 4, "memory": "4g"}, "sparkConf": {"a": "b"}}));
         assert_eq!(check(Kind::SparkJob, &doc), vec![]);
     }
 
     #[test]
     fn string_where_integer_belongs() {
-        let issues = check(Kind::SparkJob, &job(json!({"executor": {"instances": "4"}})));
+        let issues = check(
+            Kind::SparkJob,
+            &job(json!({"executor": {"instances": "4"}})),
+        );
         assert_eq!(issues.len(), 1, "{issues:?}");
-        assert_eq!(issues[0].message, "expected an integer, found the string \"4\"");
-        assert_eq!(issues[0].hint.as_deref(), Some("write the number without quotes: 4"));
+        assert_eq!(
+            issues[0].message,
+            "expected an integer, found the string \"4\""
+        );
+        assert_eq!(
+            issues[0].hint.as_deref(),
+            Some("write the number without quotes: 4")
+        );
     }
 
     #[test]
@@ -414,11 +453,21 @@ mod tests {
     #[test]
     fn enum_suggests() {
         let issues = check(Kind::SparkJob, &job(json!({"type": "python"})));
-        assert_eq!(issues[0].hint.as_deref(), Some("did you mean `Python`?"), "{issues:?}");
+        assert_eq!(
+            issues[0].hint.as_deref(),
+            Some("did you mean `Python`?"),
+            "{issues:?}"
+        );
     }
 
     #[test]
     fn null_is_allowed_to_remove_inherited_values() {
-        assert_eq!(check(Kind::SparkJob, &job(json!({"executor": null, "image": null}))), vec![]);
+        assert_eq!(
+            check(
+                Kind::SparkJob,
+                &job(json!({"executor": null, "image": null}))
+            ),
+            vec![]
+        );
     }
 }

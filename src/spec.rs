@@ -125,9 +125,9 @@ pub struct SparkJobSpec {
     /// own) and render no ServiceAccount, Role or RoleBinding.
     pub service_account: Option<String>,
     /// Driver pod settings.
-    pub driver: Option<DriverSpec>,
+    pub driver: Option<Box<DriverSpec>>,
     /// Executor pod settings.
-    pub executor: Option<ExecutorSpec>,
+    pub executor: Option<Box<ExecutorSpec>>,
     /// Dynamic allocation of executors (with shuffle tracking; Kubernetes has no external
     /// shuffle service).
     pub dynamic_allocation: Option<DynamicAllocation>,
@@ -314,7 +314,7 @@ macro_rules! pod_fields {
             /// Volume mounts (core/v1 `VolumeMount`) of `spec.volumes`.
             pub volume_mounts: Option<Vec<core::VolumeMount>>,
             /// Affinity (core/v1 `Affinity`).
-            pub affinity: Option<core::Affinity>,
+            pub affinity: Option<Box<core::Affinity>>,
             /// Tolerations (core/v1 `Toleration`).
             pub tolerations: Option<Vec<core::Toleration>>,
             /// Node selector for this role.
@@ -323,10 +323,10 @@ macro_rules! pod_fields {
             pub scheduler_name: Option<String>,
             /// Pod security context (core/v1 `PodSecurityContext`). Default: non-root,
             /// RuntimeDefault seccomp (the "restricted" Pod Security Standard).
-            pub pod_security_context: Option<core::PodSecurityContext>,
+            pub pod_security_context: Option<Box<core::PodSecurityContext>>,
             /// Container security context (core/v1 `SecurityContext`). Default: no privilege
             /// escalation, all capabilities dropped.
-            pub security_context: Option<core::SecurityContext>,
+            pub security_context: Option<Box<core::SecurityContext>>,
             /// Sidecar containers (core/v1 `Container`).
             pub sidecars: Option<Vec<core::Container>>,
             /// Init containers (core/v1 `Container`).
@@ -346,14 +346,14 @@ macro_rules! pod_fields {
             /// Extra JVM options (`-XX:...`); not for heap size (use `memory`).
             pub java_options: Option<String>,
             /// Container lifecycle hooks (core/v1 `Lifecycle`).
-            pub lifecycle: Option<core::Lifecycle>,
+            pub lifecycle: Option<Box<core::Lifecycle>>,
             /// Extra container ports.
             pub ports: Option<Vec<Port>>,
             /// Priority class of the pod.
             pub priority_class_name: Option<String>,
             /// A full pod template (core/v1 `PodTemplateSpec`) merged under the settings above
             /// (Spark 3.0 or later).
-            pub template: Option<core::PodTemplateSpec>,
+            pub template: Option<Box<core::PodTemplateSpec>>,
             $($extra)*
         }
     };

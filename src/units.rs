@@ -62,22 +62,22 @@ fn spark_memory_hint(s: &str) -> NotationError {
     }
     static FRACTION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^([0-9]*\.[0-9]+)\s*([kmgtKMGT])[iIbB]?$").expect("regex"));
-    if let Some(c) = FRACTION.captures(s.trim()) {
-        if let Ok(v) = c[1].parse::<f64>() {
-            let factor = match c[2].to_ascii_lowercase().as_str() {
-                "t" => 1024.0 * 1024.0,
-                "g" => 1024.0,
-                "m" => 1.0,
-                _ => 1.0 / 1024.0,
-            };
-            // Rounded up to whole MiB: the value is a size, an approximation is what we want.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let mib = (v * factor).ceil() as u64;
-            return NotationError {
-                message,
-                hint: format!("Spark does not accept fractions: write `{mib}m`"),
-            };
-        }
+    if let Some(c) = FRACTION.captures(s.trim())
+        && let Ok(v) = c[1].parse::<f64>()
+    {
+        let factor = match c[2].to_ascii_lowercase().as_str() {
+            "t" => 1024.0 * 1024.0,
+            "g" => 1024.0,
+            "m" => 1.0,
+            _ => 1.0 / 1024.0,
+        };
+        // Rounded up to whole MiB: the value is a size, an approximation is what we want.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let mib = (v * factor).ceil() as u64;
+        return NotationError {
+            message,
+            hint: format!("Spark does not accept fractions: write `{mib}m`"),
+        };
     }
     NotationError {
         message,
@@ -88,8 +88,10 @@ fn spark_memory_hint(s: &str) -> NotationError {
 /// Checks a Kubernetes quantity (`1200m`, `0.5`, `4Gi`, `1e3`).
 pub fn check_quantity(s: &str) -> Result<(), NotationError> {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
-            .expect("regex")
+        Regex::new(
+            r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$",
+        )
+        .expect("regex")
     });
     if RE.is_match(s) {
         return Ok(());

@@ -16,7 +16,7 @@ use crate::diagnostic::{Diagnostic, Severity, sort_dedup};
 use crate::merge;
 use crate::rules::{self, At, Subject};
 use crate::schema::{self, Kind};
-use crate::spec::{AppType, SparkJob, SparkJobSpec, StringMap, Target};
+use crate::spec::{AppType, JobMetadata, SparkJobSpec, StringMap, Target};
 use crate::workspace::{self, DEFAULT_ENV, Document, Workspace};
 use crate::yaml::{Node, Pos, Seg, path_string};
 
@@ -29,8 +29,8 @@ pub struct Job {
     /// The GitOps unit: the job file's first folder under its job root, or `default`.
     pub group: String,
     pub file: String,
-    /// Index of the job's document in its file.
-    pub doc_index: usize,
+    /// Where `metadata.name` is written.
+    pub name_pos: Option<Pos>,
     pub labels: StringMap,
     pub annotations: StringMap,
     pub app_type: AppType,
@@ -38,19 +38,38 @@ pub struct Job {
     pub spec: SparkJobSpec,
 }
 
+/// What identifies a job in one environment (kept for every job, even when the full
+/// effective specs are not).
+#[derive(Debug, Clone)]
+pub struct JobRef {
+    pub name: String,
+    pub namespace: String,
+    pub env: String,
+    pub file: String,
+    pub name_pos: Option<Pos>,
+    pub app_type: AppType,
+}
+
 /// The outcome of validation.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// The effective jobs, when asked for (`Keep::Jobs`).
     pub jobs: Vec<Job>,
+    /// Every valid job in every environment.
+    pub refs: Vec<JobRef>,
     pub diagnostics: Vec<Diagnostic>,
     pub files: usize,
     pub documents: usize,
     pub environments: Vec<String>,
+    /// Text of the files the diagnostics refer to.
+    pub sources: crate::diagnostic::Sources,
 }
 
 impl Report {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 }
 
@@ -68,11 +87,24 @@ pub fn builtin_defaults() -> &'static Json {
     &DEFAULTS
 }
 
-/// Validates a loaded workspace. `env` limits the check to one environment.
-pub fn validate(ws: &Workspace, env: Option<&str>) -> Report {
+/// Whether validation keeps the effective jobs (for rendering) or only their references
+/// (checking alone: memory stays flat however many jobs there are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Refs,
+    Jobs,
+}
+
+/// Validates a loaded workspace: reads and checks every job file (in parallel).
+/// `env` limits the check to one environment.
+pub fn validate(
+    ws: &Workspace,
+    env: Option<&str>,
+    keep: Keep,
+) -> Result<Report, crate::error::Error> {
     let mut report = Report {
-        files: ws.files,
-        documents: ws.documents.len(),
+        files: ws.files.len(),
+        sources: ws.sources.clone(),
         ..Report::default()
     };
     report.diagnostics.extend(ws.diagnostics.iter().cloned());
@@ -82,32 +114,85 @@ pub fn validate(ws: &Workspace, env: Option<&str>) -> Report {
             if !all_envs.iter().any(|x| x == e) {
                 report.diagnostics.push(unknown_env_diag(ws, e, &all_envs));
                 sort_dedup(&mut report.diagnostics);
-                return report;
+                return Ok(report);
             }
             vec![e.to_owned()]
         }
         None => all_envs.clone(),
     };
     report.environments.clone_from(&envs);
-    if ws.diagnostics.iter().any(|d| Some(&d.file) == ws.project.as_ref().map(|p| &p.file))
+    if ws
+        .diagnostics
+        .iter()
+        .any(|d| Some(&d.file) == ws.project.as_ref().map(|p| &p.file))
         || (ws.project.is_none() && ws.root.join(workspace::PROJECT_FILE).is_file())
     {
         // The project file itself is broken: its defaults cannot be applied.
         sort_dedup(&mut report.diagnostics);
-        return report;
+        return Ok(report);
     }
-    let results: Vec<(Vec<Job>, Vec<Diagnostic>)> = ws
-        .documents
+    let results: Vec<FileResult> = ws
+        .files
         .par_iter()
-        .map(|d| check_document(ws, d, &envs, &all_envs))
-        .collect();
-    for (jobs, diags) in results {
-        report.jobs.extend(jobs);
-        report.diagnostics.extend(diags);
+        .map(|f| check_file(ws, f, &envs, &all_envs, keep))
+        .collect::<Result<_, _>>()?;
+    for r in results {
+        report.documents += r.documents;
+        report.jobs.extend(r.jobs);
+        report.refs.extend(r.refs);
+        if !r.diagnostics.is_empty() {
+            if let Some(text) = r.text {
+                report.sources.insert(r.display, text);
+            }
+            report.diagnostics.extend(r.diagnostics);
+        }
     }
-    check_duplicates(ws, &mut report);
+    check_duplicates(&ws.root, &mut report);
     sort_dedup(&mut report.diagnostics);
-    report
+    Ok(report)
+}
+
+struct FileResult {
+    display: String,
+    text: Option<std::sync::Arc<str>>,
+    documents: usize,
+    jobs: Vec<Job>,
+    refs: Vec<JobRef>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn check_file(
+    ws: &Workspace,
+    file: &workspace::JobFile,
+    envs: &[String],
+    all_envs: &[String],
+    keep: Keep,
+) -> Result<FileResult, crate::error::Error> {
+    let parsed = workspace::parse_file(file)?;
+    let mut result = FileResult {
+        display: parsed.display,
+        text: parsed.text,
+        documents: parsed.documents.len(),
+        jobs: Vec::new(),
+        refs: Vec::new(),
+        diagnostics: parsed.diagnostics,
+    };
+    for d in &parsed.documents {
+        let (jobs, diags) = check_document(ws, d, envs, all_envs);
+        result.refs.extend(jobs.iter().map(|j| JobRef {
+            name: j.name.clone(),
+            namespace: j.namespace.clone(),
+            env: j.env.clone(),
+            file: j.file.clone(),
+            name_pos: j.name_pos,
+            app_type: j.app_type,
+        }));
+        if keep == Keep::Jobs {
+            result.jobs.extend(jobs);
+        }
+        result.diagnostics.extend(diags);
+    }
+    Ok(result)
 }
 
 fn unknown_env_diag(ws: &Workspace, env: &str, all: &[String]) -> Diagnostic {
@@ -124,6 +209,34 @@ fn unknown_env_diag(ws: &Workspace, env: &str, all: &[String]) -> Diagnostic {
         .hint(hint)
 }
 
+/// Removes the value at `path` (a key of a mapping or an item of a list).
+fn remove_path(json: &mut Json, path: &[Seg]) {
+    let Some((last, parent)) = path.split_last() else {
+        return;
+    };
+    let mut node = json;
+    for seg in parent {
+        let next = match (seg, node) {
+            (Seg::Key(k), Json::Object(m)) => m.get_mut(k),
+            (Seg::Index(i), Json::Array(a)) => a.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return,
+        }
+    }
+    match (last, node) {
+        (Seg::Key(k), Json::Object(m)) => {
+            m.remove(k);
+        }
+        (Seg::Index(i), Json::Array(a)) if *i < a.len() => {
+            a.remove(*i);
+        }
+        _ => {}
+    }
+}
+
 /// The group of a job file: its first folder under the job root, or `default`.
 pub fn group_of(rel: &std::path::Path) -> String {
     let mut comps = rel.components();
@@ -134,6 +247,9 @@ pub fn group_of(rel: &std::path::Path) -> String {
     }
 }
 
+/// One layer's source: its file and root node (absent without a project file).
+type Layer<'a> = Option<(&'a str, &'a Node)>;
+
 /// Where a merged-spec path is defined, searching the layers from the top.
 struct Layers<'a> {
     ws: &'a Workspace,
@@ -143,23 +259,40 @@ struct Layers<'a> {
 impl Layers<'_> {
     fn locate(&self, env: &str, path: &[Seg]) -> (String, Option<Pos>, String) {
         let job_node = &self.doc.node;
+        if path.is_empty() {
+            // The whole spec (a missing field): point at the `spec:` key.
+            let pos = job_node.key_pos(&[], "spec").unwrap_or(job_node.pos);
+            return (self.doc.file.clone(), Some(pos), "spec".to_owned());
+        }
         let project = self.ws.project.as_ref();
-        let candidates: [(Option<(&str, &Node)>, Vec<Seg>); 4] = [
-            (Some((self.doc.file.as_str(), job_node)), prefixed(&["environments", env], path)),
-            (project.map(|p| (p.file.as_str(), &p.node)), prefixed(&["environments", env, "overrides"], path)),
-            (Some((self.doc.file.as_str(), job_node)), prefixed(&["spec"], path)),
-            (project.map(|p| (p.file.as_str(), &p.node)), prefixed(&["defaults"], path)),
+        let candidates: [(Layer<'_>, Vec<Seg>); 4] = [
+            (
+                Some((self.doc.file.as_str(), job_node)),
+                prefixed(&["environments", env], path),
+            ),
+            (
+                project.map(|p| (p.file.as_str(), &p.node)),
+                prefixed(&["environments", env, "overrides"], path),
+            ),
+            (
+                Some((self.doc.file.as_str(), job_node)),
+                prefixed(&["spec"], path),
+            ),
+            (
+                project.map(|p| (p.file.as_str(), &p.node)),
+                prefixed(&["defaults"], path),
+            ),
         ];
         for (src, full) in &candidates {
-            if let Some((file, node)) = src {
-                if let Ok(n) = node.locate(full) {
-                    return ((*file).to_owned(), Some(n.pos), path_string(full));
-                }
+            if let Some((file, node)) = src
+                && let Ok(n) = node.locate(full)
+            {
+                return ((*file).to_owned(), Some(n.pos), path_string(full));
             }
         }
         // Not written anywhere (a missing field): point at the job's `spec`, or its start.
         let spec_path = prefixed(&["spec"], path);
-        let pos = job_node.get("spec").map_or(job_node.pos, |n| n.pos);
+        let pos = job_node.key_pos(&[], "spec").unwrap_or(job_node.pos);
         (self.doc.file.clone(), Some(pos), path_string(&spec_path))
     }
 }
@@ -172,25 +305,75 @@ fn prefixed(prefix: &[&str], path: &[Seg]) -> Vec<Seg> {
         .collect()
 }
 
-fn check_document(ws: &Workspace, d: &Document, envs: &[String], all_envs: &[String]) -> (Vec<Job>, Vec<Diagnostic>) {
+fn check_document(
+    ws: &Workspace,
+    d: &Document,
+    envs: &[String],
+    all_envs: &[String],
+) -> (Vec<Job>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    if !workspace::check_header(&d.file, &d.node, &d.json, "SparkJob", &mut diags) {
+    let json = d.node.to_json();
+    if !workspace::check_header(&d.file, &d.node, &json, "SparkJob", &mut diags) {
         return (Vec::new(), diags);
     }
-    let issues = schema::check(Kind::SparkJob, &d.json);
-    if !issues.is_empty() {
-        diags.extend(issues.into_iter().map(|i| workspace::issue_diag(&d.file, &d.node, i)));
-        return (Vec::new(), diags);
-    }
-    let job: SparkJob = match serde_json::from_value(d.json.clone()) {
-        Ok(j) => j,
-        Err(e) => {
-            diags.push(Diagnostic::error("schema", &d.file, Some(d.node.pos)).message(e.to_string()));
+    let issues = schema::check(Kind::SparkJob, &json);
+    let mut json = json;
+    let repaired = !issues.is_empty();
+    if repaired {
+        // Report the schema problems, then remove the offending values and go on with the
+        // rest, so that one run shows every problem. Jobs are not produced from a repaired
+        // document, and "missing field" findings caused by a removal are not reported.
+        let mut paths: Vec<Vec<Seg>> = issues.iter().map(|i| i.path.clone()).collect();
+        diags.extend(
+            issues
+                .into_iter()
+                .map(|i| workspace::issue_diag(&d.file, &d.node, i)),
+        );
+        paths.sort();
+        paths.dedup();
+        let removable = paths.iter().all(|p| {
+            p.len() >= 2 && !matches!(p[0], Seg::Key(ref k) if k == "apiVersion" || k == "kind")
+        });
+        for p in paths.iter().rev() {
+            remove_path(&mut json, p);
+        }
+        let only_metadata_left = !removable || !schema::check(Kind::SparkJob, &json).is_empty();
+        if only_metadata_left {
+            // The name is checked even when the rest of the document cannot be repaired.
+            if let Some(name) = json.pointer("/metadata/name").and_then(Json::as_str) {
+                let scheduled = json.pointer("/spec/schedule").is_some_and(Json::is_object);
+                for f in rules::check_name(name, scheduled) {
+                    let (pos, _) = d.node.pos_of(&workspace::keys(&["metadata", "name"]));
+                    let mut diag = Diagnostic::error(f.code, &d.file, Some(pos))
+                        .path("metadata.name")
+                        .message(f.message);
+                    diag.hint = f.hint;
+                    diags.push(diag);
+                }
+            }
             return (Vec::new(), diags);
         }
+    }
+    // The schema passed: only the metadata needs a typed decode here; the spec is decoded
+    // per environment after the merge.
+    let job_spec = json.get_mut("spec").map_or(Json::Null, Json::take);
+    let job_envs_json = json.get_mut("environments").map_or(Json::Null, Json::take);
+    let metadata: JobMetadata = match json
+        .get_mut("metadata")
+        .map(Json::take)
+        .map(serde_json::from_value)
+    {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => {
+            diags.push(
+                Diagnostic::error("schema", &d.file, Some(d.node.pos)).message(e.to_string()),
+            );
+            return (Vec::new(), diags);
+        }
+        None => return (Vec::new(), diags),
     };
     // Environments named by the job must exist.
-    if let Some(job_envs) = &job.environments {
+    if let Json::Object(job_envs) = &job_envs_json {
         for name in job_envs.keys() {
             if !all_envs.iter().any(|e| e == name) {
                 let pos = d.node.key_pos(&workspace::keys(&["environments"]), name);
@@ -201,7 +384,10 @@ fn check_document(ws: &Workspace, d: &Document, envs: &[String], all_envs: &[Str
                 };
                 diags.push(
                     Diagnostic::error("environment", &d.file, pos)
-                        .path(path_string(&[Seg::Key("environments".into()), Seg::Key(name.clone())]))
+                        .path(path_string(&[
+                            Seg::Key("environments".into()),
+                            Seg::Key(name.clone()),
+                        ]))
                         .message(format!("the project has no environment `{name}`"))
                         .hint(hint),
                 );
@@ -217,19 +403,31 @@ fn check_document(ws: &Workspace, d: &Document, envs: &[String], all_envs: &[Str
         .as_ref()
         .and_then(|p| p.node.get("defaults"))
         .map_or(Json::Null, Node::to_json);
-    let job_spec = d.json.get("spec").unwrap_or(&empty);
+    let job_spec = &job_spec;
     let mut jobs = Vec::new();
     // Per environment: (finding key) -> environments where it occurs.
     let mut per_env: BTreeMap<Diagnostic, Vec<String>> = BTreeMap::new();
     for env in envs {
-        let env_cfg = project.and_then(|p| p.environments.as_ref()).and_then(|e| e.get(env));
+        let env_cfg = project
+            .and_then(|p| p.environments.as_ref())
+            .and_then(|e| e.get(env));
         let env_overrides = ws
             .project
             .as_ref()
-            .and_then(|p| p.node.locate(&workspace::keys(&["environments", env, "overrides"])).ok())
+            .and_then(|p| {
+                p.node
+                    .locate(&workspace::keys(&["environments", env, "overrides"]))
+                    .ok()
+            })
             .map_or(Json::Null, Node::to_json);
-        let job_env = d.json.get("environments").and_then(|e| e.get(env)).unwrap_or(&empty);
-        let merged = merge::merge_all([builtin_defaults(), &project_defaults, job_spec, &env_overrides, job_env]);
+        let job_env = job_envs_json.get(env).unwrap_or(&empty);
+        let merged = merge::merge_all([
+            builtin_defaults(),
+            &project_defaults,
+            job_spec,
+            &env_overrides,
+            job_env,
+        ]);
         let spec: SparkJobSpec = match serde_json::from_value(merged) {
             Ok(s) => s,
             Err(e) => {
@@ -240,16 +438,15 @@ fn check_document(ws: &Workspace, d: &Document, envs: &[String], all_envs: &[Str
                 continue;
             }
         };
-        let namespace = job
-            .metadata
+        let namespace = metadata
             .namespace
             .clone()
             .or_else(|| env_cfg.and_then(|e| e.namespace.clone()));
         let subject = Subject {
-            name: &job.metadata.name,
+            name: &metadata.name,
             namespace: namespace.as_deref(),
-            labels: job.metadata.labels.as_ref(),
-            annotations: job.metadata.annotations.as_ref(),
+            labels: metadata.labels.as_ref(),
+            annotations: metadata.annotations.as_ref(),
             spec: &spec,
         };
         let findings = rules::check(&subject);
@@ -275,22 +472,32 @@ fn check_document(ws: &Workspace, d: &Document, envs: &[String], all_envs: &[Str
         if failed {
             continue;
         }
-        let Some(app_type) = rules::infer_type(&spec) else { continue };
+        let Some(app_type) = rules::infer_type(&spec) else {
+            continue;
+        };
         jobs.push(Job {
-            name: job.metadata.name.clone(),
+            name: metadata.name.clone(),
             namespace: namespace.unwrap_or_default(),
             env: env.clone(),
             group: group_of(&d.rel),
             file: d.file.clone(),
-            doc_index: d.index,
-            labels: job.metadata.labels.clone().unwrap_or_default(),
-            annotations: job.metadata.annotations.clone().unwrap_or_default(),
+            name_pos: d
+                .node
+                .locate(&workspace::keys(&["metadata", "name"]))
+                .ok()
+                .map(|n| n.pos),
+            labels: metadata.labels.clone().unwrap_or_default(),
+            annotations: metadata.annotations.clone().unwrap_or_default(),
             app_type,
             target: rules::target(&spec),
             spec,
         });
     }
     let multi = envs.len() > 1 || envs.first().is_some_and(|e| e != DEFAULT_ENV);
+    if repaired {
+        jobs.clear();
+        per_env.retain(|d, _| d.code != "required" && d.code != "type" && d.code != "main-class");
+    }
     for (mut diag, in_envs) in per_env {
         if multi && in_envs.len() < envs.len() {
             let which = in_envs.join(", ");
@@ -301,29 +508,37 @@ fn check_document(ws: &Workspace, d: &Document, envs: &[String], all_envs: &[Str
     (jobs, diags)
 }
 
-fn check_duplicates(ws: &Workspace, report: &mut Report) {
-    let mut seen: HashMap<(&str, &str, &str), &Job> = HashMap::new();
+fn check_duplicates(root: &std::path::Path, report: &mut Report) {
+    let name_pos = |job: &JobRef| job.name_pos;
+    let mut seen: HashMap<(&str, &str, &str), &JobRef> = HashMap::new();
     let mut extra = Vec::new();
-    for job in &report.jobs {
+    for job in &report.refs {
         let key = (job.env.as_str(), job.namespace.as_str(), job.name.as_str());
         if let Some(first) = seen.get(&key) {
-            let pos = ws
-                .documents
-                .iter()
-                .find(|d| d.file == job.file && d.index == job.doc_index)
-                .and_then(|d| d.node.locate(&workspace::keys(&["metadata", "name"])).ok())
-                .map(|n| n.pos);
+            let first_at = name_pos(first).map_or_else(
+                || first.file.clone(),
+                |p| format!("{}:{}:{}", first.file, p.line, p.column),
+            );
             extra.push(
-                Diagnostic::error("duplicate", &job.file, pos)
+                Diagnostic::error("duplicate", &job.file, name_pos(job))
                     .path("metadata.name")
                     .message(format!(
-                        "job `{}` in namespace `{}` is defined twice in environment `{}` (also in {})",
-                        job.name, job.namespace, job.env, first.file
+                        "job `{}` in namespace `{}` is defined twice in environment `{}` (first at {first_at})",
+                        job.name, job.namespace, job.env
                     ))
                     .hint("rename one of them: a job's name is unique in its namespace"),
             );
         } else {
             seen.insert(key, job);
+        }
+    }
+    for d in &extra {
+        if !report.sources.contains_key(&d.file)
+            && let Ok(text) = std::fs::read_to_string(root.join(&d.file))
+        {
+            report
+                .sources
+                .insert(d.file.clone(), std::sync::Arc::from(text));
         }
     }
     report.diagnostics.extend(extra);

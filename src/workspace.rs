@@ -11,7 +11,6 @@ use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use crate::diagnostic::{Diagnostic, Sources};
@@ -36,7 +35,26 @@ pub struct Document {
     /// Index of the document in its file.
     pub index: usize,
     pub node: Node,
-    pub json: Json,
+}
+
+/// A job file found by discovery.
+#[derive(Debug, Clone)]
+pub struct JobFile {
+    pub path: PathBuf,
+    /// Path relative to its job root (its first folder is the job's group).
+    pub rel: PathBuf,
+    /// Display path (relative to the project root when inside it).
+    pub display: String,
+}
+
+/// A job file read and parsed.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub display: String,
+    /// The text, for quoting in diagnostics (absent when it could not be read as text).
+    pub text: Option<Arc<str>>,
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// The loaded project file.
@@ -47,16 +65,18 @@ pub struct ProjectFile {
     pub project: Project,
 }
 
-/// Everything read from disk for one run.
+/// The project: its file and the job files discovery found (read later, in parallel,
+/// by the stage that needs them, so that no more than a file's worth of YAML tree is
+/// alive per worker).
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub root: PathBuf,
     pub project: Option<ProjectFile>,
-    pub documents: Vec<Document>,
+    pub files: Vec<JobFile>,
+    /// Text of the project file, for quoting in diagnostics.
     pub sources: Sources,
+    /// Problems with the project file.
     pub diagnostics: Vec<Diagnostic>,
-    /// Number of job files read.
-    pub files: usize,
 }
 
 impl Workspace {
@@ -67,7 +87,10 @@ impl Workspace {
             .as_ref()
             .and_then(|p| p.project.environments.as_ref())
             .filter(|e| !e.is_empty())
-            .map_or_else(|| vec![DEFAULT_ENV.to_owned()], |e| e.keys().cloned().collect())
+            .map_or_else(
+                || vec![DEFAULT_ENV.to_owned()],
+                |e| e.keys().cloned().collect(),
+            )
     }
 }
 
@@ -86,13 +109,19 @@ pub fn read_text(path: &Path, display: &str) -> Result<Result<String, Diagnostic
         })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         let size = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
-        return Ok(Err(Diagnostic::error("file-size", display, Some(Pos::new(1, 1)))
-            .message(format!(
-                "the file is {} bytes, more than the {} MiB a spec file may have",
-                size,
-                MAX_FILE_BYTES / (1024 * 1024)
-            ))
-            .hint("split it into several files or remove what does not belong in a job spec")));
+        return Ok(Err(Diagnostic::error(
+            "file-size",
+            display,
+            Some(Pos::new(1, 1)),
+        )
+        .message(format!(
+            "the file is {} bytes, more than the {} MiB a spec file may have",
+            size,
+            MAX_FILE_BYTES / (1024 * 1024)
+        ))
+        .hint(
+            "split it into several files or remove what does not belong in a job spec",
+        )));
     }
     match String::from_utf8(bytes) {
         Ok(text) => {
@@ -112,9 +141,13 @@ pub fn read_text(path: &Path, display: &str) -> Result<Result<String, Diagnostic
 fn binary(display: &str, before: &str) -> Diagnostic {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Diagnostic::error("encoding", display, Some(Pos::new(to_u32(line), to_u32(column))))
-        .message("the file is not UTF-8 text (binary data)")
-        .hint("job specs are YAML text files; remove or rename this file")
+    Diagnostic::error(
+        "encoding",
+        display,
+        Some(Pos::new(to_u32(line), to_u32(column))),
+    )
+    .message("the file is not UTF-8 text (binary data)")
+    .hint("job specs are YAML text files; remove or rename this file")
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -145,19 +178,14 @@ pub fn load(root: &Path, paths: &[PathBuf]) -> Result<Workspace, Error> {
         load_project(&mut ws, &project_path)?;
     }
     let roots = job_roots(&ws, root, paths)?;
-    let files = discover(root, &roots)?;
-    ws.files = files.len();
-    let parsed: Vec<_> = files
-        .par_iter()
-        .map(|(path, rel)| parse_file(root, path, rel))
-        .collect::<Result<_, _>>()?;
-    for (display, text, docs, diags) in parsed {
-        if let Some(text) = text {
-            ws.sources.insert(display, text);
-        }
-        ws.documents.extend(docs);
-        ws.diagnostics.extend(diags);
-    }
+    ws.files = discover(root, &roots)?
+        .into_iter()
+        .map(|(path, rel)| JobFile {
+            display: display_path(root, &path),
+            path,
+            rel,
+        })
+        .collect();
     Ok(ws)
 }
 
@@ -204,9 +232,9 @@ fn load_project(ws: &mut Workspace, path: &Path) -> Result<(), Error> {
                 project,
             });
         }
-        Err(e) => ws.diagnostics.push(
-            Diagnostic::error("schema", &display, Some(node.pos)).message(e.to_string()),
-        ),
+        Err(e) => ws
+            .diagnostics
+            .push(Diagnostic::error("schema", &display, Some(node.pos)).message(e.to_string())),
     }
     Ok(())
 }
@@ -239,7 +267,9 @@ pub fn check_header(
                 Diagnostic::error("document", file, Some(node.pos))
                     .path("kind")
                     .message("missing `kind`")
-                    .hint(format!("add `kind: {expected}` (and `apiVersion: {API_VERSION}`)")),
+                    .hint(format!(
+                        "add `kind: {expected}` (and `apiVersion: {API_VERSION}`)"
+                    )),
             );
             ok = false;
         }
@@ -274,10 +304,14 @@ pub fn check_header(
                 Diagnostic::error("document", file, pos)
                     .path("apiVersion")
                     .message(format!(
-                        "unsupported apiVersion {}",
-                        yaml::describe_json(other)
+                        "unsupported `apiVersion: {}`",
+                        other
+                            .as_str()
+                            .map_or_else(|| other.to_string(), str::to_owned)
                     ))
-                    .hint(format!("this version of sparkc reads `apiVersion: {API_VERSION}`")),
+                    .hint(format!(
+                        "this version of sparkc reads `apiVersion: {API_VERSION}`"
+                    )),
             );
             ok = false;
         }
@@ -300,9 +334,18 @@ pub fn issue_diag(file: &str, node: &Node, issue: schema::SchemaIssue) -> Diagno
 
 /// Turns a YAML syntax error into a diagnostic.
 pub fn syntax_diag(file: &str, e: yaml::SyntaxError) -> Diagnostic {
+    let hint = if e.message.starts_with("duplicate key") {
+        "remove one of the two entries (YAML keeps only one; sparkc refuses to guess which)"
+    } else if e.message.contains("billion laughs") {
+        "write the values out, or use fewer aliases"
+    } else if e.message.contains("tabs") {
+        "indent with spaces only"
+    } else {
+        "fix the YAML syntax; an editor with the sparkc schema (see `sparkc schema`) shows it as you type"
+    };
     Diagnostic::error("yaml", file, Some(e.pos))
         .message(format!("invalid YAML: {}", e.message))
-        .hint("fix the YAML syntax; `yamllint` or an editor with the sparkc schema shows it as you type")
+        .hint(hint)
 }
 
 /// A folder (or a single file) holding job specs, with how it was named.
@@ -317,7 +360,11 @@ fn job_roots(ws: &Workspace, root: &Path, paths: &[PathBuf]) -> Result<Vec<JobRo
         return paths
             .iter()
             .map(|p| {
-                let path = if p.is_absolute() { p.clone() } else { root.join(p) };
+                let path = if p.is_absolute() {
+                    p.clone()
+                } else {
+                    root.join(p)
+                };
                 if path.exists() {
                     Ok(JobRoot { path, glob: None })
                 } else {
@@ -336,7 +383,11 @@ fn job_roots(ws: &Workspace, root: &Path, paths: &[PathBuf]) -> Result<Vec<JobRo
                 .map_err(|e| Error::Usage(format!("invalid glob `{entry}` in `jobs`: {e}")))?;
             let base: PathBuf = Path::new(&entry)
                 .components()
-                .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{']))
+                .take_while(|c| {
+                    !c.as_os_str()
+                        .to_string_lossy()
+                        .contains(['*', '?', '[', '{'])
+                })
                 .collect();
             roots.push(JobRoot {
                 path: root.join(base),
@@ -346,14 +397,18 @@ fn job_roots(ws: &Workspace, root: &Path, paths: &[PathBuf]) -> Result<Vec<JobRo
             let path = root.join(&entry);
             if !path.exists() {
                 if explicit {
-                    return Err(Error::Missing { path: PathBuf::from(entry) });
+                    return Err(Error::Missing {
+                        path: PathBuf::from(entry),
+                    });
                 }
                 let hint = if ws.project.is_some() {
                     "the project has no `jobs/` folder; create it or list the job folders under `jobs:` in sparkc.yaml"
                 } else {
                     "no sparkc.yaml and no jobs/ folder here; run `sparkc init`, pass the spec paths, or use `-C DIR`"
                 };
-                return Err(Error::NoJobs { hint: hint.to_owned() });
+                return Err(Error::NoJobs {
+                    hint: hint.to_owned(),
+                });
             }
             roots.push(JobRoot { path, glob: None });
         }
@@ -407,21 +462,33 @@ fn discover(project_root: &Path, roots: &[JobRoot]) -> Result<Vec<(PathBuf, Path
     Ok(found.into_iter().collect())
 }
 
-type Parsed = (String, Option<Arc<str>>, Vec<Document>, Vec<Diagnostic>);
-
-fn parse_file(root: &Path, path: &Path, rel: &Path) -> Result<Parsed, Error> {
-    let display = display_path(root, path);
+/// Reads and parses one job file.
+pub fn parse_file(file: &JobFile) -> Result<ParsedFile, Error> {
+    let display = file.display.clone();
+    let rel = &file.rel;
     let mut diags = Vec::new();
-    let text = match read_text(path, &display)? {
+    let text = match read_text(&file.path, &display)? {
         Ok(t) => t,
-        Err(d) => return Ok((display, None, Vec::new(), vec![d])),
+        Err(d) => {
+            return Ok(ParsedFile {
+                display,
+                text: None,
+                documents: Vec::new(),
+                diagnostics: vec![d],
+            });
+        }
     };
     let shared: Arc<str> = Arc::from(text.as_str());
     let nodes = match yaml::parse_documents(&text) {
         Ok(n) => n,
         Err(e) => {
             diags.push(syntax_diag(&display, e));
-            return Ok((display, Some(shared), Vec::new(), diags));
+            return Ok(ParsedFile {
+                display,
+                text: Some(shared),
+                documents: Vec::new(),
+                diagnostics: diags,
+            });
         }
     };
     if nodes.iter().all(|n| n.value == yaml::Value::Null) {
@@ -430,23 +497,31 @@ fn parse_file(root: &Path, path: &Path, rel: &Path) -> Result<Parsed, Error> {
                 .message("the file holds no job spec (it is empty)")
                 .hint("add a SparkJob document, or delete the file"),
         );
-        return Ok((display, Some(shared), Vec::new(), diags));
+        return Ok(ParsedFile {
+            display,
+            text: Some(shared),
+            documents: Vec::new(),
+            diagnostics: diags,
+        });
     }
     let mut docs = Vec::new();
     for (index, node) in nodes.into_iter().enumerate() {
         if node.value == yaml::Value::Null {
             continue; // an empty document between `---` separators
         }
-        let json = node.to_json();
         docs.push(Document {
             file: display.clone(),
-            rel: rel.to_owned(),
+            rel: rel.clone(),
             index,
             node,
-            json,
         });
     }
-    Ok((display, Some(shared), docs, diags))
+    Ok(ParsedFile {
+        display,
+        text: Some(shared),
+        documents: docs,
+        diagnostics: diags,
+    })
 }
 
 /// Path segments from a list of keys.

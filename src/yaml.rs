@@ -200,7 +200,9 @@ impl Node {
             let next = match (seg, &node.value) {
                 (Seg::Key(k), Value::Map(_)) => node.get(k),
                 (Seg::Index(i), Value::Seq(items)) => items.get(*i),
-                (Seg::Key(k), Value::Seq(items)) => k.parse::<usize>().ok().and_then(|i| items.get(i)),
+                (Seg::Key(k), Value::Seq(items)) => {
+                    k.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
                 _ => None,
             };
             match next {
@@ -238,7 +240,10 @@ pub fn describe_json(v: &Json) -> String {
             if shown.len() < s.len() {
                 shown.push('…');
             }
-            format!("the string {}", serde_json::to_string(&shown).unwrap_or_default())
+            format!(
+                "the string {}",
+                serde_json::to_string(&shown).unwrap_or_default()
+            )
         }
         Json::Array(_) => "a list".to_owned(),
         Json::Object(_) => "a mapping".to_owned(),
@@ -388,6 +393,18 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> SyntaxError {
 }
 
 fn friendly_syntax_message(text: &str, pos: Pos, message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return format!("duplicate key `{key}` (a key may appear once in a mapping)");
+    }
+    if message.contains("alias") || message.contains("budget") || message.contains("anchor") {
+        return format!(
+            "{message} (the document expands YAML aliases or nests beyond what a job spec needs; a \"billion laughs\" pattern is refused)"
+        );
+    }
     let line = text
         .lines()
         .nth(pos.line.saturating_sub(1) as usize)
@@ -453,7 +470,9 @@ mod tests {
 
     #[test]
     fn alias_bomb_is_refused() {
-        let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut text = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         let mut prev = 'a';
         for name in 'b'..='i' {
             text.push_str(&format!(
@@ -472,7 +491,11 @@ mod tests {
             Seg::Key("spark.executor.cores".into()),
         ];
         assert_eq!(path_string(&p), "spec.sparkConf[\"spark.executor.cores\"]");
-        let p = [Seg::Key("spec".into()), Seg::Key("env".into()), Seg::Index(2)];
+        let p = [
+            Seg::Key("spec".into()),
+            Seg::Key("env".into()),
+            Seg::Index(2),
+        ];
         assert_eq!(path_string(&p), "spec.env[2]");
     }
 }

@@ -1,0 +1,13 @@
+//! The one integration test binary: each module tests one area by running the real
+//! `sparkc` binary on fixture projects.
+
+mod harness;
+
+// `sparkc --help`, usage errors, exit codes, init, completions.
+mod cli;
+// Every example project validates.
+mod examples;
+// The committed schemas match the types; an independent validator accepts the examples.
+mod schema;
+// Good and bad inputs for `sparkc validate`, with snapshots of the diagnostics.
+mod validate;

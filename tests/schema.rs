@@ -1,0 +1,95 @@
+use std::process::Command;
+
+use crate::harness::{repo, required_in_ci, run, sparkc};
+
+/// The committed schemas are what `sparkc schema` prints. When this fails, regenerate:
+/// `cargo run -- schema > schemas/sparkjob.schema.json` and
+/// `cargo run -- schema --project > schemas/project.schema.json`.
+#[test]
+fn committed_schemas_match_the_types() {
+    for (args, file) in [
+        (vec!["schema"], "schemas/sparkjob.schema.json"),
+        (vec!["schema", "--project"], "schemas/project.schema.json"),
+    ] {
+        let out = run(sparkc().args(&args));
+        assert_eq!(out.code, 0);
+        let committed = std::fs::read_to_string(repo().join(file)).unwrap();
+        assert!(
+            out.stdout == committed,
+            "{file} drifted from the Rust types: regenerate it"
+        );
+    }
+}
+
+fn python_has(modules: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// An independent validator (Python `jsonschema`, as editors use) accepts every example
+/// against the committed schemas, and refuses a typo.
+#[test]
+fn python_jsonschema_accepts_the_examples() {
+    if !python_has("jsonschema, yaml") && !required_in_ci("python3 with jsonschema and pyyaml") {
+        return;
+    }
+    let script = repo().join("tests/editor_check.py");
+    let mut jobs: Vec<_> = walk(&repo().join("examples"))
+        .into_iter()
+        .filter(|p| p.components().any(|c| c.as_os_str() == "jobs"))
+        .collect();
+    jobs.sort();
+    assert!(jobs.len() >= 4);
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(repo().join("schemas/sparkjob.schema.json"))
+        .args(&jobs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let projects: Vec<_> = walk(&repo().join("examples"))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "sparkc.yaml"))
+        .collect();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(repo().join("schemas/project.schema.json"))
+        .args(&projects)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The same validator refuses an unknown field, so the check above can fail.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: sparkc.io/v1alpha1\nkind: SparkJob\nmetadata: {name: a}\nspec: {executors: {instances: 1}}\n").unwrap();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(repo().join("schemas/sparkjob.schema.json"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|e| e == "yaml") {
+            out.push(p);
+        }
+    }
+    out
+}
