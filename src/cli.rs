@@ -55,6 +55,27 @@ pub enum Command {
         #[arg(long, short)]
         env: Option<String>,
     },
+    /// Render the Kubernetes manifests of every job.
+    Render {
+        /// Render only this environment.
+        #[arg(long, short)]
+        env: Option<String>,
+        /// Print every object as one YAML stream instead of writing the tree.
+        #[arg(long)]
+        stdout: bool,
+    },
+    /// Print the cluster-mode spark-submit command of a job, for an ad-hoc run.
+    SubmitCommand {
+        /// The job's name.
+        job: String,
+        /// The environment (required when the project has several).
+        #[arg(long, short)]
+        env: Option<String>,
+        /// The API server, e.g. `k8s://https://10.0.0.1:6443`. Default: through
+        /// `kubectl proxy`, `k8s://http://127.0.0.1:8001`.
+        #[arg(long)]
+        master: Option<String>,
+    },
     /// Print the JSON Schema of the job spec (or of the project file).
     Schema {
         /// The schema of `sparkc.yaml` instead.

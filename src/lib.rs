@@ -11,6 +11,9 @@ pub mod diagnostic;
 pub mod error;
 pub mod init;
 pub mod merge;
+pub mod names;
+pub mod native;
+pub mod render;
 pub mod rules;
 pub mod run;
 pub mod schema;
@@ -21,3 +24,4 @@ pub mod workspace;
 pub mod yaml;
 
 pub use run::run;
+pub mod k8s;

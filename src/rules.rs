@@ -386,7 +386,8 @@ fn spec_at(path: &[&str]) -> At {
     sp(path)
 }
 
-fn version_lt(v: &str, (major, minor): (u32, u32)) -> bool {
+/// Whether a Spark version string is below `major.minor`.
+pub fn version_lt(v: &str, (major, minor): (u32, u32)) -> bool {
     let mut parts = v
         .split(['.', '-', '+'])
         .map(|p| p.parse::<u32>().unwrap_or(0));

@@ -11,7 +11,7 @@ use crate::diagnostic::{self, Format, Severity, Summary};
 use crate::error::Error;
 use crate::schema::{self, Kind};
 use crate::validate::{self, Report};
-use crate::{init, workspace};
+use crate::{init, render, workspace};
 
 /// Settings every command shares, resolved from the arguments and the environment.
 #[derive(Debug, Clone)]
@@ -110,6 +110,127 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             let ws = workspace::load(&cfg.root, paths)?;
             let report = validate::validate(&ws, env.as_deref(), validate::Keep::Refs)?;
             Ok(validate_outcome(&cfg, &report, &report.sources))
+        }
+        Command::Render { env, stdout } => {
+            if !stdout {
+                return Err(Error::Usage(
+                    "writing the rendered tree is not available yet: use `sparkc render --stdout`"
+                        .to_owned(),
+                ));
+            }
+            let ws = workspace::load(&cfg.root, &[])?;
+            let report = validate::validate(&ws, env.as_deref(), validate::Keep::Jobs)?;
+            if report.has_errors() {
+                return Ok(validate_outcome(&cfg, &report, &report.sources));
+            }
+            let overrides = ws
+                .project
+                .as_ref()
+                .and_then(|p| p.project.templates.as_ref())
+                .map(|t| cfg.root.join(t));
+            let renderer = render::Renderer::new(overrides.as_deref())?;
+            let (manifests, mut diags) = render::render_all(&renderer, &report.jobs);
+            // Warnings found by validation are shown on stderr; the stream stays clean.
+            let mut stderr = String::new();
+            let warnings: Vec<_> = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .cloned()
+                .collect();
+            if !diags.is_empty() {
+                diagnostic::sort_dedup(&mut diags);
+                let text = diagnostic::render(&diags, &report.sources, cfg.format, cfg.color);
+                return Ok(Outcome {
+                    stdout: text,
+                    stderr,
+                    code: 1,
+                });
+            }
+            if !warnings.is_empty() && !cfg.quiet {
+                stderr = diagnostic::render(&warnings, &report.sources, Format::Human, cfg.color);
+            }
+            Ok(Outcome {
+                stdout: render::stream(&manifests),
+                stderr,
+                code: 0,
+            })
+        }
+        Command::SubmitCommand { job, env, master } => {
+            let ws = workspace::load(&cfg.root, &[])?;
+            let envs = ws.environments();
+            let env = match (env, envs.as_slice()) {
+                (Some(e), _) => e.clone(),
+                (None, [only]) => only.clone(),
+                (None, _) => {
+                    return Err(Error::Usage(format!(
+                        "the project has several environments ({}): choose one with --env",
+                        envs.join(", ")
+                    )));
+                }
+            };
+            let report = validate::validate(&ws, Some(&env), validate::Keep::Jobs)?;
+            if report.has_errors() {
+                let mut o = validate_outcome(&cfg, &report, &report.sources);
+                o.code = 2;
+                return Ok(o);
+            }
+            let Some(found) = report.jobs.iter().find(|j| &j.name == job) else {
+                let names: Vec<String> = report.jobs.iter().map(|j| j.name.clone()).collect();
+                let hint = schema::suggest(job, &names)
+                    .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"));
+                return Err(Error::Usage(format!(
+                    "there is no job `{job}` in environment `{env}`{hint}"
+                )));
+            };
+            let proxy = master.is_none();
+            let master = master
+                .clone()
+                .unwrap_or_else(|| "k8s://http://127.0.0.1:8001".to_owned());
+            let (args, lost) = crate::native::cluster_submit(found, &master);
+            let mut out = format!(
+                "# Cluster-mode run of `{}` (environment {env}, namespace {}).\n",
+                found.name, found.namespace
+            );
+            if proxy {
+                out.push_str("# Start `kubectl proxy` first (it listens on 127.0.0.1:8001), or pass --master k8s://https://HOST:PORT.\n");
+            }
+            if found.spec.service_account.is_none() {
+                let sa =
+                    crate::names::Names::new(&found.name, &found.namespace, "").service_account;
+                out.push_str(&format!("# The driver runs as `{sa}`: apply the rendered ServiceAccount, Role and RoleBinding first.\n"));
+            }
+            for l in &lost {
+                out.push_str(&format!("# Not carried over: {l}.\n"));
+            }
+            let quoted: Vec<String> = args
+                .iter()
+                .map(|a| shlex::try_quote(a).map_or_else(|_| a.clone(), |q| q.into_owned()))
+                .collect();
+            let mut line = String::new();
+            let mut i = 0;
+            while i < quoted.len() {
+                let tok = &quoted[i];
+                let pair = tok.starts_with("--")
+                    && i + 1 < quoted.len()
+                    && !quoted[i + 1].starts_with("--");
+                if i > 0 {
+                    line.push_str(" \\\n  ");
+                }
+                line.push_str(tok);
+                if pair && i > 0 {
+                    line.push(' ');
+                    line.push_str(&quoted[i + 1]);
+                    i += 1;
+                }
+                i += 1;
+            }
+            out.push_str(&line);
+            out.push('\n');
+            Ok(Outcome {
+                stdout: out,
+                ..Outcome::default()
+            })
         }
         Command::Schema { project } => {
             let kind = if *project {

@@ -333,6 +333,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+/// Writes a value as canonical YAML: keys sorted (serde_json's maps are ordered), block
+/// style, multi-line strings as literal blocks, long lines never folded (a folded scalar
+/// would be one more way for a string to change on its way through).
+pub fn to_yaml(value: &Json) -> String {
+    let options = serde_saphyr::ser_options! {
+        folded_wrap_chars: usize::MAX,
+        min_fold_chars: usize::MAX,
+    };
+    serde_saphyr::to_string_with_options(value, options).unwrap_or_default()
+}
+
 /// A YAML syntax (or budget) error at a position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {

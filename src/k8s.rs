@@ -1,0 +1,152 @@
+//! The official Kubernetes 1.30 JSON schemas (strict), embedded, and the check of a rendered
+//! object against the schema of its kind. Validators are compiled once per kind, lazily.
+
+use std::sync::{LazyLock, OnceLock};
+
+use jsonschema::{Retrieve, Uri, Validator};
+use serde_json::Value as Json;
+
+const BASE: &str = "https://sparkc.invalid/k8s/";
+
+/// (apiVersion, kind) → embedded schema file.
+const KINDS: &[(&str, &str, &str)] = &[
+    (
+        "v1",
+        "Pod",
+        include_str!("../schemas/k8s/v1.30.0/pod-v1.json"),
+    ),
+    (
+        "batch/v1",
+        "Job",
+        include_str!("../schemas/k8s/v1.30.0/job-batch-v1.json"),
+    ),
+    (
+        "batch/v1",
+        "CronJob",
+        include_str!("../schemas/k8s/v1.30.0/cronjob-batch-v1.json"),
+    ),
+    (
+        "v1",
+        "Service",
+        include_str!("../schemas/k8s/v1.30.0/service-v1.json"),
+    ),
+    (
+        "v1",
+        "ServiceAccount",
+        include_str!("../schemas/k8s/v1.30.0/serviceaccount-v1.json"),
+    ),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "Role",
+        include_str!("../schemas/k8s/v1.30.0/role-rbac-v1.json"),
+    ),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        include_str!("../schemas/k8s/v1.30.0/rolebinding-rbac-v1.json"),
+    ),
+    (
+        "v1",
+        "ConfigMap",
+        include_str!("../schemas/k8s/v1.30.0/configmap-v1.json"),
+    ),
+];
+
+const DEFINITIONS: &str = include_str!("../schemas/k8s/v1.30.0/_definitions.json");
+
+/// Definitions of every type, parsed once.
+fn definitions() -> &'static Json {
+    static DEFS: LazyLock<Json> = LazyLock::new(|| {
+        serde_json::from_str(DEFINITIONS).expect("embedded _definitions.json parses")
+    });
+    &DEFS
+}
+
+struct Embedded;
+
+impl Retrieve for Embedded {
+    fn retrieve(
+        &self,
+        uri: &Uri<String>,
+    ) -> Result<Json, Box<dyn std::error::Error + Send + Sync>> {
+        if uri.path().as_str().ends_with("/_definitions.json") {
+            Ok(definitions().clone())
+        } else {
+            Err(format!("sparkc has no embedded schema at {}", uri.as_str()).into())
+        }
+    }
+}
+
+/// Whether sparkc has a schema for this kind.
+pub fn known(api_version: &str, kind: &str) -> bool {
+    KINDS
+        .iter()
+        .any(|(v, k, _)| *v == api_version && *k == kind)
+}
+
+fn validator(api_version: &str, kind: &str) -> Option<&'static Validator> {
+    static VALIDATORS: [OnceLock<Validator>; KINDS.len()] =
+        [const { OnceLock::new() }; KINDS.len()];
+    let index = KINDS
+        .iter()
+        .position(|(v, k, _)| *v == api_version && *k == kind)?;
+    Some(VALIDATORS[index].get_or_init(|| {
+        let (_, _, text) = KINDS[index];
+        let schema: Json = serde_json::from_str(text).expect("embedded kind schema parses");
+        let file = format!(
+            "{}-{}.json",
+            kind.to_ascii_lowercase(),
+            api_version.replace('/', "-")
+        );
+        jsonschema::draft202012::options()
+            .with_base_uri(format!("{BASE}{file}"))
+            .with_retriever(Embedded)
+            .build(&schema)
+            .expect("embedded Kubernetes schema compiles")
+    }))
+}
+
+/// Checks an object against the official schema of its kind. `Ok(false)` when sparkc has
+/// no schema for the kind; `Err` lists the problems as `path: message`.
+pub fn check(object: &Json) -> Result<bool, Vec<String>> {
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let kind = object
+        .get("kind")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let Some(v) = validator(api_version, kind) else {
+        return Ok(false);
+    };
+    if v.is_valid(object) {
+        return Ok(true);
+    }
+    Err(v
+        .iter_errors(object)
+        .map(|e| format!("{}: {}", e.instance_path(), e))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn valid_and_invalid_objects() {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}});
+        assert_eq!(check(&cm), Ok(true));
+        let bad = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": 1}});
+        assert!(check(&bad).is_err());
+        let unknown = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labelz": {}}});
+        let errs = check(&unknown).unwrap_err();
+        assert!(errs[0].contains("labelz"), "{errs:?}");
+        let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "a"},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "i", "args": ["a"]}]}}}});
+        assert_eq!(check(&job), Ok(true));
+        let other = json!({"apiVersion": "x/v1", "kind": "Thing"});
+        assert_eq!(check(&other), Ok(false));
+    }
+}

@@ -1,0 +1,311 @@
+//! Rendering: job → plan → templates → YAML text → parsed back → schema-checked object.
+//!
+//! Templates are minijinja files embedded in the binary (`templates/`), replaceable per
+//! project (`templates:` in `sparkc.yaml`). Every template is a `.yaml` file, so minijinja
+//! writes every interpolated value as JSON, which YAML reads back as the same value: no
+//! input string can change the structure of the output. The text a template produces is
+//! parsed back and checked against the official schema of its kind before it is used.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{Environment, UndefinedBehavior, Value};
+use serde_json::Value as Json;
+
+use crate::diagnostic::Diagnostic;
+use crate::error::Error;
+use crate::spec::Target;
+use crate::validate::Job;
+use crate::{k8s, native, yaml};
+
+/// The built-in templates: (name, source).
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "native/serviceaccount.yaml",
+        include_str!("../templates/native/serviceaccount.yaml"),
+    ),
+    (
+        "native/role.yaml",
+        include_str!("../templates/native/role.yaml"),
+    ),
+    (
+        "native/rolebinding.yaml",
+        include_str!("../templates/native/rolebinding.yaml"),
+    ),
+    (
+        "native/configmap.yaml",
+        include_str!("../templates/native/configmap.yaml"),
+    ),
+    (
+        "native/service.yaml",
+        include_str!("../templates/native/service.yaml"),
+    ),
+    (
+        "native/job.yaml",
+        include_str!("../templates/native/job.yaml"),
+    ),
+    (
+        "native/pod.yaml",
+        include_str!("../templates/native/pod.yaml"),
+    ),
+    (
+        "native/cronjob.yaml",
+        include_str!("../templates/native/cronjob.yaml"),
+    ),
+];
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// The job it belongs to, its environment, group and spec file.
+    pub job: String,
+    pub env: String,
+    pub group: String,
+    pub file: String,
+    pub value: Json,
+}
+
+impl Manifest {
+    /// Canonical YAML: keys sorted, one document, trailing newline.
+    pub fn to_yaml(&self) -> String {
+        yaml::to_yaml(&self.value)
+    }
+}
+
+/// Renders jobs with the built-in templates and a project's overrides.
+pub struct Renderer {
+    env: Environment<'static>,
+    /// Where each overridden template came from, for error messages.
+    overridden: BTreeMap<String, PathBuf>,
+}
+
+fn combine(a: Value, b: Value) -> Result<Value, minijinja::Error> {
+    let mut out: BTreeMap<String, Value> = BTreeMap::new();
+    for v in [a, b] {
+        if v.is_undefined() || v.is_none() {
+            continue;
+        }
+        for key in v.try_iter()? {
+            let value = v.get_item(&key)?;
+            out.insert(key.to_string(), value);
+        }
+    }
+    Ok(Value::from(Serde(&out)))
+}
+
+impl Renderer {
+    /// The renderer, with templates from `overrides` (a folder) replacing built-in ones of
+    /// the same relative name.
+    pub fn new(overrides: Option<&Path>) -> Result<Self, Error> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default syntax"),
+        );
+        env.add_filter("combine", combine);
+        let mut overridden = BTreeMap::new();
+        for (name, source) in BUILTIN {
+            let path = overrides.map(|d| d.join(name));
+            let text = match &path {
+                Some(p) if p.is_file() => {
+                    let text = fs::read_to_string(p).map_err(|source| Error::Read {
+                        path: p.clone(),
+                        source,
+                    })?;
+                    overridden.insert((*name).to_owned(), p.clone());
+                    text
+                }
+                _ => (*source).to_owned(),
+            };
+            env.add_template_owned(*name, text).map_err(|e| {
+                Error::Usage(format!(
+                    "template {}: {e}",
+                    path.filter(|p| p.is_file())
+                        .map_or_else(|| (*name).to_owned(), |p| p.display().to_string())
+                ))
+            })?;
+        }
+        Ok(Self { env, overridden })
+    }
+
+    /// Renders one job's objects. Problems (a broken template override, an object that
+    /// fails its schema) come back as diagnostics on the job.
+    pub fn render_job(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
+        match job.target {
+            Target::Native => self.render_native(job),
+            Target::Operator => Err(self.problem(
+                job,
+                "the operator target is not rendered by this version of sparkc",
+                "use `target: native` for now",
+            )),
+        }
+    }
+
+    fn problem(&self, job: &Job, message: &str, hint: &str) -> Box<Diagnostic> {
+        Box::new(
+            Diagnostic::error("render", &job.file, job.name_pos)
+                .path("metadata.name")
+                .message(format!(
+                    "{message} (job {}, environment {})",
+                    job.name, job.env
+                ))
+                .hint(hint),
+        )
+    }
+
+    fn render_native(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
+        let plan = native::plan(job);
+        let ctx = Value::from(Serde(&plan));
+        let mut out = Vec::new();
+        for object in &plan.objects {
+            out.push(self.render_template(job, object.template(), &ctx)?);
+        }
+        // The executor pod template is a Pod too: check it like every other object.
+        if let Some(text) = plan
+            .config_map_data
+            .get(crate::names::EXECUTOR_TEMPLATE_KEY)
+        {
+            let pod = parse_one(text)
+                .map_err(|m| self.problem(job, &m, "report this as a sparkc bug"))?;
+            let mut pod = pod;
+            if let Some(meta) = pod.get_mut("metadata").and_then(Json::as_object_mut) {
+                meta.entry("name")
+                    .or_insert_with(|| Json::String("executor".into()));
+            }
+            if let Err(errors) = k8s::check(&pod) {
+                return Err(self.problem(
+                    job,
+                    &format!(
+                        "the executor pod template fails the Kubernetes 1.30 Pod schema: {}",
+                        errors.join("; ")
+                    ),
+                    "check the executor fields (or `executor.template`) named in the message",
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    fn render_template(
+        &self,
+        job: &Job,
+        name: &str,
+        ctx: &Value,
+    ) -> Result<Manifest, Box<Diagnostic>> {
+        let origin = self.overridden.get(name).map_or_else(
+            || format!("built-in template {name}"),
+            |p| format!("template {}", p.display()),
+        );
+        let text = self
+            .env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| {
+                self.problem(job, &format!("{origin} failed: {e:#}"), "fix the template")
+            })?;
+        let value = parse_one(&text).map_err(|m| {
+            self.problem(
+                job,
+                &format!("{origin} produced invalid YAML: {m}"),
+                "fix the template",
+            )
+        })?;
+        match k8s::check(&value) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(self.problem(
+                    job,
+                    &format!("{origin} produced a kind sparkc has no schema for"),
+                    "templates may only produce the kinds sparkc renders",
+                ));
+            }
+            Err(errors) => {
+                return Err(self.problem(
+                    job,
+                    &format!(
+                        "{origin} produced an object that fails the Kubernetes 1.30 schema: {}",
+                        errors.join("; ")
+                    ),
+                    if self.overridden.contains_key(name) {
+                        "fix the template"
+                    } else {
+                        "check the fields named in the message"
+                    },
+                ));
+            }
+        }
+        let field = |k: &str| {
+            value
+                .pointer(k)
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(Manifest {
+            api_version: field("/apiVersion"),
+            kind: field("/kind"),
+            namespace: field("/metadata/namespace"),
+            name: field("/metadata/name"),
+            job: job.name.clone(),
+            env: job.env.clone(),
+            group: job.group.clone(),
+            file: job.file.clone(),
+            value,
+        })
+    }
+}
+
+/// Parses text that must hold exactly one YAML mapping.
+fn parse_one(text: &str) -> Result<Json, String> {
+    let docs =
+        yaml::parse_documents(text).map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
+    match docs.as_slice() {
+        [doc] if doc.entries().is_some() => Ok(doc.to_json()),
+        [] => Err("no document".to_owned()),
+        [_] => Err("the document is not a mapping".to_owned()),
+        _ => Err(format!("{} documents where one object belongs", docs.len())),
+    }
+}
+
+/// Renders every job (sorted by environment, group, namespace and name).
+pub fn render_all(renderer: &Renderer, jobs: &[Job]) -> (Vec<Manifest>, Vec<Diagnostic>) {
+    use rayon::prelude::*;
+    let mut order: Vec<&Job> = jobs.iter().collect();
+    order.sort_by(|a, b| {
+        (&a.env, &a.group, &a.namespace, &a.name).cmp(&(&b.env, &b.group, &b.namespace, &b.name))
+    });
+    let results: Vec<_> = order.par_iter().map(|j| renderer.render_job(j)).collect();
+    let mut manifests = Vec::new();
+    let mut diags = Vec::new();
+    for r in results {
+        match r {
+            Ok(m) => manifests.extend(m),
+            Err(d) => diags.push(*d),
+        }
+    }
+    (manifests, diags)
+}
+
+/// One YAML stream of every manifest, each headed by where it came from.
+pub fn stream(manifests: &[Manifest]) -> String {
+    let mut out = String::new();
+    for m in manifests {
+        out.push_str("---\n");
+        out.push_str(&format!(
+            "# Source: {} (job {}, environment {})\n",
+            m.file, m.job, m.env
+        ));
+        out.push_str(&m.to_yaml());
+    }
+    out
+}
