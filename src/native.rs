@@ -244,10 +244,19 @@ pub fn plan(job: &Job) -> Plan {
     let names = Names::new(&job.name, &job.namespace, &run);
     debug_assert_eq!(names.driver_host, provisional.driver_host);
 
-    let mut driver_labels = job.labels.clone();
+    // Labels and annotations: the user's pod template, then the job's, then the driver's,
+    // then sparkc's own.
+    let template_meta = driver.template.as_ref().and_then(|t| t.metadata.as_ref());
+    let mut driver_labels = template_meta
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    driver_labels.extend(job.labels.clone());
     driver_labels.extend(driver.labels.clone().unwrap_or_default());
     let pod_labels = names.pod_labels(&job.env, "driver", &driver_labels);
-    let mut pod_annotations = driver.annotations.clone().unwrap_or_default();
+    let mut pod_annotations = template_meta
+        .and_then(|m| m.annotations.clone())
+        .unwrap_or_default();
+    pod_annotations.extend(driver.annotations.clone().unwrap_or_default());
     if let Some(e) = exporter.as_ref().filter(|e| e.driver) {
         pod_annotations.insert("prometheus.io/scrape".to_owned(), "true".to_owned());
         pod_annotations.insert("prometheus.io/port".to_owned(), e.port.to_string());

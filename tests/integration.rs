@@ -9,5 +9,7 @@ mod cli;
 mod examples;
 // The committed schemas match the types; an independent validator accepts the examples.
 mod schema;
+// `sparkc render --stdout` and `submit-command` for the native target.
+mod render;
 // Good and bad inputs for `sparkc validate`, with snapshots of the diagnostics.
 mod validate;

@@ -93,3 +93,23 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The Kubernetes schemas embedded in sparkc are the reference copies, unmodified.
+#[test]
+fn embedded_kubernetes_schemas_match_the_reference() {
+    let reference = repo().join("../shared/reference/kubernetes-json-schema/v1.30.0-local-strict");
+    if !reference.is_dir() {
+        required_in_ci("../shared/reference beside the checkout");
+        return;
+    }
+    let mut n = 0;
+    for entry in std::fs::read_dir(repo().join("schemas/k8s/v1.30.0")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        let ours = std::fs::read(&path).unwrap();
+        let theirs = std::fs::read(reference.join(name)).unwrap();
+        assert!(ours == theirs, "{} differs from the reference", name.to_string_lossy());
+        n += 1;
+    }
+    assert_eq!(n, 9);
+}
