@@ -106,6 +106,70 @@ fn validator(api_version: &str, kind: &str) -> Option<&'static Validator> {
     }))
 }
 
+/// The Kubeflow Spark Operator's CRD schemas (`openAPIV3Schema` of v1beta2, extracted
+/// from the CRDs unmodified): (apiVersion, kind, file).
+const CRDS: &[(&str, &str, &str)] = &[
+    (
+        "sparkoperator.k8s.io/v1beta2",
+        "SparkApplication",
+        include_str!("../schemas/crds/sparkapplication.v1beta2.json"),
+    ),
+    (
+        "sparkoperator.k8s.io/v1beta2",
+        "ScheduledSparkApplication",
+        include_str!("../schemas/crds/scheduledsparkapplication.v1beta2.json"),
+    ),
+];
+
+/// Turns a CRD's structural schema into a strict JSON Schema: an object that lists its
+/// properties refuses others (as `kubectl --validate=strict` does) unless it preserves
+/// unknown fields; `nullable` allows null; int-or-string is either.
+pub fn strict_structural(schema: &mut Json) {
+    let Json::Object(obj) = schema else { return };
+    let preserve = obj.get("x-kubernetes-preserve-unknown-fields") == Some(&Json::Bool(true));
+    if obj.contains_key("properties") && !obj.contains_key("additionalProperties") && !preserve {
+        obj.insert("additionalProperties".into(), Json::Bool(false));
+    }
+    if obj.get("nullable") == Some(&Json::Bool(true)) {
+        if let Some(Json::String(t)) = obj.get("type").cloned() {
+            obj.insert("type".into(), serde_json::json!([t, "null"]));
+        }
+    }
+    if obj.get("x-kubernetes-int-or-string") == Some(&Json::Bool(true)) {
+        obj.insert("type".into(), serde_json::json!(["integer", "string"]));
+    }
+    for key in ["properties", "patternProperties"] {
+        if let Some(Json::Object(props)) = obj.get_mut(key) {
+            props.values_mut().for_each(strict_structural);
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(sub) = obj.get_mut(key) {
+            strict_structural(sub);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Json::Array(subs)) = obj.get_mut(key) {
+            subs.iter_mut().for_each(strict_structural);
+        }
+    }
+}
+
+fn crd_validator(api_version: &str, kind: &str) -> Option<&'static Validator> {
+    static VALIDATORS: [OnceLock<Validator>; CRDS.len()] = [const { OnceLock::new() }; CRDS.len()];
+    let index = CRDS
+        .iter()
+        .position(|(v, k, _)| *v == api_version && *k == kind)?;
+    Some(VALIDATORS[index].get_or_init(|| {
+        let file: Json = serde_json::from_str(CRDS[index].2).expect("embedded CRD schema parses");
+        let mut schema = file["openAPIV3Schema"].clone();
+        strict_structural(&mut schema);
+        jsonschema::draft4::options()
+            .build(&schema)
+            .expect("embedded CRD schema compiles")
+    }))
+}
+
 /// Checks an object against the official schema of its kind. `Ok(false)` when sparkc has
 /// no schema for the kind; `Err` lists the problems as `path: message`.
 pub fn check(object: &Json) -> Result<bool, Vec<String>> {
@@ -117,7 +181,7 @@ pub fn check(object: &Json) -> Result<bool, Vec<String>> {
         .get("kind")
         .and_then(Json::as_str)
         .unwrap_or_default();
-    let Some(v) = validator(api_version, kind) else {
+    let Some(v) = validator(api_version, kind).or_else(|| crd_validator(api_version, kind)) else {
         return Ok(false);
     };
     if v.is_valid(object) {
@@ -146,6 +210,19 @@ mod tests {
         let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "a"},
             "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "i", "args": ["a"]}]}}}});
         assert_eq!(check(&job), Ok(true));
+        let app = json!({"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication", "metadata": {"name": "a"},
+            "spec": {"type": "Scala", "sparkVersion": "3.5.3", "mainApplicationFile": "local:///a.jar", "driver": {"cores": 1}, "executor": {}}});
+        assert_eq!(check(&app), Ok(true));
+        let mut typo = app.clone();
+        typo["spec"]["driver"]["coress"] = json!(1);
+        assert!(check(&typo).unwrap_err()[0].contains("coress"));
+        let mut template = app.clone();
+        template["spec"]["driver"]["template"] = json!({"spec": {"anything": {"goes": true}}});
+        assert_eq!(
+            check(&template),
+            Ok(true),
+            "pod templates are schemaless in the CRD"
+        );
         let other = json!({"apiVersion": "x/v1", "kind": "Thing"});
         assert_eq!(check(&other), Ok(false));
     }

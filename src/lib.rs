@@ -13,6 +13,7 @@ pub mod init;
 pub mod merge;
 pub mod names;
 pub mod native;
+pub mod operator;
 pub mod render;
 pub mod rules;
 pub mod run;

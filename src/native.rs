@@ -38,9 +38,9 @@ impl Object {
     /// The template that renders this object.
     pub const fn template(self) -> &'static str {
         match self {
-            Object::ServiceAccount => "native/serviceaccount.yaml",
-            Object::Role => "native/role.yaml",
-            Object::RoleBinding => "native/rolebinding.yaml",
+            Object::ServiceAccount => "common/serviceaccount.yaml",
+            Object::Role => "common/role.yaml",
+            Object::RoleBinding => "common/rolebinding.yaml",
             Object::ConfigMap => "native/configmap.yaml",
             Object::Service => "native/service.yaml",
             Object::Job => "native/job.yaml",
@@ -246,16 +246,21 @@ pub fn plan(job: &Job) -> Plan {
 
     // Labels and annotations: the user's pod template, then the job's, then the driver's,
     // then sparkc's own.
-    let template_meta = driver.template.as_ref().and_then(|t| t.metadata.as_ref());
-    let mut driver_labels = template_meta
-        .and_then(|m| m.labels.clone())
-        .unwrap_or_default();
+    let template_meta = driver.template.as_ref().and_then(|t| t.get("metadata"));
+    let string_map = |v: Option<&Json>| -> BTreeMap<String, String> {
+        v.and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut driver_labels = string_map(template_meta.and_then(|m| m.get("labels")));
     driver_labels.extend(job.labels.clone());
     driver_labels.extend(driver.labels.clone().unwrap_or_default());
     let pod_labels = names.pod_labels(&job.env, "driver", &driver_labels);
-    let mut pod_annotations = template_meta
-        .and_then(|m| m.annotations.clone())
-        .unwrap_or_default();
+    let mut pod_annotations = string_map(template_meta.and_then(|m| m.get("annotations")));
     pod_annotations.extend(driver.annotations.clone().unwrap_or_default());
     if let Some(e) = exporter.as_ref().filter(|e| e.driver) {
         pod_annotations.insert("prometheus.io/scrape".to_owned(), "true".to_owned());
@@ -263,7 +268,10 @@ pub fn plan(job: &Job) -> Plan {
     }
     // User pod template under ours (ours wins), for what the spec has no field for.
     if let Some(template) = &driver.template {
-        pod_spec = merge_pod_spec(to_json(&template.spec), pod_spec);
+        pod_spec = merge_pod_spec(
+            template.get("spec").cloned().unwrap_or(Json::Null),
+            pod_spec,
+        );
     }
 
     let mut ports = vec![
@@ -1066,9 +1074,12 @@ fn executor_pod(
     let mut spec_json = Json::Object(pod);
     let mut metadata = json!({});
     if let Some(template) = &executor.template {
-        spec_json = merge_pod_spec(to_json(&template.spec), spec_json);
-        if let Some(meta) = &template.metadata {
-            metadata = to_json(meta);
+        spec_json = merge_pod_spec(
+            template.get("spec").cloned().unwrap_or(Json::Null),
+            spec_json,
+        );
+        if let Some(meta) = template.get("metadata") {
+            metadata = meta.clone();
         }
     }
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec_json})

@@ -21,40 +21,24 @@ use crate::spec::Target;
 use crate::validate::Job;
 use crate::{k8s, native, yaml};
 
+macro_rules! builtin {
+    ($name:literal) => {
+        ($name, include_str!(concat!("../templates/", $name)))
+    };
+}
+
 /// The built-in templates: (name, source).
 pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "native/serviceaccount.yaml",
-        include_str!("../templates/native/serviceaccount.yaml"),
-    ),
-    (
-        "native/role.yaml",
-        include_str!("../templates/native/role.yaml"),
-    ),
-    (
-        "native/rolebinding.yaml",
-        include_str!("../templates/native/rolebinding.yaml"),
-    ),
-    (
-        "native/configmap.yaml",
-        include_str!("../templates/native/configmap.yaml"),
-    ),
-    (
-        "native/service.yaml",
-        include_str!("../templates/native/service.yaml"),
-    ),
-    (
-        "native/job.yaml",
-        include_str!("../templates/native/job.yaml"),
-    ),
-    (
-        "native/pod.yaml",
-        include_str!("../templates/native/pod.yaml"),
-    ),
-    (
-        "native/cronjob.yaml",
-        include_str!("../templates/native/cronjob.yaml"),
-    ),
+    builtin!("common/serviceaccount.yaml"),
+    builtin!("common/role.yaml"),
+    builtin!("common/rolebinding.yaml"),
+    builtin!("native/configmap.yaml"),
+    builtin!("native/service.yaml"),
+    builtin!("native/job.yaml"),
+    builtin!("native/pod.yaml"),
+    builtin!("native/cronjob.yaml"),
+    builtin!("operator/sparkapplication.yaml"),
+    builtin!("operator/scheduledsparkapplication.yaml"),
 ];
 
 /// One rendered Kubernetes object.
@@ -84,6 +68,8 @@ pub struct Renderer {
     env: Environment<'static>,
     /// Where each overridden template came from, for error messages.
     overridden: BTreeMap<String, PathBuf>,
+    /// Whether the Spark Operator's mutating webhook runs (operator target).
+    webhook: bool,
 }
 
 fn combine(a: Value, b: Value) -> Result<Value, minijinja::Error> {
@@ -103,7 +89,7 @@ fn combine(a: Value, b: Value) -> Result<Value, minijinja::Error> {
 impl Renderer {
     /// The renderer, with templates from `overrides` (a folder) replacing built-in ones of
     /// the same relative name.
-    pub fn new(overrides: Option<&Path>) -> Result<Self, Error> {
+    pub fn new(overrides: Option<&Path>, webhook: bool) -> Result<Self, Error> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_syntax(
@@ -135,7 +121,11 @@ impl Renderer {
                 ))
             })?;
         }
-        Ok(Self { env, overridden })
+        Ok(Self {
+            env,
+            overridden,
+            webhook,
+        })
     }
 
     /// Renders one job's objects. Problems (a broken template override, an object that
@@ -143,12 +133,19 @@ impl Renderer {
     pub fn render_job(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
         match job.target {
             Target::Native => self.render_native(job),
-            Target::Operator => Err(self.problem(
-                job,
-                "the operator target is not rendered by this version of sparkc",
-                "use `target: native` for now",
-            )),
+            Target::Operator => self.render_operator(job),
         }
+    }
+
+    fn render_operator(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
+        let plan = crate::operator::plan(job, self.webhook).map_err(|m| {
+            self.problem(job, &m, "move these settings into `driver.template` / `executor.template`, or run the operator with its webhook")
+        })?;
+        let ctx = Value::from(Serde(&plan));
+        plan.templates
+            .iter()
+            .map(|t| self.render_template(job, t, &ctx))
+            .collect()
     }
 
     fn problem(&self, job: &Job, message: &str, hint: &str) -> Box<Diagnostic> {

@@ -754,19 +754,60 @@ pub fn looks_like_credential(value: &str) -> bool {
     RE.is_match(value)
 }
 
+/// `sparkConf` keys that are refused outright (the contract's list and the operator's
+/// webhook): the others with a field of their own only draw a warning, so that existing
+/// SparkApplications can be imported as they are.
+const FORBIDDEN_CONF: &[&str] = &[
+    "spark.master",
+    "spark.submit.deployMode",
+    "spark.kubernetes.container.image",
+    "spark.kubernetes.driver.container.image",
+    "spark.kubernetes.executor.container.image",
+    "spark.kubernetes.namespace",
+    "spark.kubernetes.authenticate.driver.serviceAccountName",
+    "spark.kubernetes.authenticate.executor.serviceAccountName",
+    "spark.kubernetes.authenticate.serviceAccountName",
+    "spark.kubernetes.driver.pod.name",
+    "spark.kubernetes.driver.master",
+    "spark.driver.host",
+    "spark.driver.port",
+    "spark.driver.bindAddress",
+    "spark.driver.blockManager.port",
+    "spark.executor.instances",
+    "spark.executor.cores",
+    "spark.executor.memory",
+];
+
+/// Whether a `sparkConf` key is refused (rather than discouraged).
+pub fn forbidden_conf(key: &str) -> bool {
+    FORBIDDEN_CONF.contains(&key)
+        || key.ends_with(".oauthToken")
+        || key.ends_with(".oauthTokenFile")
+}
+
 fn check_conf(s: &Subject<'_>, out: &mut Out) {
     let spec = s.spec;
     if let Some(conf) = &spec.spark_conf {
         for (key, value) in conf {
             let at = spec_key(&["sparkConf"], key);
             if let Some(instead) = reserved_conf(key) {
-                out.push(
-                    "reserved-conf",
+                if forbidden_conf(key) {
+                    out.push(
+                        "reserved-conf",
+                        at.clone(),
+                        format!("`{key}` may not be set in sparkConf"),
+                        Some(format!("use {instead}")),
+                    );
+                    continue;
+                }
+                out.warn(
+                    "conf-field",
                     at.clone(),
-                    format!("`{key}` may not be set in sparkConf"),
-                    Some(format!("use {instead}")),
+                    format!("`{key}` has a field of its own"),
+                    Some(format!(
+                        "prefer {instead}: sparkc checks fields, not configuration strings"
+                    )),
                 );
-                continue;
             }
             plain_secret(key, value, at, "sparkConf", out);
         }
@@ -1246,6 +1287,39 @@ fn cron_error_uncached(cron: &str) -> Option<(String, String)> {
     }
 }
 
+/// Checks a schedule for its target: a CronJob (native) reads five fields or a macro; the
+/// operator (robfig/cron) also reads `@every <duration>` and a `CRON_TZ=`/`TZ=` prefix.
+pub fn cron_error_for(cron: &str, target: Target) -> Option<(String, String)> {
+    if target == Target::Native {
+        return cron_error(cron);
+    }
+    let mut rest = cron.trim();
+    for prefix in ["CRON_TZ=", "TZ="] {
+        if let Some(after) = rest.strip_prefix(prefix) {
+            let (tz, tail) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
+            if !time_zone_ok(tz) {
+                return Some((
+                    format!("`{}` is not an IANA time zone", escape_short(tz)),
+                    "use a name such as `Etc/UTC`, or set `schedule.timeZone`".to_owned(),
+                ));
+            }
+            rest = tail.trim();
+        }
+    }
+    if let Some(duration) = rest.strip_prefix("@every") {
+        static GO_DURATION: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$").expect("regex")
+        });
+        return (!GO_DURATION.is_match(duration.trim())).then(|| {
+            (
+                format!("`{}` is not a valid `@every` schedule", escape_short(cron)),
+                "write a duration such as `@every 1h30m`".to_owned(),
+            )
+        });
+    }
+    cron_error(rest)
+}
+
 /// Whether `tz` is an IANA time zone name.
 pub fn time_zone_ok(tz: &str) -> bool {
     tz != "Local" && jiff::tz::TimeZone::get(tz).is_ok()
@@ -1266,7 +1340,7 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Out) {
             ),
         ),
         Some(cron) => {
-            if let Some((message, hint)) = cron_error(cron) {
+            if let Some((message, hint)) = cron_error_for(cron, target(spec)) {
                 out.push("cron", sp(&["schedule", "cron"]), message, Some(hint));
             }
         }
@@ -1501,6 +1575,13 @@ mod tests {
         assert!(cron_error("61 3 * * *").is_some());
         assert!(cron_error("CRON_TZ=UTC 0 3 * * *").is_some());
         assert!(cron_error("@every 1h").is_some());
+        assert_eq!(cron_error_for("@every 3m", Target::Operator), None);
+        assert_eq!(
+            cron_error_for("CRON_TZ=Europe/Berlin 0 3 * * *", Target::Operator),
+            None
+        );
+        assert!(cron_error_for("@every 3 minutes", Target::Operator).is_some());
+        assert!(cron_error_for("@every 3m", Target::Native).is_some());
         assert!(time_zone_ok("Europe/Berlin"));
         assert!(time_zone_ok("Etc/UTC"));
         assert!(!time_zone_ok("Mars/Olympus"));

@@ -128,7 +128,13 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
                 .as_ref()
                 .and_then(|p| p.project.templates.as_ref())
                 .map(|t| cfg.root.join(t));
-            let renderer = render::Renderer::new(overrides.as_deref())?;
+            let webhook = ws
+                .project
+                .as_ref()
+                .and_then(|p| p.project.operator.as_ref())
+                .and_then(|o| o.webhook)
+                .unwrap_or(true);
+            let renderer = render::Renderer::new(overrides.as_deref(), webhook)?;
             let (manifests, mut diags) = render::render_all(&renderer, &report.jobs);
             // Warnings found by validation are shown on stderr; the stream stays clean.
             let mut stderr = String::new();

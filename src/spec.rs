@@ -351,9 +351,10 @@ macro_rules! pod_fields {
             pub ports: Option<Vec<Port>>,
             /// Priority class of the pod.
             pub priority_class_name: Option<String>,
-            /// A full pod template (core/v1 `PodTemplateSpec`) merged under the settings above
-            /// (Spark 3.0 or later).
-            pub template: Option<Box<core::PodTemplateSpec>>,
+            /// A pod template (a core/v1 `PodTemplateSpec`, kept as written, as the operator
+            /// does) merged under the settings above (Spark 3.0 or later). The native target
+            /// checks the merged pod against the Kubernetes schema.
+            pub template: Option<serde_json::Map<String, serde_json::Value>>,
             $($extra)*
         }
     };
@@ -600,6 +601,9 @@ pub struct Project {
     /// A folder whose templates replace the built-in ones of the same name.
     #[serde(default)]
     pub templates: Option<String>,
+    /// How the Kubeflow Spark Operator is installed (operator target).
+    #[serde(default)]
+    pub operator: Option<OperatorOptions>,
 }
 
 /// One environment.
@@ -619,6 +623,16 @@ pub enum GitOpsTool {
     Argocd,
     Flux,
     None,
+}
+
+/// Settings for the `operator` target.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OperatorOptions {
+    /// Whether the Spark Operator runs its mutating webhook (default true). Without it,
+    /// pod settings (volumes, tolerations, affinity, env, security contexts, ...) are
+    /// written into `driver.template` / `executor.template` instead (Spark 3.0 or later).
+    pub webhook: Option<bool>,
 }
 
 /// GitOps settings.

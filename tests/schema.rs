@@ -108,7 +108,11 @@ fn embedded_kubernetes_schemas_match_the_reference() {
         let name = path.file_name().unwrap();
         let ours = std::fs::read(&path).unwrap();
         let theirs = std::fs::read(reference.join(name)).unwrap();
-        assert!(ours == theirs, "{} differs from the reference", name.to_string_lossy());
+        assert!(
+            ours == theirs,
+            "{} differs from the reference",
+            name.to_string_lossy()
+        );
         n += 1;
     }
     assert_eq!(n, 9);
