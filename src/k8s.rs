@@ -130,10 +130,10 @@ pub fn strict_structural(schema: &mut Json) {
     if obj.contains_key("properties") && !obj.contains_key("additionalProperties") && !preserve {
         obj.insert("additionalProperties".into(), Json::Bool(false));
     }
-    if obj.get("nullable") == Some(&Json::Bool(true)) {
-        if let Some(Json::String(t)) = obj.get("type").cloned() {
-            obj.insert("type".into(), serde_json::json!([t, "null"]));
-        }
+    if obj.get("nullable") == Some(&Json::Bool(true))
+        && let Some(Json::String(t)) = obj.get("type").cloned()
+    {
+        obj.insert("type".into(), serde_json::json!([t, "null"]));
     }
     if obj.get("x-kubernetes-int-or-string") == Some(&Json::Bool(true)) {
         obj.insert("type".into(), serde_json::json!(["integer", "string"]));

@@ -126,17 +126,17 @@ pub fn plan(job: &Job, webhook: bool) -> Result<Plan, String> {
             .entry("shuffleTrackingEnabled")
             .or_insert(Json::Bool(true));
     }
-    if let Some(rp) = &spec.restart_policy {
-        if matches!(
+    if let Some(rp) = &spec.restart_policy
+        && matches!(
             rp.restart_type,
             Some(RestartType::OnFailure | RestartType::Always)
-        ) {
-            let policy = object(obj, "restartPolicy");
-            policy.entry("onFailureRetryInterval").or_insert(json!(5));
-            policy
-                .entry("onSubmissionFailureRetryInterval")
-                .or_insert(json!(5));
-        }
+        )
+    {
+        let policy = object(obj, "restartPolicy");
+        policy.entry("onFailureRetryInterval").or_insert(json!(5));
+        policy
+            .entry("onSubmissionFailureRetryInterval")
+            .or_insert(json!(5));
     }
     if obj.contains_key("monitoring") {
         let m = object(obj, "monitoring");
@@ -244,11 +244,11 @@ fn route_through_templates(app: &mut Map<String, Json>, job: &Job) -> Result<(),
         let merged = crate::native::merge_pod_spec(template, ours);
         r.insert("template".into(), merged);
     }
-    if !job
+    if job
         .spec
         .spark_version
         .as_deref()
-        .is_none_or(|v| !crate::rules::version_lt(v, (3, 0)))
+        .is_some_and(|v| crate::rules::version_lt(v, (3, 0)))
     {
         return Err("pod templates need Spark 3.0 or later".to_owned());
     }
