@@ -76,6 +76,19 @@ pub enum Command {
         #[arg(long)]
         master: Option<String>,
     },
+    /// Turn existing SparkApplications (or a spark-submit command line) into job specs.
+    Import {
+        /// Files holding SparkApplication / ScheduledSparkApplication manifests (`-` for
+        /// standard input).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The files hold a spark-submit command line instead.
+        #[arg(long)]
+        from_submit: bool,
+        /// Write one `<name>.yaml` per job into this folder instead of printing them.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the job spec (or of the project file).
     Schema {
         /// The schema of `sparkc.yaml` instead.

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod diagnostic;
 pub mod error;
+pub mod import;
 pub mod init;
 pub mod merge;
 pub mod names;

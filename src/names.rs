@@ -112,6 +112,24 @@ impl Names {
     }
 }
 
+/// The existing service account a job names, if any: `spec.serviceAccount`, the driver's
+/// `serviceAccount`, or `serviceAccountName` in the driver's pod template. With one, sparkc
+/// renders no ServiceAccount, Role or RoleBinding.
+pub fn existing_service_account(spec: &crate::spec::SparkJobSpec) -> Option<String> {
+    let driver = spec.driver.as_deref();
+    spec.service_account
+        .clone()
+        .or_else(|| driver.and_then(|d| d.service_account.clone()))
+        .or_else(|| {
+            driver
+                .and_then(|d| d.template.as_ref())
+                .and_then(|t| t.get("spec"))
+                .and_then(|s| s.get("serviceAccountName"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        })
+}
+
 /// A short, stable hash (8 hex digits) of some bytes.
 pub fn short_hash(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);

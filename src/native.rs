@@ -161,11 +161,9 @@ pub fn plan(job: &Job) -> Plan {
     let executor = spec.executor.as_deref().unwrap_or(&default_executor);
     // The run id is not known until the pod is built; build with a placeholder first.
     let provisional = Names::new(&job.name, &job.namespace, "");
-    let rbac = spec.service_account.is_none();
-    let service_account = spec
-        .service_account
-        .clone()
-        .unwrap_or_else(|| provisional.service_account.clone());
+    let existing = names::existing_service_account(spec);
+    let rbac = existing.is_none();
+    let service_account = existing.unwrap_or_else(|| provisional.service_account.clone());
     let factor = overhead_factor(spec, job.app_type);
     let prometheus = spec
         .monitoring

@@ -86,23 +86,26 @@ pub fn plan(job: &Job, webhook: bool) -> Result<Plan, String> {
         serde_json::to_value(job.app_type).unwrap_or_default(),
     );
 
-    let rbac = spec.service_account.is_none()
+    let existing = names::existing_service_account(spec);
+    let rbac = existing.is_none();
+    let service_account = existing
+        .clone()
+        .unwrap_or_else(|| names.service_account.clone());
+    let only_in_template = existing.is_some()
+        && spec.service_account.is_none()
         && spec
             .driver
             .as_ref()
             .and_then(|d| d.service_account.as_ref())
             .is_none();
-    let service_account = spec
-        .driver
-        .as_ref()
-        .and_then(|d| d.service_account.clone())
-        .or_else(|| spec.service_account.clone())
-        .unwrap_or_else(|| names.service_account.clone());
     let driver = object(obj, "driver");
-    driver.insert(
-        "serviceAccount".into(),
-        Json::String(service_account.clone()),
-    );
+    if !only_in_template {
+        // (An account named only in the driver's pod template stays there.)
+        driver.insert(
+            "serviceAccount".into(),
+            Json::String(service_account.clone()),
+        );
+    }
     if let Some(rerun) = &spec.rerun {
         // Any change of the spec makes the operator run the application again.
         let annotations = object(driver, "annotations");

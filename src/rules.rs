@@ -1413,6 +1413,9 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Out) {
             None,
         );
     }
+    if target(spec) == Target::Operator {
+        check_operator(spec, out);
+    }
     if spec.native.is_some() && target(spec) == Target::Operator {
         out.warn(
             "native-options",
@@ -1420,6 +1423,57 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Out) {
             "`native` settings have no effect on the operator target".to_owned(),
             None,
         );
+    }
+}
+
+/// The operator's own validation (its admission webhook), checked before it refuses the
+/// object in the cluster.
+fn check_operator(spec: &SparkJobSpec, out: &mut Out) {
+    let role_selector = spec
+        .driver
+        .as_ref()
+        .is_some_and(|d| d.node_selector.is_some())
+        || spec
+            .executor
+            .as_ref()
+            .is_some_and(|e| e.node_selector.is_some());
+    if spec.node_selector.is_some() && role_selector {
+        out.push(
+            "operator",
+            sp(&["nodeSelector"]),
+            "the operator refuses `spec.nodeSelector` together with a driver or executor `nodeSelector`".to_owned(),
+            Some("put the selector on `driver` and `executor` only".to_owned()),
+        );
+    }
+    let mut formats = Vec::new();
+    for (i, o) in spec.driver_ingress_options.iter().flatten().enumerate() {
+        let at = At::Spec(vec![
+            Seg::Key("driverIngressOptions".to_owned()),
+            Seg::Index(i),
+        ]);
+        if o.service_port.is_none() || o.service_port_name.is_none() {
+            out.push(
+                "operator",
+                at.clone(),
+                "a driver ingress needs `servicePort` and `servicePortName`".to_owned(),
+                None,
+            );
+        }
+        match o.ingress_url_format.as_deref() {
+            None | Some("") => out.push(
+                "operator",
+                at,
+                "a driver ingress needs an `ingressURLFormat`".to_owned(),
+                Some("e.g. `{{$appName}}.spark.example.com`".to_owned()),
+            ),
+            Some(f) if formats.contains(&f) => out.push(
+                "operator",
+                at,
+                format!("the ingressURLFormat `{f}` is used twice"),
+                Some("each driver ingress needs its own URL format".to_owned()),
+            ),
+            Some(f) => formats.push(f),
+        }
     }
 }
 

@@ -9,6 +9,8 @@ mod cli;
 mod examples;
 // The committed schemas match the types; an independent validator accepts the examples.
 mod schema;
+// The operator target and `sparkc import`, round-tripping the operator's own examples.
+mod operator;
 // `sparkc render --stdout` and `submit-command` for the native target.
 mod render;
 // Good and bad inputs for `sparkc validate`, with snapshots of the diagnostics.
