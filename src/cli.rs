@@ -57,12 +57,18 @@ pub enum Command {
     },
     /// Render the Kubernetes manifests of every job.
     Render {
-        /// Render only this environment.
+        /// Render only this environment (the other environments' files are kept).
         #[arg(long, short)]
         env: Option<String>,
         /// Print every object as one YAML stream instead of writing the tree.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["output", "check"])]
         stdout: bool,
+        /// The output folder (default: `output` in sparkc.yaml, else `deploy`).
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Write nothing; print the differences with the folder on disk and fail if any.
+        #[arg(long)]
+        check: bool,
     },
     /// Print the cluster-mode spark-submit command of a job, for an ad-hoc run.
     SubmitCommand {

@@ -119,6 +119,16 @@ const CRDS: &[(&str, &str, &str)] = &[
         "ScheduledSparkApplication",
         include_str!("../schemas/crds/scheduledsparkapplication.v1beta2.json"),
     ),
+    (
+        "argoproj.io/v1alpha1",
+        "Application",
+        include_str!("../schemas/crds/argocd-application.v1alpha1.json"),
+    ),
+    (
+        "kustomize.toolkit.fluxcd.io/v1",
+        "Kustomization",
+        include_str!("../schemas/crds/flux-kustomization.v1.json"),
+    ),
 ];
 
 /// Turns a CRD's structural schema into a strict JSON Schema: an object that lists its

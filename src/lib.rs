@@ -20,6 +20,7 @@ pub mod rules;
 pub mod run;
 pub mod schema;
 pub mod spec;
+pub mod tree;
 pub mod units;
 pub mod validate;
 pub mod workspace;

@@ -76,6 +76,9 @@ pub struct Plan {
     pub schedule: Option<Json>,
     /// Data of the ConfigMap mounted into the driver (executor pod template, exporter config).
     pub config_map_data: BTreeMap<String, String>,
+    /// The executor pod template (also in `config_map_data`), checked as a Pod.
+    #[serde(skip)]
+    pub executor_template: Json,
     /// The spark-submit arguments (after the program), unescaped: what Spark receives.
     pub submit_args: Vec<String>,
     pub objects: Vec<Object>,
@@ -343,6 +346,7 @@ pub fn plan(job: &Job) -> Plan {
         submit_args,
         objects,
         names,
+        executor_template,
     }
 }
 

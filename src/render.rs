@@ -54,12 +54,14 @@ pub struct Manifest {
     pub group: String,
     pub file: String,
     pub value: Json,
+    /// The object as canonical YAML (keys sorted), computed once.
+    pub yaml: String,
 }
 
 impl Manifest {
     /// Canonical YAML: keys sorted, one document, trailing newline.
-    pub fn to_yaml(&self) -> String {
-        yaml::to_yaml(&self.value)
+    pub fn to_yaml(&self) -> &str {
+        &self.yaml
     }
 }
 
@@ -168,13 +170,8 @@ impl Renderer {
             out.push(self.render_template(job, object.template(), &ctx)?);
         }
         // The executor pod template is a Pod too: check it like every other object.
-        if let Some(text) = plan
-            .config_map_data
-            .get(crate::names::EXECUTOR_TEMPLATE_KEY)
         {
-            let pod = parse_one(text)
-                .map_err(|m| self.problem(job, &m, "report this as a sparkc bug"))?;
-            let mut pod = pod;
+            let mut pod = plan.executor_template.clone();
             if let Some(meta) = pod.get_mut("metadata").and_then(Json::as_object_mut) {
                 meta.entry("name")
                     .or_insert_with(|| Json::String("executor".into()));
@@ -257,6 +254,7 @@ impl Renderer {
             env: job.env.clone(),
             group: job.group.clone(),
             file: job.file.clone(),
+            yaml: yaml::to_yaml(&value),
             value,
         })
     }
@@ -265,9 +263,9 @@ impl Renderer {
 /// Parses text that must hold exactly one YAML mapping.
 fn parse_one(text: &str) -> Result<Json, String> {
     let docs =
-        yaml::parse_documents(text).map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
+        yaml::parse_values(text).map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
     match docs.as_slice() {
-        [doc] if doc.entries().is_some() => Ok(doc.to_json()),
+        [doc] if doc.is_object() => Ok(doc.clone()),
         [] => Err("no document".to_owned()),
         [_] => Err("the document is not a mapping".to_owned()),
         _ => Err(format!("{} documents where one object belongs", docs.len())),
@@ -302,7 +300,7 @@ pub fn stream(manifests: &[Manifest]) -> String {
             "# Source: {} (job {}, environment {})\n",
             m.file, m.job, m.env
         ));
-        out.push_str(&m.to_yaml());
+        out.push_str(m.to_yaml());
     }
     out
 }

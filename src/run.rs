@@ -111,57 +111,12 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             let report = validate::validate(&ws, env.as_deref(), validate::Keep::Refs)?;
             Ok(validate_outcome(&cfg, &report, &report.sources))
         }
-        Command::Render { env, stdout } => {
-            if !stdout {
-                return Err(Error::Usage(
-                    "writing the rendered tree is not available yet: use `sparkc render --stdout`"
-                        .to_owned(),
-                ));
-            }
-            let ws = workspace::load(&cfg.root, &[])?;
-            let report = validate::validate(&ws, env.as_deref(), validate::Keep::Jobs)?;
-            if report.has_errors() {
-                return Ok(validate_outcome(&cfg, &report, &report.sources));
-            }
-            let overrides = ws
-                .project
-                .as_ref()
-                .and_then(|p| p.project.templates.as_ref())
-                .map(|t| cfg.root.join(t));
-            let webhook = ws
-                .project
-                .as_ref()
-                .and_then(|p| p.project.operator.as_ref())
-                .and_then(|o| o.webhook)
-                .unwrap_or(true);
-            let renderer = render::Renderer::new(overrides.as_deref(), webhook)?;
-            let (manifests, mut diags) = render::render_all(&renderer, &report.jobs);
-            // Warnings found by validation are shown on stderr; the stream stays clean.
-            let mut stderr = String::new();
-            let warnings: Vec<_> = report
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Warning)
-                .cloned()
-                .collect();
-            if !diags.is_empty() {
-                diagnostic::sort_dedup(&mut diags);
-                let text = diagnostic::render(&diags, &report.sources, cfg.format, cfg.color);
-                return Ok(Outcome {
-                    stdout: text,
-                    stderr,
-                    code: 1,
-                });
-            }
-            if !warnings.is_empty() && !cfg.quiet {
-                stderr = diagnostic::render(&warnings, &report.sources, Format::Human, cfg.color);
-            }
-            Ok(Outcome {
-                stdout: render::stream(&manifests),
-                stderr,
-                code: 0,
-            })
-        }
+        Command::Render {
+            env,
+            stdout,
+            output,
+            check,
+        } => render_command(&cfg, env.as_deref(), *stdout, output.as_deref(), *check),
         Command::SubmitCommand { job, env, master } => {
             let ws = workspace::load(&cfg.root, &[])?;
             let envs = ws.environments();
@@ -432,4 +387,227 @@ fn import(
         stderr,
         code,
     })
+}
+
+/// `sparkc render`: the YAML stream, the tree on disk, or the check of the tree.
+#[allow(clippy::too_many_lines)]
+fn render_command(
+    cfg: &Config,
+    env: Option<&str>,
+    stdout: bool,
+    output: Option<&std::path::Path>,
+    check: bool,
+) -> Result<Outcome, Error> {
+    let ws = workspace::load(&cfg.root, &[])?;
+    let report = validate::validate(&ws, env, validate::Keep::Jobs)?;
+    if report.has_errors() {
+        return Ok(validate_outcome(cfg, &report, &report.sources));
+    }
+    let project = ws.project.as_ref().map(|p| &p.project);
+    let overrides = project
+        .and_then(|p| p.templates.as_ref())
+        .map(|t| cfg.root.join(t));
+    let webhook = project
+        .and_then(|p| p.operator.as_ref())
+        .and_then(|o| o.webhook)
+        .unwrap_or(true);
+    let renderer = render::Renderer::new(overrides.as_deref(), webhook)?;
+    let (manifests, mut diags) = render::render_all(&renderer, &report.jobs);
+    let mut warnings: Vec<Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .cloned()
+        .collect();
+    let fail = |mut diags: Vec<Diagnostic>| {
+        diagnostic::sort_dedup(&mut diags);
+        Ok(Outcome {
+            stdout: diagnostic::render(&diags, &report.sources, cfg.format, cfg.color),
+            stderr: String::new(),
+            code: 1,
+        })
+    };
+    if !diags.is_empty() {
+        return fail(diags);
+    }
+    if stdout {
+        let stderr = if warnings.is_empty() || cfg.quiet {
+            String::new()
+        } else {
+            diagnostic::render(&warnings, &report.sources, Format::Human, cfg.color)
+        };
+        return Ok(Outcome {
+            stdout: render::stream(&manifests),
+            stderr,
+            code: 0,
+        });
+    }
+    let (out_rel, out) = output_folder(cfg, project, output)?;
+    let settings = crate::tree::Settings::from_project(project, &out_rel);
+    warnings.extend(crate::tree::gitops_warnings(&report.jobs, &settings));
+    let old = crate::tree::Marker::load(&out);
+    let mut tree = crate::tree::plan(&manifests, &settings, old.as_ref());
+    if !tree.diagnostics.is_empty() {
+        diags.append(&mut tree.diagnostics);
+        return fail(diags);
+    }
+    if let (Some(env), Some(old)) = (env, old.as_ref()) {
+        crate::tree::keep_other_environments(&mut tree, old, &out, env).map_err(|source| {
+            Error::Read {
+                path: out.clone(),
+                source,
+            }
+        })?;
+    }
+    let mut text = String::new();
+    if !warnings.is_empty() && !cfg.quiet {
+        diagnostic::sort_dedup(&mut warnings);
+        text.push_str(&diagnostic::render(
+            &warnings,
+            &report.sources,
+            cfg.format,
+            cfg.color,
+        ));
+    }
+    if check {
+        let changes = crate::tree::check(&out, &tree).map_err(|source| Error::Read {
+            path: out.clone(),
+            source,
+        })?;
+        for c in &changes {
+            match c {
+                crate::tree::Change::Missing(p) => {
+                    text.push_str(&format!("missing: {}/{p}\n", out_rel))
+                }
+                crate::tree::Change::Extra(p) => text.push_str(&format!(
+                    "extra: {}/{p} (render would remove it, or it was not written by sparkc)\n",
+                    out_rel
+                )),
+                crate::tree::Change::Changed(p, diff) => {
+                    text.push_str(&format!("changed: {}/{p}\n", out_rel));
+                    text.push_str(diff);
+                }
+            }
+        }
+        if changes.is_empty() {
+            if !cfg.quiet {
+                text.push_str(&format!(
+                    "ok: {} is up to date ({} files)\n",
+                    out_rel,
+                    tree.files.len()
+                ));
+            }
+            return Ok(Outcome {
+                stdout: text,
+                ..Outcome::default()
+            });
+        }
+        text.push_str(&format!(
+            "error: {} differs from the specs in {} file{}: run `sparkc render` and commit the result\n",
+            out_rel,
+            changes.len(),
+            plural(changes.len())
+        ));
+        return Ok(Outcome {
+            stdout: text,
+            stderr: String::new(),
+            code: 1,
+        });
+    }
+    let written = crate::tree::write(&out, &tree).map_err(|source| Error::Write {
+        path: out.clone(),
+        source,
+    })?;
+    if !cfg.quiet {
+        text.push_str(&format!(
+            "wrote {} files in {} unit{} to {}{}{}\n",
+            written.files,
+            tree.units.len(),
+            plural(tree.units.len()),
+            out_rel,
+            if written.removed > 0 {
+                format!(", removed {} stale", written.removed)
+            } else {
+                String::new()
+            },
+            if written.kept_foreign > 0 {
+                format!(", kept {} not written by sparkc", written.kept_foreign)
+            } else {
+                String::new()
+            },
+        ));
+    }
+    Ok(Outcome {
+        stdout: text,
+        ..Outcome::default()
+    })
+}
+
+/// The output folder: `-o`, else the project's `output`, else `deploy`. It may not be the
+/// project folder, one of its ancestors, or a folder holding the specs.
+fn output_folder(
+    cfg: &Config,
+    project: Option<&crate::spec::Project>,
+    output: Option<&std::path::Path>,
+) -> Result<(String, PathBuf), Error> {
+    let rel = output
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| project.and_then(|p| p.output.clone()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("deploy"));
+    let out = if rel.is_absolute() {
+        rel.clone()
+    } else {
+        cfg.root.join(&rel)
+    };
+    let canonical_root = std::fs::canonicalize(&cfg.root).map_err(|source| Error::Read {
+        path: cfg.root.clone(),
+        source,
+    })?;
+    // The folder may not exist yet: resolve its existing ancestor.
+    let mut probe = out.clone();
+    let mut tail = Vec::new();
+    while !probe.exists() {
+        match (
+            probe.file_name().map(std::ffi::OsStr::to_owned),
+            probe.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                tail.push(name);
+                probe = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut resolved = std::fs::canonicalize(&probe).unwrap_or(probe);
+    for part in tail.iter().rev() {
+        if part == ".." {
+            resolved.pop();
+        } else if part != "." {
+            resolved.push(part);
+        }
+    }
+    if canonical_root.starts_with(&resolved) {
+        return Err(Error::Usage(format!(
+            "the output folder {} is the project folder or contains it; render writes (and removes) files there",
+            rel.display()
+        )));
+    }
+    let jobs = project
+        .and_then(|p| p.jobs.clone())
+        .unwrap_or_else(|| vec!["jobs".to_owned()]);
+    for j in jobs {
+        let jobs_dir = canonical_root.join(&j);
+        if jobs_dir.starts_with(&resolved) || resolved.starts_with(&jobs_dir) {
+            return Err(Error::Usage(format!(
+                "the output folder {} overlaps the job folder {j}",
+                rel.display()
+            )));
+        }
+    }
+    let display = if rel.is_absolute() {
+        rel.display().to_string()
+    } else {
+        workspace::display_path(std::path::Path::new(""), &rel)
+    };
+    Ok((display, resolved))
 }

@@ -1,0 +1,627 @@
+//! The rendered tree for Argo CD and Flux: layout, shards, GitOps objects, ownership,
+//! atomic writes and `--check`.
+//!
+//! ```text
+//! <out>/
+//!   .sparkc-tree.json               what sparkc wrote (ownership) and where each job sits
+//!   <env>/<unit>/kustomization.yaml one GitOps unit: a group (the job file's first folder)
+//!   <env>/<unit>/<job>/kustomization.yaml
+//!   <env>/<unit>/<job>/<kind>-<name>.yaml
+//!   gitops/<env>.yaml               Argo CD Applications or Flux Kustomizations, one per unit
+//! ```
+//!
+//! Kustomize's build time grows with the square of a unit's objects, so a group is split
+//! into shards (`<group>`, `<group>-2`, ...) of at most [`UNIT_OBJECTS`] objects. Where each
+//! job sits is recorded in the ownership file and kept: adding a job never moves another.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::diagnostic::Diagnostic;
+use crate::render::Manifest;
+use crate::spec::{GitOpsTool, Project};
+use crate::yaml;
+
+/// The ownership record, at the root of the output folder.
+pub const MARKER: &str = ".sparkc-tree.json";
+
+/// At most this many objects per GitOps unit (kustomize builds 1,000 objects in about 2 s
+/// on a 2-core machine, and the time grows with the square of the count).
+pub const UNIT_OBJECTS: usize = 600;
+
+/// The ownership record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    pub generator: String,
+    /// Every file sparkc wrote, relative to the output folder, sorted.
+    pub files: BTreeSet<String>,
+    /// `<env>/<group>` → job → shard number (1 is the group's own folder).
+    pub placement: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+impl Marker {
+    /// Reads the record of a previous render (absent or unreadable: none).
+    pub fn load(out: &Path) -> Option<Self> {
+        let text = fs::read_to_string(out.join(MARKER)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn to_text(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// GitOps settings the tree needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub tool: GitOpsTool,
+    pub repo_url: Option<String>,
+    pub target_revision: String,
+    pub self_heal: bool,
+    /// The output folder relative to the repository root (for GitOps paths).
+    pub output_path: String,
+    /// Environment → namespace.
+    pub namespaces: BTreeMap<String, String>,
+}
+
+impl Settings {
+    pub fn from_project(project: Option<&Project>, output_path: &str) -> Self {
+        let gitops = project.and_then(|p| p.gitops.clone()).unwrap_or_default();
+        Self {
+            tool: gitops.tool.unwrap_or(GitOpsTool::None),
+            repo_url: gitops.repo_url,
+            target_revision: gitops.target_revision.unwrap_or_else(|| "HEAD".to_owned()),
+            self_heal: gitops.self_heal.unwrap_or(false),
+            output_path: output_path.trim_end_matches('/').to_owned(),
+            namespaces: project
+                .and_then(|p| p.environments.as_ref())
+                .map(|e| {
+                    e.iter()
+                        .filter_map(|(k, v)| v.namespace.clone().map(|n| (k.clone(), n)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The planned tree: every file's bytes, and the new ownership record.
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub files: BTreeMap<String, String>,
+    pub marker: Marker,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Unit folders (`<env>/<unit>`) with their object counts.
+    pub units: BTreeMap<String, usize>,
+}
+
+fn dns_label(s: &str) -> bool {
+    crate::rules::is_dns1123_label(s)
+}
+
+/// Plans the tree of `manifests` (sorted by environment, group, namespace, job), keeping
+/// the placement recorded in `old`.
+pub fn plan(manifests: &[Manifest], settings: &Settings, old: Option<&Marker>) -> Tree {
+    let mut tree = Tree::default();
+    tree.marker.generator = "sparkc".to_owned();
+    // env → group → job → its manifests.
+    let mut by_group: BTreeMap<(&str, &str), BTreeMap<&str, Vec<&Manifest>>> = BTreeMap::new();
+    for m in manifests {
+        by_group
+            .entry((&m.env, &m.group))
+            .or_default()
+            .entry(&m.job)
+            .or_default()
+            .push(m);
+    }
+    let mut units_by_env: BTreeMap<String, Vec<(String, BTreeSet<String>)>> = BTreeMap::new();
+    for ((env, group), jobs) in &by_group {
+        if !dns_label(env) || !dns_label(group) {
+            let (what, name) = if dns_label(env) {
+                ("job folder", *group)
+            } else {
+                ("environment", *env)
+            };
+            let file = jobs
+                .values()
+                .next()
+                .and_then(|m| m.first())
+                .map_or_else(String::new, |m| m.file.clone());
+            tree.diagnostics.push(
+                Diagnostic::error("tree", file, None)
+                    .message(format!("the {what} name `{}` cannot name a folder of the rendered tree", name.escape_debug()))
+                    .hint("use lower-case letters, digits and `-` (a DNS label): it also names the GitOps unit"),
+            );
+            continue;
+        }
+        let key = format!("{env}/{group}");
+        let previous = old.and_then(|o| o.placement.get(&key));
+        let placement = place(jobs, previous);
+        let mut units: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+        for (job, shard) in &placement {
+            units.entry(*shard).or_default().insert((*job).to_owned());
+        }
+        for (shard, members) in units {
+            let unit = if shard == 1 {
+                (*group).to_owned()
+            } else {
+                format!("{group}-{shard}")
+            };
+            let unit_dir = format!("{env}/{unit}");
+            let mut count = 0;
+            let mut unit_namespaces = BTreeSet::new();
+            for job in &members {
+                let job_dir = format!("{unit_dir}/{job}");
+                let mut resources = Vec::new();
+                for m in &jobs[job.as_str()] {
+                    let file = format!("{}-{}.yaml", m.kind.to_ascii_lowercase(), m.name);
+                    let text = format!(
+                        "# Generated by sparkc from {} (environment {}). Edit the spec, not this file.\n{}",
+                        m.file,
+                        m.env,
+                        m.to_yaml()
+                    );
+                    tree.files.insert(format!("{job_dir}/{file}"), text);
+                    resources.push(file);
+                    unit_namespaces.insert(m.namespace.clone());
+                    count += 1;
+                }
+                resources.sort();
+                tree.files.insert(
+                    format!("{job_dir}/kustomization.yaml"),
+                    kustomization(&resources),
+                );
+            }
+            let job_dirs: Vec<String> = members.iter().cloned().collect();
+            tree.files.insert(
+                format!("{unit_dir}/kustomization.yaml"),
+                kustomization(&job_dirs),
+            );
+            tree.units.insert(unit_dir.clone(), count);
+            units_by_env
+                .entry((*env).to_owned())
+                .or_default()
+                .push((unit, unit_namespaces));
+        }
+        tree.marker.placement.insert(
+            key,
+            placement
+                .into_iter()
+                .map(|(j, s)| (j.to_owned(), s))
+                .collect(),
+        );
+    }
+    for (env, units) in &units_by_env {
+        if let Some(text) = gitops(env, units, settings, &mut tree.diagnostics) {
+            tree.files.insert(format!("gitops/{env}.yaml"), text);
+        }
+    }
+    tree.marker.files = tree.files.keys().cloned().collect();
+    tree
+}
+
+/// Places a group's jobs into shards: a job keeps the shard it had; a new job goes to the
+/// first shard with room, or a new one.
+fn place<'a>(
+    jobs: &BTreeMap<&'a str, Vec<&Manifest>>,
+    previous: Option<&BTreeMap<String, usize>>,
+) -> BTreeMap<&'a str, usize> {
+    let mut placement = BTreeMap::new();
+    let mut load: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut new = Vec::new();
+    for (job, objects) in jobs {
+        match previous.and_then(|p| p.get(*job)) {
+            Some(&shard) if shard >= 1 => {
+                placement.insert(*job, shard);
+                *load.entry(shard).or_default() += objects.len();
+            }
+            _ => new.push((*job, objects.len())),
+        }
+    }
+    for (job, n) in new {
+        let mut shard = 1;
+        while load.get(&shard).is_some_and(|l| l + n > UNIT_OBJECTS) {
+            shard += 1;
+        }
+        placement.insert(job, shard);
+        *load.entry(shard).or_default() += n;
+    }
+    placement
+}
+
+fn kustomization(resources: &[String]) -> String {
+    let k = json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    });
+    format!("# Generated by sparkc.\n{}", yaml::to_yaml(&k))
+}
+
+fn gitops(
+    env: &str,
+    units: &[(String, BTreeSet<String>)],
+    s: &Settings,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    if s.tool == GitOpsTool::None {
+        return None;
+    }
+    let mut docs = Vec::new();
+    for (unit, namespaces) in units {
+        let path = if s.output_path.is_empty() || s.output_path == "." {
+            format!("{env}/{unit}")
+        } else {
+            format!("{}/{env}/{unit}", s.output_path)
+        };
+        let name = format!("sparkc-{env}-{unit}");
+        let labels =
+            json!({"app.kubernetes.io/managed-by": "sparkc", "sparkc.io/environment": env});
+        let namespace = s.namespaces.get(env).cloned().or_else(|| {
+            (namespaces.len() == 1)
+                .then(|| namespaces.iter().next().cloned())
+                .flatten()
+        });
+        let doc = match s.tool {
+            GitOpsTool::Argocd => {
+                let Some(repo) = &s.repo_url else {
+                    diags.push(
+                        Diagnostic::error("gitops", crate::workspace::PROJECT_FILE, None)
+                            .path("gitops.repoURL")
+                            .message("`gitops.tool: argocd` needs the repository's URL")
+                            .hint("set `gitops.repoURL` (and `targetRevision`) in sparkc.yaml"),
+                    );
+                    return None;
+                };
+                let mut destination = json!({"server": "https://kubernetes.default.svc"});
+                if let Some(ns) = &namespace {
+                    destination["namespace"] = json!(ns);
+                }
+                json!({
+                    "apiVersion": "argoproj.io/v1alpha1",
+                    "kind": "Application",
+                    "metadata": {"name": name, "namespace": "argocd", "labels": labels},
+                    "spec": {
+                        "project": "default",
+                        "source": {"repoURL": repo, "targetRevision": s.target_revision, "path": path},
+                        "destination": destination,
+                        "syncPolicy": {
+                            "automated": {"prune": true, "selfHeal": s.self_heal},
+                            "syncOptions": ["CreateNamespace=false"],
+                        },
+                    },
+                })
+            }
+            GitOpsTool::Flux => {
+                let mut spec = json!({
+                    "interval": "10m",
+                    "path": format!("./{path}"),
+                    "prune": true,
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                });
+                if namespaces.len() == 1 {
+                    spec["targetNamespace"] = json!(namespaces.iter().next());
+                }
+                json!({
+                    "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                    "kind": "Kustomization",
+                    "metadata": {"name": name, "namespace": "flux-system", "labels": labels},
+                    "spec": spec,
+                })
+            }
+            GitOpsTool::None => return None,
+        };
+        if let Err(errors) = crate::k8s::check(&doc) {
+            diags.push(
+                Diagnostic::error("gitops", crate::workspace::PROJECT_FILE, None)
+                    .path("gitops")
+                    .message(format!(
+                        "the {} for unit {env}/{unit} fails its CRD schema: {}",
+                        doc["kind"].as_str().unwrap_or_default(),
+                        errors.join("; ")
+                    )),
+            );
+            return None;
+        }
+        docs.push(doc);
+    }
+    let mut text = String::from("# Generated by sparkc: one GitOps unit per group (and shard).\n");
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            text.push_str("---\n");
+        }
+        text.push_str(&yaml::to_yaml(d));
+    }
+    Some(text)
+}
+
+/// One difference between the planned tree and the folder on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Rendered but not on disk.
+    Missing(String),
+    /// On disk with other content: (path, unified diff).
+    Changed(String, String),
+    /// On disk but not rendered: a file sparkc wrote before, or one inside the generated
+    /// folders that sparkc did not write.
+    Extra(String),
+}
+
+/// Whether a path (relative to the output folder) lies in a folder sparkc generates.
+fn generated_area(path: &str, tree: &Tree) -> bool {
+    let top = path.split('/').next().unwrap_or_default();
+    top == "gitops" || tree.units.keys().any(|u| u.split('/').next() == Some(top))
+}
+
+fn walk(out: &Path) -> io::Result<Vec<String>> {
+    let mut files = Vec::new();
+    if !out.is_dir() {
+        return Ok(files);
+    }
+    for entry in walkdir::WalkDir::new(out)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(io::Error::other)?;
+        if entry.file_type().is_file() || entry.file_type().is_symlink() {
+            let rel = entry.path().strip_prefix(out).unwrap_or(entry.path());
+            files.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(files)
+}
+
+/// Compares the planned tree with the folder on disk (writes nothing).
+pub fn check(out: &Path, tree: &Tree) -> io::Result<Vec<Change>> {
+    use rayon::prelude::*;
+    let on_disk = walk(out)?;
+    let old = Marker::load(out).unwrap_or_default();
+    let files: Vec<(&String, &String)> = tree.files.iter().collect();
+    let found: Vec<Option<Change>> = files
+        .par_iter()
+        .map(|(path, text)| match fs::read(out.join(path)) {
+            Ok(bytes) if bytes == text.as_bytes() => Ok(None),
+            Ok(bytes) => {
+                let before = String::from_utf8_lossy(&bytes);
+                let diff = similar::TextDiff::from_lines(before.as_ref(), text.as_str())
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{path}"), &format!("b/{path}"))
+                    .to_string();
+                Ok(Some(Change::Changed((*path).clone(), diff)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Ok(Some(Change::Missing((*path).clone())))
+            }
+            Err(e) => Err(e),
+        })
+        .collect::<io::Result<_>>()?;
+    let mut changes: Vec<Change> = found.into_iter().flatten().collect();
+    for path in on_disk {
+        if path == MARKER || tree.files.contains_key(&path) {
+            continue;
+        }
+        if old.files.contains(&path) || generated_area(&path, tree) {
+            changes.push(Change::Extra(path));
+        }
+    }
+    // The ownership record itself (placement) must match too.
+    let marker_text = tree.marker.to_text();
+    if fs::read_to_string(out.join(MARKER)).ok().as_deref() != Some(marker_text.as_str()) {
+        let before = fs::read_to_string(out.join(MARKER)).unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(&before, &marker_text)
+            .unified_diff()
+            .header(&format!("a/{MARKER}"), &format!("b/{MARKER}"))
+            .to_string();
+        changes.push(Change::Changed(MARKER.to_owned(), diff));
+    }
+    Ok(changes)
+}
+
+/// What a write did.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub files: usize,
+    pub removed: usize,
+    pub kept_foreign: usize,
+}
+
+/// A test hook: abort the process at a named point of a write (`SPARKC_FAIL_AT=after:N` after
+/// writing N files into the staging folder, `SPARKC_FAIL_AT=swap` right after the swap), to
+/// prove that an interrupted write leaves the old tree or the new one.
+fn fail_point(point: &str) {
+    if let Ok(at) = std::env::var("SPARKC_FAIL_AT")
+        && at == point
+    {
+        std::process::abort();
+    }
+}
+
+fn staging_name(out: &Path, what: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    out.with_file_name(format!(".{name}.sparkc-{what}"))
+}
+
+/// Removes what an interrupted earlier write left beside the output folder.
+fn recover(out: &Path) -> io::Result<()> {
+    let old = staging_name(out, "old");
+    let new = staging_name(out, "new");
+    if !out.exists() && old.is_dir() {
+        // Killed between the two renames of the portable swap: the old tree comes back.
+        fs::rename(&old, out)?;
+    }
+    for leftover in [old, new] {
+        if leftover.exists() {
+            fs::remove_dir_all(&leftover)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the tree into `out` atomically: the new tree is built beside it (with the files
+/// sparkc did not write carried over), then swapped in with one rename. A run killed at any
+/// moment leaves the old tree or the new one. Files sparkc did not write are never deleted;
+/// one that is in the way of a rendered file is an error.
+pub fn write(out: &Path, tree: &Tree) -> io::Result<Written> {
+    recover(out)?;
+    let old = Marker::load(out).unwrap_or_default();
+    let on_disk = walk(out)?;
+    let foreign: Vec<&String> = on_disk
+        .iter()
+        .filter(|p| *p != MARKER && !old.files.contains(*p))
+        .collect();
+    if let Some(clash) = foreign.iter().find(|p| tree.files.contains_key(p.as_str())) {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists and was not written by sparkc; move it away so sparkc can write its own there",
+                out.join(clash).display()
+            ),
+        ));
+    }
+    let staging = staging_name(out, "new");
+    fs::create_dir_all(&staging)?;
+    let dirs: BTreeSet<&str> = tree
+        .files
+        .keys()
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    for d in &dirs {
+        fs::create_dir_all(staging.join(d))?;
+    }
+    let fail_after: Option<usize> = std::env::var("SPARKC_FAIL_AT")
+        .ok()
+        .and_then(|v| v.strip_prefix("after:").and_then(|n| n.parse().ok()));
+    {
+        use rayon::prelude::*;
+        let files: Vec<(&String, &String)> = tree.files.iter().collect();
+        let written = std::sync::atomic::AtomicUsize::new(0);
+        files.par_iter().try_for_each(|(path, text)| {
+            fs::write(staging.join(path), text)?;
+            let n = written.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if fail_after == Some(n) {
+                std::process::abort();
+            }
+            Ok::<(), io::Error>(())
+        })?;
+    }
+    for p in &foreign {
+        let target = staging.join(p);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        if fs::hard_link(out.join(p), &target).is_err() {
+            fs::copy(out.join(p), &target)?;
+        }
+    }
+    fs::write(staging.join(MARKER), tree.marker.to_text())?;
+    let removed = old
+        .files
+        .iter()
+        .filter(|p| !tree.files.contains_key(*p))
+        .count();
+    if out.exists() {
+        swap(&staging, out)?;
+        fail_point("swap");
+        // The old tree is now at the staging path.
+        fs::remove_dir_all(&staging)?;
+    } else {
+        if let Some(parent) = out.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::rename(&staging, out)?;
+    }
+    Ok(Written {
+        files: tree.files.len(),
+        removed,
+        kept_foreign: foreign.len(),
+    })
+}
+
+/// Exchanges two folders in one step (Linux `renameat2(RENAME_EXCHANGE)`), or with two
+/// renames that `recover` can complete elsewhere.
+fn swap(new: &Path, out: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, new, CWD, out, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let old = staging_name(out, "old");
+    fs::rename(out, &old)?;
+    fs::rename(new, out)?;
+    fs::rename(&old, new)
+}
+
+/// Keeps the files and placements of the environments a one-environment render leaves out.
+pub fn keep_other_environments(
+    tree: &mut Tree,
+    old: &Marker,
+    out: &Path,
+    env: &str,
+) -> io::Result<()> {
+    let own_gitops = format!("gitops/{env}.yaml");
+    for path in &old.files {
+        let top = path.split('/').next().unwrap_or_default();
+        if top == env || *path == own_gitops || tree.files.contains_key(path) {
+            continue;
+        }
+        if let Ok(text) = fs::read_to_string(out.join(path)) {
+            tree.files.insert(path.clone(), text);
+        }
+    }
+    for (key, placement) in &old.placement {
+        if !key.starts_with(&format!("{env}/")) {
+            tree.marker
+                .placement
+                .entry(key.clone())
+                .or_insert_with(|| placement.clone());
+        }
+    }
+    tree.marker.files = tree.files.keys().cloned().collect();
+    Ok(())
+}
+
+/// Where GitOps and batch jobs fight: warnings about the jobs of a render.
+pub fn gitops_warnings(jobs: &[crate::validate::Job], s: &Settings) -> Vec<Diagnostic> {
+    let reconciles = match s.tool {
+        GitOpsTool::Argocd => s.self_heal,
+        GitOpsTool::Flux => true,
+        GitOpsTool::None => false,
+    };
+    let mut out = Vec::new();
+    for job in jobs {
+        if job.spec.schedule.is_none()
+            && let Some(ttl) = job.spec.time_to_live_seconds
+            && reconciles
+        {
+            let tool = if s.tool == GitOpsTool::Flux {
+                "Flux re-applies"
+            } else {
+                "Argo CD self-heal re-creates"
+            };
+            out.push(
+                Diagnostic::warning("gitops-ttl", &job.file, job.name_pos)
+                    .path("metadata.name")
+                    .message(format!(
+                        "`timeToLiveSeconds: {ttl}`: the finished run is deleted and {tool} it from Git, which runs the job again (environment {})",
+                        job.env
+                    ))
+                    .hint("remove `timeToLiveSeconds` from one-off jobs under GitOps (the next spec change replaces the run), or use a schedule"),
+            );
+        }
+    }
+    out
+}
