@@ -13,5 +13,7 @@ mod schema;
 mod operator;
 // `sparkc render --stdout` and `submit-command` for the native target.
 mod render;
+// The rendered tree: layout, shards, ownership, atomic writes, --check, GitOps units.
+mod tree;
 // Good and bad inputs for `sparkc validate`, with snapshots of the diagnostics.
 mod validate;

@@ -1,0 +1,455 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{Project, repo, required_in_ci, run, sparkc};
+
+/// Every file under `dir`, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walk(dir) {
+        let rel = entry
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        out.insert(rel, std::fs::read(&entry).unwrap());
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn quickstart() -> Project {
+    let p = Project::new();
+    for f in walk(&repo().join("examples/quickstart")) {
+        let rel = f.strip_prefix(repo().join("examples/quickstart")).unwrap();
+        p.write(rel.to_str().unwrap(), std::fs::read(&f).unwrap());
+    }
+    p
+}
+
+fn generated(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("python3")
+        .arg(repo().join("scripts/gen-project.py"))
+        .arg(n.to_string())
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+#[test]
+fn render_writes_the_tree_of_the_contract() {
+    let p = quickstart();
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("wrote 62 files in 8 units to deploy"),
+        "{}",
+        out.stdout
+    );
+    let tree = snapshot(&p.path().join("deploy"));
+    let names: Vec<&String> = tree.keys().collect();
+    insta::assert_snapshot!(
+        "quickstart_tree",
+        names
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let unit = String::from_utf8(tree["dev/etl/kustomization.yaml"].clone()).unwrap();
+    assert!(unit.contains("resources:\n- nightly-etl\n"), "{unit}");
+    let gitops = String::from_utf8(tree["gitops/prod.yaml"].clone()).unwrap();
+    insta::assert_snapshot!("quickstart_gitops_prod", gitops);
+}
+
+#[test]
+fn render_is_deterministic_from_any_directory() {
+    let a = quickstart();
+    let b = quickstart();
+    assert_eq!(run(&mut a.sparkc(&["render"])).code, 0);
+    assert_eq!(run(&mut a.sparkc(&["render"])).code, 0, "twice");
+    // From another working directory, without -C.
+    let out = run(sparkc().current_dir(b.path()).arg("render"));
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        snapshot(&a.path().join("deploy")),
+        snapshot(&b.path().join("deploy"))
+    );
+}
+
+#[test]
+fn removed_jobs_vanish_and_foreign_files_survive() {
+    let p = quickstart();
+    assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+    p.write("deploy/README.md", "hand-written notes\n");
+    p.write("deploy/extra/keep.yaml", "kind: Keep\n");
+    std::fs::remove_file(p.path().join("jobs/ml/feature-build.yaml")).unwrap();
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("removed 16 stale")
+            && out.stdout.contains("kept 2 not written by sparkc"),
+        "{}",
+        out.stdout
+    );
+    let tree = snapshot(&p.path().join("deploy"));
+    assert!(
+        !tree.keys().any(|k| k.contains("feature-build")),
+        "{:?}",
+        tree.keys()
+    );
+    assert!(!tree.contains_key("dev/ml/kustomization.yaml"));
+    assert_eq!(tree["README.md"], b"hand-written notes\n");
+    assert_eq!(tree["extra/keep.yaml"], b"kind: Keep\n");
+    assert!(!String::from_utf8_lossy(&tree["gitops/dev.yaml"]).contains("sparkc-dev-ml"));
+    // A foreign file where sparkc wants to write is not overwritten.
+    let p = quickstart();
+    p.write("deploy/dev/etl/kustomization.yaml", "mine\n");
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("was not written by sparkc"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("deploy/dev/etl/kustomization.yaml")).unwrap(),
+        "mine\n"
+    );
+}
+
+#[test]
+fn check_finds_every_difference_and_writes_nothing() {
+    let p = quickstart();
+    let out = run(&mut p.sparkc(&["render", "--check"]));
+    assert_eq!(out.code, 1, "nothing rendered yet");
+    assert!(!p.path().join("deploy").exists(), "--check writes nothing");
+    assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+    let out = run(&mut p.sparkc(&["render", "--check"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let job = walk(&p.path().join("deploy/dev/etl/nightly-etl"))
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains("/job-"))
+        .unwrap();
+    let original = std::fs::read(&job).unwrap();
+    // A one-byte edit.
+    let mut edited = original.clone();
+    let i = edited.iter().rposition(|&b| b == b'4').unwrap();
+    edited[i] = b'5';
+    std::fs::write(&job, &edited).unwrap();
+    let out = run(&mut p.sparkc(&["render", "--check", "--color", "never"]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains("changed: deploy/dev/etl/nightly-etl/job-")
+            && out.stdout.contains("\n-")
+            && out.stdout.contains("\n+"),
+        "{}",
+        out.stdout
+    );
+    std::fs::write(&job, &original).unwrap();
+    assert_eq!(run(&mut p.sparkc(&["render", "--check"])).code, 0);
+    // An added file inside the generated folders.
+    p.write("deploy/dev/etl/nightly-etl/extra.yaml", "kind: Extra\n");
+    let out = run(&mut p.sparkc(&["render", "--check"]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains("extra: deploy/dev/etl/nightly-etl/extra.yaml"),
+        "{}",
+        out.stdout
+    );
+    std::fs::remove_file(p.path().join("deploy/dev/etl/nightly-etl/extra.yaml")).unwrap();
+    // A deleted file.
+    std::fs::remove_file(p.path().join("deploy/prod/ml/kustomization.yaml")).unwrap();
+    let out = run(&mut p.sparkc(&["render", "--check"]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains("missing: deploy/prod/ml/kustomization.yaml"),
+        "{}",
+        out.stdout
+    );
+    // A changed spec.
+    assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+    let spec = std::fs::read_to_string(p.path().join("jobs/ml/feature-build.yaml")).unwrap();
+    p.write(
+        "jobs/ml/feature-build.yaml",
+        spec.replace("maxExecutors: 20", "maxExecutors: 21"),
+    );
+    assert_eq!(run(&mut p.sparkc(&["render", "--check"])).code, 1);
+}
+
+#[test]
+fn no_output_outside_the_output_folder() {
+    let p = quickstart();
+    for bad in [".", "..", "jobs", "jobs/out"] {
+        let out = run(&mut p.sparkc(&["render", "-o", bad]));
+        assert_eq!(out.code, 2, "-o {bad}: {}", out.stdout);
+    }
+    // A job named to escape the folder never gets that far.
+    p.write("jobs/evil.yaml", crate::harness::job("../../../tmp/evil"));
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 1);
+    assert!(!p.path().join("deploy").exists());
+    // A group folder whose name cannot name a unit is refused.
+    let p = quickstart();
+    p.write("jobs/Bad Group/x.yaml", crate::harness::job("x"));
+    let out = run(&mut p.sparkc(&["render", "--color", "never"]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("cannot name a folder"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A render killed part-way (the test injects the failure) leaves the old tree or the new
+/// one, never a mix.
+#[test]
+fn an_interrupted_render_leaves_the_old_tree_or_the_new_one() {
+    let p = quickstart();
+    assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+    p.write("deploy/README.md", "notes\n");
+    let before = snapshot(&p.path().join("deploy"));
+    let spec = std::fs::read_to_string(p.path().join("jobs/ml/feature-build.yaml")).unwrap();
+    p.write(
+        "jobs/ml/feature-build.yaml",
+        spec.replace("maxExecutors: 20", "maxExecutors: 21"),
+    );
+    // Killed while writing the new tree: the old one is untouched.
+    for n in ["after:1", "after:30"] {
+        let status = p
+            .sparkc(&["render"])
+            .env("SPARKC_FAIL_AT", n)
+            .env("RAYON_NUM_THREADS", "1")
+            .output()
+            .unwrap()
+            .status;
+        assert!(!status.success(), "the run was killed");
+        assert_eq!(snapshot(&p.path().join("deploy")), before, "killed at {n}");
+    }
+    // Killed right after the swap: the new tree is complete.
+    let status = p
+        .sparkc(&["render"])
+        .env("SPARKC_FAIL_AT", "swap")
+        .output()
+        .unwrap()
+        .status;
+    assert!(!status.success());
+    let after = snapshot(&p.path().join("deploy"));
+    assert_ne!(after, before);
+    assert_eq!(after["README.md"], b"notes\n");
+    assert_eq!(
+        run(&mut p.sparkc(&["render", "--check"])).code,
+        0,
+        "the new tree is whole"
+    );
+    // The next run cleans what the killed ones left beside the folder.
+    assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+    let leftovers: Vec<_> = std::fs::read_dir(p.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("sparkc-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn adding_a_job_never_moves_another() {
+    // One group of 400 jobs: several shards.
+    let dir = tempfile::tempdir().unwrap();
+    let generator = Command::new("python3")
+        .arg(repo().join("scripts/gen-project.py"))
+        .arg("400")
+        .arg(dir.path())
+        .args(["--groups", "1"])
+        .status()
+        .unwrap();
+    assert!(generator.success());
+    let out = run(sparkc().arg("-C").arg(dir.path()).args(["render", "-q"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let marker = |d: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join("deploy/.sparkc-tree.json")).unwrap())
+            .unwrap()
+    };
+    let before = marker(dir.path());
+    let shards: std::collections::BTreeSet<u64> = before["placement"]["dev/g00"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert!(shards.len() >= 3, "{shards:?}");
+    // Add jobs with names that sort first: nobody moves.
+    for name in ["aaa-new", "aab-new", "job-00000-b"] {
+        std::fs::write(
+            dir.path().join(format!("jobs/g00/{name}.yaml")),
+            crate::harness::job(name).replace("namespace: data", "namespace: spark-dev"),
+        )
+        .unwrap();
+    }
+    let out = run(sparkc().arg("-C").arg(dir.path()).args(["render", "-q"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let after = marker(dir.path());
+    for (env, _) in before["placement"].as_object().unwrap() {
+        for (job, shard) in before["placement"][env].as_object().unwrap() {
+            assert_eq!(&after["placement"][env][job], shard, "{env} {job} moved");
+        }
+    }
+}
+
+/// `kubectl kustomize` builds every unit of the quickstart and of a generated 200-job project.
+#[test]
+fn kubectl_kustomize_builds_every_unit() {
+    if Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_err()
+    {
+        required_in_ci("kubectl");
+        return;
+    }
+    let p = quickstart();
+    let big = generated(200);
+    for root in [p.path(), big.path()] {
+        let out = run(sparkc().arg("-C").arg(root).args(["render", "-q"]));
+        assert_eq!(out.code, 0, "{}", out.stdout);
+        let mut units = 0;
+        for env in std::fs::read_dir(root.join("deploy")).unwrap() {
+            let env = env.unwrap().path();
+            if !env.is_dir() || env.ends_with("gitops") {
+                continue;
+            }
+            for unit in std::fs::read_dir(&env).unwrap() {
+                let unit = unit.unwrap().path();
+                let out = Command::new("kubectl")
+                    .arg("kustomize")
+                    .arg(&unit)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}: {}",
+                    unit.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let built = String::from_utf8_lossy(&out.stdout);
+                let files = walk(&unit)
+                    .iter()
+                    .filter(|f| !f.ends_with("kustomization.yaml"))
+                    .count();
+                assert_eq!(
+                    built.matches("\napiVersion: ").count()
+                        + usize::from(built.starts_with("apiVersion: ")),
+                    files,
+                    "{}",
+                    unit.display()
+                );
+                units += 1;
+            }
+        }
+        assert!(units >= 8);
+    }
+}
+
+/// The generated Argo CD Applications and Flux Kustomizations pass their CRD schemas, checked
+/// by an independent validator.
+#[test]
+fn gitops_objects_pass_their_crds() {
+    let python = Command::new("python3")
+        .args(["-c", "import jsonschema, yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let argo = repo().join("../shared/reference/argo-cd/manifests/crds/application-crd.yaml");
+    let flux = repo().join(
+        "../shared/reference/flux/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml",
+    );
+    if !python || !argo.is_file() {
+        required_in_ci("python3 jsonschema + ../shared/reference CRDs");
+        return;
+    }
+    for (tool, crd) in [("argocd", &argo), ("flux", &flux)] {
+        let p = quickstart();
+        let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
+        p.write(
+            "sparkc.yaml",
+            project.replace("tool: argocd", &format!("tool: {tool}")),
+        );
+        assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+        let script = "import sys, yaml, jsonschema\nsys.path.insert(0, sys.argv[1])\nfrom crd_check import strict\ncrd = yaml.safe_load(open(sys.argv[2]))\nv = crd['spec']['versions'][0]['schema']['openAPIV3Schema']\nstrict(v)\nval = jsonschema.Draft4Validator(v)\nn = 0\nfor f in sys.argv[3:]:\n    for d in yaml.safe_load_all(open(f)):\n        errs = list(val.iter_errors(d))\n        assert not errs, errs\n        n += 1\nprint(n)\n";
+        let out = Command::new("python3")
+            .args(["-c", script])
+            .arg(repo().join("tests"))
+            .arg(crd)
+            .arg(p.path().join("deploy/gitops/dev.yaml"))
+            .arg(p.path().join("deploy/gitops/prod.yaml"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "8",
+            "{tool}: one object per unit"
+        );
+    }
+}
+
+#[test]
+fn one_environment_keeps_the_others() {
+    let p = quickstart();
+    assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+    let before = snapshot(&p.path().join("deploy"));
+    let out = run(&mut p.sparkc(&["render", "--env", "dev"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(snapshot(&p.path().join("deploy")), before);
+    assert_eq!(
+        run(&mut p.sparkc(&["render", "--check", "--env", "prod"])).code,
+        0
+    );
+}
+
+#[test]
+fn gitops_ttl_warning() {
+    let p = quickstart();
+    let spec = std::fs::read_to_string(p.path().join("jobs/sessionize.yaml")).unwrap();
+    p.write(
+        "jobs/sessionize.yaml",
+        format!("{spec}  timeToLiveSeconds: 600\n"),
+    );
+    let out = run(&mut p.sparkc(&["render", "--color", "never"]));
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout
+            .contains("warning: jobs/sessionize.yaml:6:9: metadata.name: `timeToLiveSeconds: 600`"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Argo CD self-heal re-creates it"),
+        "{}",
+        out.stdout
+    );
+}
