@@ -68,6 +68,7 @@ pub struct Plan {
     pub pod_labels: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
     /// The driver pod spec.
+    #[serde(skip)]
     pub pod_spec: Json,
     /// Labels of the Jobs a CronJob creates.
     pub job_template_labels: BTreeMap<String, String>,
@@ -75,6 +76,7 @@ pub struct Plan {
     pub ttl_seconds_after_finished: Option<i64>,
     pub schedule: Option<Json>,
     /// Data of the ConfigMap mounted into the driver (executor pod template, exporter config).
+    #[serde(skip)]
     pub config_map_data: BTreeMap<String, String>,
     /// The executor pod template (also in `config_map_data`), checked as a Pod.
     #[serde(skip)]

@@ -24,6 +24,7 @@ pub struct Plan {
     pub annotations: BTreeMap<String, String>,
     pub service_account: String,
     pub rbac: bool,
+    #[serde(skip)]
     pub app_spec: Json,
     pub schedule: Option<Json>,
     /// Templates to render, in output order.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde_json::Value as Json;
 
 use crate::diagnostic::Diagnostic;
@@ -143,7 +143,10 @@ impl Renderer {
         let plan = crate::operator::plan(job, self.webhook).map_err(|m| {
             self.problem(job, &m, "move these settings into `driver.template` / `executor.template`, or run the operator with its webhook")
         })?;
-        let ctx = Value::from(Serde(&plan));
+        let ctx = context! {
+            app_spec => raw_json(&plan.app_spec),
+            ..Value::from(Serde(&plan))
+        };
         plan.templates
             .iter()
             .map(|t| self.render_template(job, t, &ctx))
@@ -164,7 +167,11 @@ impl Renderer {
 
     fn render_native(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
         let plan = native::plan(job);
-        let ctx = Value::from(Serde(&plan));
+        let ctx = context! {
+            pod_spec => raw_json(&plan.pod_spec),
+            config_map_data => raw_json(&plan.config_map_data),
+            ..Value::from(Serde(&plan))
+        };
         let mut out = Vec::new();
         for object in &plan.objects {
             out.push(self.render_template(job, object.template(), &ctx)?);
@@ -260,8 +267,27 @@ impl Renderer {
     }
 }
 
+/// A large value handed to the templates as its JSON text, marked safe: serialized once by
+/// serde_json (a single JSON value cannot change the structure around it) instead of being
+/// converted into template values and escaped back.
+fn raw_json<T: serde::Serialize>(value: &T) -> Value {
+    Value::from_safe_string(serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned()))
+}
+
 /// Parses text that must hold exactly one YAML mapping.
 fn parse_one(text: &str) -> Result<Json, String> {
+    // JSON is YAML: the built-in templates produce JSON, which a JSON parser reads far
+    // faster. Anything else (an override written as YAML) goes through the YAML parser.
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{')
+        && let Ok(value) = serde_json::from_str::<Json>(trimmed)
+    {
+        return if value.is_object() {
+            Ok(value)
+        } else {
+            Err("the document is not a mapping".to_owned())
+        };
+    }
     let docs =
         yaml::parse_values(text).map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
     match docs.as_slice() {

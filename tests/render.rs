@@ -586,8 +586,8 @@ fn project_templates_replace_built_in_ones() {
         .unwrap()
         .1
         .replace(
-            "  clusterIP: None\n",
-            "  clusterIP: None\n  ipFamilyPolicy: SingleStack\n",
+            "\"clusterIP\": \"None\",",
+            "\"clusterIP\": \"None\", \"ipFamilyPolicy\": \"SingleStack\",",
         );
     p.write("my-templates/native/service.yaml", custom);
     let (_, docs) = render(p.path(), &[]);
