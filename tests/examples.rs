@@ -74,3 +74,44 @@ fn readme_shows_real_output() {
         "README quickstart output is stale"
     );
 }
+
+/// Every example project renders, and the Argo CD plugin's commands work as written.
+#[test]
+fn every_example_renders_and_the_argocd_plugin_runs() {
+    let quickstart = repo().join("examples/quickstart");
+    let out = run(sparkc()
+        .arg("-C")
+        .arg(&quickstart)
+        .args(["render", "--stdout"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let plugin = std::fs::read_to_string(repo().join("examples/argocd-cmp/plugin.yaml")).unwrap();
+    let generate = plugin
+        .lines()
+        .find(|l| l.contains("exec sparkc render"))
+        .unwrap()
+        .trim()
+        .trim_start_matches("- ");
+    let sparkc_dir = std::path::Path::new(env!("CARGO_BIN_EXE_sparkc"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        sparkc_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", generate])
+        .current_dir(&quickstart)
+        .env("PATH", &path)
+        .env("ARGOCD_ENV_ENV", "prod")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stream = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stream.matches("\n---\n").count() + 1, 22, "prod objects");
+    assert!(!stream.contains("spark-dev"));
+}
