@@ -254,35 +254,10 @@ fn fit_schema(mut job: Json, lost: &mut Vec<(Vec<Seg>, String)>) -> Json {
                 issue.path.clone(),
                 format!("{} (sparkc has no such field or value)", issue.message),
             ));
-            remove(&mut job, &issue.path);
+            crate::validate::remove_path(&mut job, &issue.path);
         }
     }
     job
-}
-
-fn remove(json: &mut Json, path: &[Seg]) {
-    let Some((last, parent)) = path.split_last() else {
-        return;
-    };
-    let mut node = json;
-    for seg in parent {
-        let next = match (seg, node) {
-            (Seg::Key(k), Json::Object(m)) => m.get_mut(k),
-            (Seg::Index(i), Json::Array(a)) => a.get_mut(*i),
-            _ => None,
-        };
-        let Some(n) = next else { return };
-        node = n;
-    }
-    match (last, node) {
-        (Seg::Key(k), Json::Object(m)) => {
-            m.remove(k);
-        }
-        (Seg::Index(i), Json::Array(a)) if *i < a.len() => {
-            a.remove(*i);
-        }
-        _ => {}
-    }
 }
 
 /// Imports a `spark-submit` command line (backslash continuations allowed).

@@ -927,58 +927,43 @@ struct Pod<'a> {
     service_account: Option<&'a String>,
 }
 
+/// The shared fields of a driver or executor spec (both have the same field names).
+macro_rules! pod_view {
+    ($d:expr, $role:literal) => {{
+        let d = $d;
+        Pod {
+            role: $role,
+            memory: d.memory.as_ref(),
+            memory_overhead: d.memory_overhead.as_ref(),
+            core_limit: d.core_limit.as_ref(),
+            core_request: d.core_request.as_ref(),
+            memory_limit: d.memory_limit.as_ref(),
+            labels: d.labels.as_ref(),
+            annotations: d.annotations.as_ref(),
+            secrets: d
+                .secrets
+                .iter()
+                .flatten()
+                .map(|s| s.name.as_str())
+                .collect(),
+            config_maps: d
+                .config_maps
+                .iter()
+                .flatten()
+                .map(|s| s.name.as_str())
+                .collect(),
+            ports: d.ports.iter().flatten().map(|p| p.name.as_str()).collect(),
+            service_account: d.service_account.as_ref(),
+        }
+    }};
+}
+
 fn driver_pod(d: &DriverSpec) -> Pod<'_> {
-    Pod {
-        role: "driver",
-        memory: d.memory.as_ref(),
-        memory_overhead: d.memory_overhead.as_ref(),
-        core_limit: d.core_limit.as_ref(),
-        core_request: d.core_request.as_ref(),
-        memory_limit: d.memory_limit.as_ref(),
-        labels: d.labels.as_ref(),
-        annotations: d.annotations.as_ref(),
-        secrets: d
-            .secrets
-            .iter()
-            .flatten()
-            .map(|s| s.name.as_str())
-            .collect(),
-        config_maps: d
-            .config_maps
-            .iter()
-            .flatten()
-            .map(|s| s.name.as_str())
-            .collect(),
-        ports: d.ports.iter().flatten().map(|p| p.name.as_str()).collect(),
-        service_account: d.service_account.as_ref(),
-    }
+    pod_view!(d, "driver")
 }
 
 fn executor_pod(d: &ExecutorSpec) -> Pod<'_> {
-    Pod {
-        role: "executor",
-        memory: d.memory.as_ref(),
-        memory_overhead: d.memory_overhead.as_ref(),
-        core_limit: d.core_limit.as_ref(),
-        core_request: d.core_request.as_ref(),
-        memory_limit: d.memory_limit.as_ref(),
-        labels: d.labels.as_ref(),
-        annotations: d.annotations.as_ref(),
-        secrets: d
-            .secrets
-            .iter()
-            .flatten()
-            .map(|s| s.name.as_str())
-            .collect(),
-        config_maps: d
-            .config_maps
-            .iter()
-            .flatten()
-            .map(|s| s.name.as_str())
-            .collect(),
-        ports: d.ports.iter().flatten().map(|p| p.name.as_str()).collect(),
-        service_account: d.service_account.as_ref(),
-    }
+    pod_view!(d, "executor")
 }
 
 fn check_pods(s: &Subject<'_>, out: &mut Out) {

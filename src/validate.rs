@@ -210,7 +210,7 @@ fn unknown_env_diag(ws: &Workspace, env: &str, all: &[String]) -> Diagnostic {
 }
 
 /// Removes the value at `path` (a key of a mapping or an item of a list).
-fn remove_path(json: &mut Json, path: &[Seg]) {
+pub fn remove_path(json: &mut Json, path: &[Seg]) {
     let Some((last, parent)) = path.split_last() else {
         return;
     };
