@@ -70,6 +70,15 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Compare the render with live objects (a `kubectl get -o yaml|json` dump).
+    Diff {
+        /// Compare only this environment.
+        #[arg(long, short)]
+        env: Option<String>,
+        /// Files of live objects (`-` for standard input): a List or several documents.
+        #[arg(long, required = true, value_name = "FILE")]
+        live: Vec<PathBuf>,
+    },
     /// Print the cluster-mode spark-submit command of a job, for an ad-hoc run.
     SubmitCommand {
         /// The job's name.

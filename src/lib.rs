@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod diagnostic;
+pub mod diff;
 pub mod error;
 pub mod import;
 pub mod init;

@@ -117,6 +117,7 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             output,
             check,
         } => render_command(&cfg, env.as_deref(), *stdout, output.as_deref(), *check),
+        Command::Diff { env, live } => diff_command(&cfg, env.as_deref(), live),
         Command::SubmitCommand { job, env, master } => {
             let ws = workspace::load(&cfg.root, &[])?;
             let envs = ws.environments();
@@ -610,4 +611,112 @@ fn output_folder(
         workspace::display_path(std::path::Path::new(""), &rel)
     };
     Ok((display, resolved))
+}
+
+/// `sparkc diff --live`: the render against a dump of live objects.
+fn diff_command(cfg: &Config, env: Option<&str>, live: &[PathBuf]) -> Result<Outcome, Error> {
+    use std::io::Read as _;
+    let mut objects = Vec::new();
+    for f in live {
+        let text = if f.as_os_str() == "-" {
+            let mut t = String::new();
+            io::stdin()
+                .read_to_string(&mut t)
+                .map_err(|source| Error::Read {
+                    path: f.clone(),
+                    source,
+                })?;
+            t
+        } else {
+            let path = cfg.root.join(f);
+            std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?
+        };
+        let parsed = crate::diff::parse_live(&text)
+            .map_err(|m| Error::Usage(format!("{}: {m}", f.display())))?;
+        objects.extend(parsed);
+    }
+    let ws = workspace::load(&cfg.root, &[])?;
+    let report = validate::validate(&ws, env, validate::Keep::Jobs)?;
+    if report.has_errors() {
+        let mut o = validate_outcome(cfg, &report, &report.sources);
+        o.code = 2;
+        return Ok(o);
+    }
+    let project = ws.project.as_ref().map(|p| &p.project);
+    let overrides = project
+        .and_then(|p| p.templates.as_ref())
+        .map(|t| cfg.root.join(t));
+    let webhook = project
+        .and_then(|p| p.operator.as_ref())
+        .and_then(|o| o.webhook)
+        .unwrap_or(true);
+    let renderer = render::Renderer::new(overrides.as_deref(), webhook)?;
+    let (manifests, diags) = render::render_all(&renderer, &report.jobs);
+    if !diags.is_empty() {
+        return Ok(Outcome {
+            stdout: diagnostic::render(&diags, &report.sources, cfg.format, cfg.color),
+            stderr: String::new(),
+            code: 2,
+        });
+    }
+    // With one environment chosen, live objects of the others are not ours to delete.
+    if let Some(env) = env {
+        objects.retain(|o| {
+            o.pointer("/metadata/labels")
+                .and_then(|l| l.get(crate::names::LABEL_ENV))
+                .and_then(serde_json::Value::as_str)
+                .is_none_or(|e| e == env)
+        });
+    }
+    let diff = crate::diff::compare(&manifests, &objects);
+    let code = i32::from(diff.differs());
+    let stdout = if cfg.format == Format::Json {
+        let mut s = serde_json::to_string_pretty(&diff).unwrap_or_default();
+        s.push('\n');
+        s
+    } else {
+        let mut s = format!(
+            "{} created, {} changed, {} deleted, {} unchanged\n",
+            diff.summary["created"],
+            diff.summary["changed"],
+            diff.summary["deleted"],
+            diff.summary["unchanged"]
+        );
+        for r in diff
+            .resources
+            .iter()
+            .filter(|r| r.action != crate::diff::Action::Unchanged)
+        {
+            let action = serde_json::to_value(r.action).unwrap_or_default();
+            s.push_str(&format!(
+                "\n{}/{}/{} {}\n",
+                r.kind,
+                r.namespace,
+                r.name,
+                action.as_str().unwrap_or_default()
+            ));
+            for line in r.diff.lines() {
+                let colored = match line.chars().next() {
+                    Some('+') if cfg.color && !line.starts_with("+++") => {
+                        format!("\x1b[32m{line}\x1b[0m")
+                    }
+                    Some('-') if cfg.color && !line.starts_with("---") => {
+                        format!("\x1b[31m{line}\x1b[0m")
+                    }
+                    _ => line.to_owned(),
+                };
+                s.push_str(&colored);
+                s.push('\n');
+            }
+        }
+        s
+    };
+    Ok(Outcome {
+        stdout,
+        stderr: String::new(),
+        code,
+    })
 }

@@ -5,6 +5,8 @@ mod harness;
 
 // `sparkc --help`, usage errors, exit codes, init, completions.
 mod cli;
+// `sparkc diff --live` against real and synthetic live objects.
+mod diff;
 // Every example project validates.
 mod examples;
 // The committed schemas match the types; an independent validator accepts the examples.
