@@ -405,14 +405,7 @@ fn render_command(
         return Ok(validate_outcome(cfg, &report, &report.sources));
     }
     let project = ws.project.as_ref().map(|p| &p.project);
-    let overrides = project
-        .and_then(|p| p.templates.as_ref())
-        .map(|t| cfg.root.join(t));
-    let webhook = project
-        .and_then(|p| p.operator.as_ref())
-        .and_then(|o| o.webhook)
-        .unwrap_or(true);
-    let renderer = render::Renderer::new(overrides.as_deref(), webhook)?;
+    let renderer = renderer(cfg, project)?;
     let (manifests, mut diags) = render::render_all(&renderer, &report.jobs);
     let mut warnings: Vec<Diagnostic> = report
         .diagnostics
@@ -646,14 +639,7 @@ fn diff_command(cfg: &Config, env: Option<&str>, live: &[PathBuf]) -> Result<Out
         return Ok(o);
     }
     let project = ws.project.as_ref().map(|p| &p.project);
-    let overrides = project
-        .and_then(|p| p.templates.as_ref())
-        .map(|t| cfg.root.join(t));
-    let webhook = project
-        .and_then(|p| p.operator.as_ref())
-        .and_then(|o| o.webhook)
-        .unwrap_or(true);
-    let renderer = render::Renderer::new(overrides.as_deref(), webhook)?;
+    let renderer = renderer(cfg, project)?;
     let (manifests, diags) = render::render_all(&renderer, &report.jobs);
     if !diags.is_empty() {
         return Ok(Outcome {
@@ -719,4 +705,19 @@ fn diff_command(cfg: &Config, env: Option<&str>, live: &[PathBuf]) -> Result<Out
         stderr: String::new(),
         code,
     })
+}
+
+/// The renderer of a project: its template overrides and operator settings.
+fn renderer(
+    cfg: &Config,
+    project: Option<&crate::spec::Project>,
+) -> Result<render::Renderer, Error> {
+    let overrides = project
+        .and_then(|p| p.templates.as_ref())
+        .map(|t| cfg.root.join(t));
+    let webhook = project
+        .and_then(|p| p.operator.as_ref())
+        .and_then(|o| o.webhook)
+        .unwrap_or(true);
+    render::Renderer::new(overrides.as_deref(), webhook)
 }
