@@ -70,14 +70,20 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Compare the render with live objects (a `kubectl get -o yaml|json` dump).
+    /// Compare the render with live objects (a `kubectl get -o yaml|json` dump), or with
+    /// the render at a git ref (what a pull request changes).
+    #[command(group(clap::ArgGroup::new("against").required(true).args(["live", "base"])))]
     Diff {
         /// Compare only this environment.
         #[arg(long, short)]
         env: Option<String>,
         /// Files of live objects (`-` for standard input): a List or several documents.
-        #[arg(long, required = true, value_name = "FILE")]
+        #[arg(long, value_name = "FILE")]
         live: Vec<PathBuf>,
+        /// Compare with the render of the project as it is at this git ref (the working tree
+        /// is not touched).
+        #[arg(long, value_name = "REF", conflicts_with = "live")]
+        base: Option<String>,
     },
     /// Print the cluster-mode spark-submit command of a job, for an ad-hoc run.
     SubmitCommand {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
+pub mod gitref;
 pub mod import;
 pub mod init;
 pub mod merge;

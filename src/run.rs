@@ -117,7 +117,9 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             output,
             check,
         } => render_command(&cfg, env.as_deref(), *stdout, output.as_deref(), *check),
-        Command::Diff { env, live } => diff_command(&cfg, env.as_deref(), live),
+        Command::Diff { env, live, base } => {
+            diff_command(&cfg, env.as_deref(), live, base.as_deref())
+        }
         Command::SubmitCommand { job, env, master } => {
             let ws = workspace::load(&cfg.root, &[])?;
             let envs = ws.environments();
@@ -607,7 +609,12 @@ fn output_folder(
 }
 
 /// `sparkc diff --live`: the render against a dump of live objects.
-fn diff_command(cfg: &Config, env: Option<&str>, live: &[PathBuf]) -> Result<Outcome, Error> {
+fn diff_command(
+    cfg: &Config,
+    env: Option<&str>,
+    live: &[PathBuf],
+    base: Option<&str>,
+) -> Result<Outcome, Error> {
     use std::io::Read as _;
     let mut objects = Vec::new();
     for f in live {
@@ -631,22 +638,28 @@ fn diff_command(cfg: &Config, env: Option<&str>, live: &[PathBuf]) -> Result<Out
             .map_err(|m| Error::Usage(format!("{}: {m}", f.display())))?;
         objects.extend(parsed);
     }
-    let ws = workspace::load(&cfg.root, &[])?;
-    let report = validate::validate(&ws, env, validate::Keep::Jobs)?;
-    if report.has_errors() {
-        let mut o = validate_outcome(cfg, &report, &report.sources);
-        o.code = 2;
-        return Ok(o);
-    }
-    let project = ws.project.as_ref().map(|p| &p.project);
-    let renderer = renderer(cfg, project)?;
-    let (manifests, diags) = render::render_all(&renderer, &report.jobs);
-    if !diags.is_empty() {
-        return Ok(Outcome {
-            stdout: diagnostic::render(&diags, &report.sources, cfg.format, cfg.color),
-            stderr: String::new(),
-            code: 2,
-        });
+    let manifests = match render_manifests(cfg, &cfg.root, env)? {
+        Ok(m) => m,
+        Err(outcome) => return Ok(outcome),
+    };
+    let _base_checkout;
+    if let Some(reference) = base {
+        let (dir, root) = crate::gitref::checkout(&cfg.root, reference)?;
+        _base_checkout = dir;
+        let base_cfg = Config {
+            root: root.clone(),
+            ..cfg.clone()
+        };
+        match render_manifests(&base_cfg, &root, env)? {
+            Ok(m) => objects = m.into_iter().map(|m| m.value).collect(),
+            Err(mut outcome) => {
+                outcome.stdout = format!(
+                    "error: the project at {reference} does not render:\n{}",
+                    outcome.stdout
+                );
+                return Ok(outcome);
+            }
+        }
     }
     // With one environment chosen, live objects of the others are not ours to delete.
     if let Some(env) = env {
@@ -720,4 +733,30 @@ fn renderer(
         .and_then(|o| o.webhook)
         .unwrap_or(true);
     render::Renderer::new(overrides.as_deref(), webhook)
+}
+
+/// Validates and renders the project at `root`; `Err` is the outcome to report (exit 2).
+fn render_manifests(
+    cfg: &Config,
+    root: &std::path::Path,
+    env: Option<&str>,
+) -> Result<Result<Vec<render::Manifest>, Outcome>, Error> {
+    let ws = workspace::load(root, &[])?;
+    let report = validate::validate(&ws, env, validate::Keep::Jobs)?;
+    if report.has_errors() {
+        let mut o = validate_outcome(cfg, &report, &report.sources);
+        o.code = 2;
+        return Ok(Err(o));
+    }
+    let project = ws.project.as_ref().map(|p| &p.project);
+    let renderer = renderer(cfg, project)?;
+    let (manifests, diags) = render::render_all(&renderer, &report.jobs);
+    if !diags.is_empty() {
+        return Ok(Err(Outcome {
+            stdout: diagnostic::render(&diags, &report.sources, cfg.format, cfg.color),
+            stderr: String::new(),
+            code: 2,
+        }));
+    }
+    Ok(Ok(manifests))
 }

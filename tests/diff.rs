@@ -260,3 +260,99 @@ fn secret_values_are_compared_but_never_printed() {
         "{json}"
     );
 }
+
+/// `--base REF`: what a pull request changes, on a temporary repository with two commits.
+#[test]
+fn base_compares_with_the_render_at_a_git_ref() {
+    let p = crate::harness::Project::new();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(p.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.email", "ci@example.com"]);
+    git(&["config", "user.name", "CI"]);
+    p.write("spark/jobs/a.yaml", crate::harness::job("a"));
+    p.write("spark/jobs/b.yaml", crate::harness::job("b"));
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "one"]);
+    // The change: a's executors, b removed, c added (committed), and an uncommitted edit.
+    p.write(
+        "spark/jobs/a.yaml",
+        format!("{}  executor: {{instances: 3}}\n", crate::harness::job("a")),
+    );
+    std::fs::remove_file(p.path().join("spark/jobs/b.yaml")).unwrap();
+    p.write("spark/jobs/c.yaml", crate::harness::job("c"));
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "two"]);
+    let project = p.path().join("spark");
+    let out = run(sparkc()
+        .arg("-C")
+        .arg(&project)
+        .args(["diff", "--base", "HEAD~1", "--format", "json"]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let report: Json = serde_json::from_str(&out.stdout).unwrap();
+    let by_action = |a: &str| -> Vec<String> {
+        report["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["action"] == a)
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r["kind"].as_str().unwrap(),
+                    r["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert!(
+        by_action("created").iter().any(|r| r.starts_with("Job/c-")),
+        "{report:#}"
+    );
+    assert!(
+        by_action("deleted").iter().any(|r| r.starts_with("Job/b-")),
+        "{report:#}"
+    );
+    // a's Job gets a new name (a new run); its Service's selector and ConfigMap are the same object, changed or not.
+    assert!(
+        by_action("created").iter().any(|r| r.starts_with("Job/a-")),
+        "{report:#}"
+    );
+    assert!(
+        by_action("deleted").iter().any(|r| r.starts_with("Job/a-")),
+        "{report:#}"
+    );
+    assert!(
+        by_action("changed").contains(&"Service/a-driver-svc".to_owned()),
+        "{report:#}"
+    );
+    // The same ref against itself: nothing.
+    let out = run(sparkc()
+        .arg("-C")
+        .arg(&project)
+        .args(["diff", "--base", "HEAD"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // The working tree was not touched, and an unknown ref is an error.
+    assert!(project.join("jobs/c.yaml").is_file() && !project.join("jobs/b.yaml").exists());
+    let out = run(sparkc()
+        .arg("-C")
+        .arg(&project)
+        .args(["diff", "--base", "nope"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("`nope` is not a commit"),
+        "{}",
+        out.stderr
+    );
+}
