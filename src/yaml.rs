@@ -352,14 +352,19 @@ pub struct SyntaxError {
 }
 
 fn options() -> serde_saphyr::Options {
+    options_for(1)
+}
+
+/// Parser options; `scale` multiplies the budgets (large inputs such as live-object dumps).
+fn options_for(scale: usize) -> serde_saphyr::Options {
     let mut budget = Budget::default();
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
     budget.max_depth = 64;
-    budget.max_nodes = 200_000;
-    budget.max_events = 1_000_000;
-    budget.max_documents = 1_000;
-    budget.max_total_scalar_bytes = 16 * 1024 * 1024;
+    budget.max_nodes = 200_000 * scale;
+    budget.max_events = 1_000_000 * scale;
+    budget.max_documents = 1_000 * scale;
+    budget.max_total_scalar_bytes = 16 * 1024 * 1024 * scale;
     let mut opts = serde_saphyr::options! {
         budget: Some(budget),
         duplicate_keys: DuplicateKeyPolicy::Error,
@@ -389,7 +394,10 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
 /// Parses every document of a trusted-shape YAML stream straight into JSON values (no
 /// positions: faster, for text sparkc produced itself, such as rendered templates).
 pub fn parse_values(text: &str) -> Result<Vec<Json>, SyntaxError> {
-    serde_saphyr::from_multiple_with_options::<Json>(text, options())
+    // Budgets grow with the input (a dump of live objects can hold thousands of documents);
+    // aliases stay bounded whatever the size.
+    let scale = (text.len() / (1024 * 1024)).clamp(1, 4096);
+    serde_saphyr::from_multiple_with_options::<Json>(text, options_for(scale))
         .map(|docs| docs.into_iter().filter(|d| !d.is_null()).collect())
         .map_err(|e| syntax_error(text, &e))
 }
