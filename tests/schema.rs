@@ -21,6 +21,20 @@ fn committed_schemas_match_the_types() {
     }
 }
 
+/// Runs `tests/editor_check.py SCHEMA FILES...` and returns whether every document passed.
+fn editor_check(schema: &str, files: &[std::path::PathBuf]) -> (bool, String) {
+    let out = Command::new("python3")
+        .arg(repo().join("tests/editor_check.py"))
+        .arg(repo().join(schema))
+        .args(files)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 fn python_has(modules: &str) -> bool {
     Command::new("python3")
         .args(["-c", &format!("import {modules}")])
@@ -35,50 +49,26 @@ fn python_jsonschema_accepts_the_examples() {
     if !python_has("jsonschema, yaml") && !required_in_ci("python3 with jsonschema and pyyaml") {
         return;
     }
-    let script = repo().join("tests/editor_check.py");
     let mut jobs: Vec<_> = walk(&repo().join("examples"))
         .into_iter()
         .filter(|p| p.components().any(|c| c.as_os_str() == "jobs"))
         .collect();
     jobs.sort();
     assert!(jobs.len() >= 4);
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(repo().join("schemas/sparkjob.schema.json"))
-        .args(&jobs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (ok, log) = editor_check("schemas/sparkjob.schema.json", &jobs);
+    assert!(ok, "{log}");
     let projects: Vec<_> = walk(&repo().join("examples"))
         .into_iter()
         .filter(|p| p.file_name().is_some_and(|n| n == "sparkc.yaml"))
         .collect();
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(repo().join("schemas/project.schema.json"))
-        .args(&projects)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (ok, log) = editor_check("schemas/project.schema.json", &projects);
+    assert!(ok, "{log}");
     // The same validator refuses an unknown field, so the check above can fail.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "apiVersion: sparkc.io/v1alpha1\nkind: SparkJob\nmetadata: {name: a}\nspec: {executors: {instances: 1}}\n").unwrap();
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(repo().join("schemas/sparkjob.schema.json"))
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    let (ok, _) = editor_check("schemas/sparkjob.schema.json", &[bad]);
+    assert!(!ok);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
