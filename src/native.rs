@@ -661,26 +661,18 @@ fn submit_args(s: &Submit<'_>) -> Vec<String> {
             "spark.dynamicAllocation.shuffleTracking.enabled",
             "true",
         );
-        if let Some(v) = d.initial_executors {
-            conf(
-                &mut a,
-                "spark.dynamicAllocation.initialExecutors",
-                v.to_string(),
-            );
-        }
-        if let Some(v) = d.min_executors {
-            conf(
-                &mut a,
-                "spark.dynamicAllocation.minExecutors",
-                v.to_string(),
-            );
-        }
-        if let Some(v) = d.max_executors {
-            conf(
-                &mut a,
-                "spark.dynamicAllocation.maxExecutors",
-                v.to_string(),
-            );
+        for (key, value) in [
+            ("initialExecutors", d.initial_executors),
+            ("minExecutors", d.min_executors),
+            ("maxExecutors", d.max_executors),
+        ] {
+            if let Some(v) = value {
+                conf(
+                    &mut a,
+                    &format!("spark.dynamicAllocation.{key}"),
+                    v.to_string(),
+                );
+            }
         }
         if let Some(v) = d.shuffle_tracking_timeout {
             conf(

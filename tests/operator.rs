@@ -57,6 +57,14 @@ fn allowed_addition(path: &str) -> bool {
     ALLOWED.contains(&normal.as_str())
 }
 
+/// The SparkApplication of a rendered stream.
+fn spark_application(text: &str) -> Json {
+    parse_all(text)
+        .into_iter()
+        .find(|d| d["kind"] == "SparkApplication")
+        .expect("a SparkApplication")
+}
+
 fn parse_all(text: &str) -> Vec<Json> {
     let docs: Vec<Json> = serde_saphyr::from_multiple(text).expect("parses");
     docs.into_iter().filter(|d| !d.is_null()).collect()
@@ -258,10 +266,7 @@ fn operator_render_writes_webhook_defaults() {
     p.write("jobs/a.yaml", format!("{JOB_HEAD}metadata: {{name: a, namespace: data}}\nspec:\n  target: operator\n  rerun: \"7\"\n  dynamicAllocation: {{enabled: true, maxExecutors: 4}}\n  restartPolicy: {{type: OnFailure, onFailureRetries: 2}}\n  monitoring: {{prometheus: {{jmxExporterJar: /j.jar}}}}\n{SPEC}"));
     let out = run(&mut p.sparkc(&["render", "--stdout"]));
     assert_eq!(out.code, 0, "{}", out.stdout);
-    let app = parse_all(&out.stdout)
-        .into_iter()
-        .find(|d| d["kind"] == "SparkApplication")
-        .unwrap();
+    let app = spark_application(&out.stdout);
     insta::assert_snapshot!(
         "operator_sparkapplication",
         serde_json::to_string_pretty(&app).unwrap()
@@ -289,10 +294,7 @@ fn without_the_webhook_pod_settings_go_through_templates() {
     );
     let out = run(&mut p.sparkc(&["render", "--stdout"]));
     assert_eq!(out.code, 0, "{}", out.stdout);
-    let app = parse_all(&out.stdout)
-        .into_iter()
-        .find(|d| d["kind"] == "SparkApplication")
-        .unwrap();
+    let app = spark_application(&out.stdout);
     let d = &app["spec"]["driver"];
     assert!(d.get("env").is_none() && d.get("volumeMounts").is_none());
     let c = &d["template"]["spec"]["containers"][0];
