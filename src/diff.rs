@@ -56,6 +56,16 @@ pub struct Change {
     pub new: Json,
 }
 
+/// What a change does to a running object beyond patching it (R14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// The field is immutable: the object is deleted and created again.
+    Replace,
+    /// The Spark operator kills the application and runs it again.
+    Rerun,
+}
+
 /// The result for one object.
 #[derive(Debug, Clone, Serialize)]
 pub struct Resource {
@@ -64,6 +74,8 @@ pub struct Resource {
     pub namespace: String,
     pub name: String,
     pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect: Option<Effect>,
     pub changes: Vec<Change>,
     /// Unified diff of the normalized YAML (live → desired), secrets masked.
     #[serde(skip)]
@@ -113,44 +125,48 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
                 &k,
                 Action::Created,
                 vec![],
-                diff_text(&Json::Null, &mask_secret(&m.value, None), &k),
+                diff_text(&Json::Null, &mask_secret(&m.value, None, ""), &k),
             ),
             Some(l) => {
-                let last = last_applied(l);
+                let last = previous(l);
                 let mut changes = Vec::new();
                 let d = normalize(&m.value);
-                let lv = normalize(l);
+                let mut lv = normalize(l);
+                // Argo CD's label tracking writes `app.kubernetes.io/instance` (R4).
+                if d.pointer("/metadata/labels/app.kubernetes.io~1instance")
+                    .is_none()
+                    && let Some(labels) = lv
+                        .pointer_mut("/metadata/labels")
+                        .and_then(Json::as_object_mut)
+                {
+                    labels.remove("app.kubernetes.io/instance");
+                }
                 walk(&d, &lv, last.as_ref(), &mut String::new(), &mut changes);
                 let is_secret = k.1 == "Secret" && k.0.is_empty();
                 if is_secret {
                     for c in &mut changes {
                         if c.path.starts_with("/data/") || c.path.starts_with("/stringData/") {
-                            c.old = if c.old.is_null() {
-                                Json::Null
-                            } else {
-                                json!("*** (before)")
-                            };
-                            c.new = if c.new.is_null() {
-                                Json::Null
-                            } else {
-                                json!("*** (after)")
-                            };
+                            c.old = mask_value(&c.old, "*** (before)");
+                            c.new = mask_value(&c.new, "*** (after)");
                         }
                     }
                 }
                 if changes.is_empty() {
                     resource(&k, Action::Unchanged, vec![], String::new())
                 } else {
-                    let projected = project(&d, &lv, last.as_ref());
+                    let projected = project(&d, &lv, last.as_ref(), "");
                     let (before, after) = if is_secret {
                         (
-                            mask_secret(&projected, Some(&d)),
-                            mask_secret(&d, Some(&projected)),
+                            mask_secret(&projected, Some(&d), "*** (before)"),
+                            mask_secret(&d, Some(&projected), "*** (after)"),
                         )
                     } else {
                         (projected, d.clone())
                     };
-                    resource(&k, Action::Changed, changes, diff_text(&before, &after, &k))
+                    let mut r =
+                        resource(&k, Action::Changed, changes, diff_text(&before, &after, &k));
+                    r.effect = effect(&k, &r.changes);
+                    r
                 }
             }
         };
@@ -171,7 +187,7 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
                 k,
                 Action::Deleted,
                 vec![],
-                diff_text(&mask_secret(&normalize(l), None), &Json::Null, k),
+                diff_text(&mask_secret(&normalize(l), None, ""), &Json::Null, k),
             ));
         }
     }
@@ -200,8 +216,157 @@ fn resource(k: &Key, action: Action, changes: Vec<Change>, diff: String) -> Reso
         namespace: k.2.clone(),
         name: k.3.clone(),
         action,
+        effect: None,
         changes,
         diff,
+    }
+}
+
+/// Whether the changes patch the object in place or make Kubernetes (or the Spark
+/// operator) replace it (R14).
+fn effect(k: &Key, changes: &[Change]) -> Option<Effect> {
+    let (group, kind) = (k.0.as_str(), k.1.as_str());
+    let any = |f: &dyn Fn(&str) -> bool| changes.iter().any(|c| f(&c.path));
+    let pod_in_place = |p: &str| {
+        let image = p
+            .strip_prefix("/spec/containers/")
+            .or_else(|| p.strip_prefix("/spec/initContainers/"))
+            .and_then(|r| r.split_once('/'))
+            .is_some_and(|(_, f)| f == "image");
+        image
+            || p == "/spec/activeDeadlineSeconds"
+            || (p.starts_with("/spec/tolerations") && !p.starts_with("/spec/tolerations/"))
+    };
+    match (group, kind) {
+        ("", "Pod") if any(&|p| p.starts_with("/spec") && !pod_in_place(p)) => {
+            Some(Effect::Replace)
+        }
+        ("batch", "Job")
+            if any(&|p| {
+                ["/spec/template", "/spec/selector", "/spec/completions"]
+                    .iter()
+                    .any(|f| p == *f || p.starts_with(&format!("{f}/")))
+            }) =>
+        {
+            Some(Effect::Replace)
+        }
+        ("", "Service") if any(&|p| p == "/spec/clusterIP") => Some(Effect::Replace),
+        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding")
+            if any(&|p| p == "/roleRef" || p.starts_with("/roleRef/")) =>
+        {
+            Some(Effect::Replace)
+        }
+        ("sparkoperator.k8s.io", "SparkApplication")
+            if any(&|p| {
+                p.starts_with("/spec/") && p != "/spec/suspend" && p != "/spec/timeToLiveSeconds"
+            }) =>
+        {
+            Some(Effect::Rerun)
+        }
+        _ => None,
+    }
+}
+
+/// Managers whose applied fields are ours: a field they own through `Apply` that the
+/// render no longer sets is a removal (R6).
+const OUR_MANAGERS: [&str; 5] = [
+    "sparkc",
+    "argocd-controller",
+    "kustomize-controller",
+    "kubectl-client-side-apply",
+    "kubectl",
+];
+
+/// What was ours in a live object before: its last-applied configuration and the fields our
+/// managers own in `managedFields`, merged into one tree of the object's shape (R6).
+fn previous(obj: &Json) -> Option<Json> {
+    let mut tree = last_applied(obj);
+    for entry in obj
+        .pointer("/metadata/managedFields")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let manager = entry["manager"].as_str().unwrap_or_default();
+        let operation = entry["operation"].as_str().unwrap_or_default();
+        let subresource = entry["subresource"].as_str().unwrap_or_default();
+        // Only `Apply` entries: an `Update` (client-side apply, an edit) also owns every
+        // default the server filled in on that request, which Git never set. Client-side
+        // apply is covered by its last-applied annotation.
+        if OUR_MANAGERS.contains(&manager)
+            && operation == "Apply"
+            && subresource.is_empty()
+            && let Some(fields) = entry.get("fieldsV1")
+        {
+            let owned = fields_tree(fields);
+            tree = Some(match tree {
+                Some(t) => union(t, owned),
+                None => owned,
+            });
+        }
+    }
+    tree
+}
+
+/// In an ownership tree, the fields of a keyed item that only identify it (not owned).
+const KEY_ONLY: &str = "\u{0}key-only";
+
+/// A `fieldsV1` set (`f:name`, `k:{key}`, `v:value`) as a tree of the object's shape: keyed
+/// list items become items holding their key fields, so the keyed-list walk finds them.
+fn fields_tree(node: &Json) -> Json {
+    let mut obj = Map::new();
+    let mut items = Vec::new();
+    let mut list = false;
+    for (k, v) in node.as_object().into_iter().flatten() {
+        if let Some(name) = k.strip_prefix("f:") {
+            obj.insert(name.to_owned(), fields_tree(v));
+        } else if let Some(key) = k.strip_prefix("k:") {
+            list = true;
+            // The key's values identify the item; only the fields listed under it are owned.
+            let mut item = fields_tree(v);
+            if let (Some(im), Ok(Json::Object(keys))) =
+                (item.as_object_mut(), serde_json::from_str::<Json>(key))
+            {
+                let mut only_keys = Vec::new();
+                for (a, b) in keys {
+                    if !im.contains_key(&a) {
+                        only_keys.push(json!(a));
+                    }
+                    im.insert(a, b);
+                }
+                im.insert(KEY_ONLY.to_owned(), Json::Array(only_keys));
+            }
+            items.push(item);
+        } else if let Some(value) = k.strip_prefix("v:") {
+            list = true;
+            items.push(serde_json::from_str(value).unwrap_or_default());
+        }
+    }
+    if list {
+        Json::Array(items)
+    } else {
+        Json::Object(obj)
+    }
+}
+
+/// Two ownership trees merged.
+fn union(a: Json, b: Json) -> Json {
+    match (a, b) {
+        (Json::Object(mut x), Json::Object(y)) => {
+            for (k, v) in y {
+                let merged = match x.remove(&k) {
+                    Some(old) => union(old, v),
+                    None => v,
+                };
+                x.insert(k, merged);
+            }
+            Json::Object(x)
+        }
+        (Json::Array(mut x), Json::Array(y)) => {
+            x.extend(y);
+            Json::Array(x)
+        }
+        (_, b) => b,
     }
 }
 
@@ -242,6 +407,7 @@ pub fn normalize(obj: &Json) -> Json {
         }
         if let Some(l) = meta.get_mut("labels").and_then(Json::as_object_mut) {
             for k in [
+                "argocd.argoproj.io/instance",
                 "controller-uid",
                 "job-name",
                 "batch.kubernetes.io/controller-uid",
@@ -253,6 +419,22 @@ pub fn normalize(obj: &Json) -> Json {
         }
     }
     strip_nested_creation(&mut o);
+    // A ServiceAccount's secret references default to its own namespace.
+    if o["kind"] == "ServiceAccount" {
+        let ns = o.pointer("/metadata/namespace").cloned();
+        for item in o
+            .get_mut("secrets")
+            .and_then(Json::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(m) = item.as_object_mut()
+                && m.get("namespace") == ns.as_ref()
+            {
+                m.remove("namespace");
+            }
+        }
+    }
     o
 }
 
@@ -296,6 +478,7 @@ fn merge_key(path: &str, item: &Json) -> Option<String> {
         | "volumes"
         | "env"
         | "imagePullSecrets"
+        | "secrets"
         | "sidecars" => s("name"),
         "volumeMounts" => s("mountPath"),
         "ports" if item.get("containerPort").is_some() => {
@@ -415,8 +598,13 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
             }
             // Live-only fields: a difference only when they were ours before (R6).
             if let Some(Json::Object(lastm)) = last {
+                let key_only = lastm.get(KEY_ONLY).and_then(Json::as_array);
                 for (k, lv) in lm {
-                    if !dm.contains_key(k) && lastm.contains_key(k) && !is_empty(lv) {
+                    if !dm.contains_key(k)
+                        && lastm.contains_key(k)
+                        && !key_only.is_some_and(|a| a.iter().any(|x| x == k))
+                        && !is_empty(lv)
+                    {
                         out.push(Change {
                             op: "remove",
                             path: format!("{path}/{}", escape(k)),
@@ -434,24 +622,43 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
                 .all(|i| merge_key(path, i).is_some())
                 && !da.is_empty();
             if keyed {
-                let live_items: BTreeMap<String, &Json> = la
+                let live_items: BTreeMap<String, (usize, &Json)> = la
                     .iter()
-                    .filter_map(|i| merge_key(path, i).map(|k| (k, i)))
+                    .enumerate()
+                    .filter_map(|(n, i)| merge_key(path, i).map(|k| (k, (n, i))))
                     .collect();
+                let named = |i: &Json| i.get("name").filter(|n| n.is_string()).cloned();
                 let last_items: BTreeMap<String, &Json> = last
                     .and_then(Json::as_array)
                     .into_iter()
                     .flatten()
                     .filter_map(|i| merge_key(path, i).map(|k| (k, i)))
                     .collect();
-                let mut desired_keys = std::collections::BTreeSet::new();
+                let mut matched = std::collections::BTreeSet::new();
+                let desired_keys: std::collections::BTreeSet<String> =
+                    da.iter().filter_map(|i| merge_key(path, i)).collect();
                 for (i, item) in da.iter().enumerate() {
                     let k = merge_key(path, item).unwrap_or_default();
-                    desired_keys.insert(k.clone());
+                    // An item whose key changed (a port number) but whose name did not is the
+                    // same item, changed.
+                    let found = live_items
+                        .get(&k)
+                        .map(|&(_, li)| (k.clone(), li))
+                        .or_else(|| {
+                            let name = named(item)?;
+                            live_items.iter().find_map(|(lk, &(_, li))| {
+                                (!desired_keys.contains(lk) && named(li).as_ref() == Some(&name))
+                                    .then(|| (lk.clone(), li))
+                            })
+                        });
                     let len = path.len();
                     path.push_str(&format!("/{i}"));
-                    match live_items.get(&k) {
-                        Some(li) => walk(item, li, last_items.get(&k).copied(), path, out),
+                    match found {
+                        Some((lk, li)) => {
+                            let last_item = last_items.get(&lk).copied();
+                            matched.insert(lk);
+                            walk(item, li, last_item, path, out);
+                        }
                         None => out.push(Change {
                             op: "add",
                             path: path.clone(),
@@ -461,22 +668,22 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
                     }
                     path.truncate(len);
                 }
-                for (k, li) in &live_items {
-                    if !desired_keys.contains(k)
-                        && last_items.contains_key(k)
-                        && !injected(path, li)
-                    {
+                for (k, &(n, li)) in &live_items {
+                    if !matched.contains(k) && last_items.contains_key(k) && !injected(path, li) {
                         out.push(Change {
                             op: "remove",
-                            path: format!("{path}/{k}"),
-                            old: (*li).clone(),
+                            path: format!("{path}/{n}"),
+                            old: li.clone(),
                             new: Json::Null,
                         });
                     }
                 }
             } else {
                 // Atomic list: compare item by item, minus known injections in live.
-                let la: Vec<&Json> = la.iter().filter(|i| !injected(path, i)).collect();
+                let la: Vec<&Json> = la
+                    .iter()
+                    .filter(|i| !injected(path, i) || da.contains(i))
+                    .collect();
                 let same = da.len() == la.len()
                     && da.iter().zip(&la).all(|(a, b)| {
                         let mut sub = Vec::new();
@@ -507,18 +714,29 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
 }
 
 /// The live object restricted to what the render sets (plus fields it removed), for display.
-fn project(d: &Json, l: &Json, last: Option<&Json>) -> Json {
+/// Where a live value equals the desired one by the comparison's rules (`1000m` and `1`),
+/// the desired spelling is shown, so the diff shows only real changes.
+fn project(d: &Json, l: &Json, last: Option<&Json>, path: &str) -> Json {
     match (d, l) {
         (Json::Object(dm), Json::Object(lm)) => {
             let mut out = Map::new();
             for (k, dv) in dm {
                 if let Some(lv) = lm.get(k) {
-                    out.insert(k.clone(), project(dv, lv, last.and_then(|x| x.get(k))));
+                    let sub = format!("{path}/{}", escape(k));
+                    out.insert(
+                        k.clone(),
+                        project(dv, lv, last.and_then(|x| x.get(k)), &sub),
+                    );
                 }
             }
             if let Some(Json::Object(lastm)) = last {
+                let key_only = lastm.get(KEY_ONLY).and_then(Json::as_array);
                 for (k, lv) in lm {
-                    if !dm.contains_key(k) && lastm.contains_key(k) {
+                    if !dm.contains_key(k)
+                        && lastm.contains_key(k)
+                        && !key_only.is_some_and(|a| a.iter().any(|x| x == k))
+                        && !is_empty(lv)
+                    {
                         out.insert(k.clone(), lv.clone());
                     }
                 }
@@ -530,9 +748,9 @@ fn project(d: &Json, l: &Json, last: Option<&Json>) -> Json {
             let by_name = path_probe.is_some_and(|i| i.get("name").is_some());
             if by_name {
                 let mut out = Vec::new();
-                for item in da {
+                for (i, item) in da.iter().enumerate() {
                     if let Some(li) = la.iter().find(|x| x.get("name") == item.get("name")) {
-                        out.push(project(item, li, None));
+                        out.push(project(item, li, None, &format!("{path}/{i}")));
                     }
                 }
                 Json::Array(out)
@@ -540,22 +758,19 @@ fn project(d: &Json, l: &Json, last: Option<&Json>) -> Json {
                 l.clone()
             }
         }
-        (_, lv) => {
-            // A quantity spelled differently but equal in value shows as the desired spelling.
-            if let (Some(a), Some(b)) = (quantity(d), quantity(lv))
-                && a == b
-                && d.is_string()
-            {
-                return d.clone();
-            }
-            lv.clone()
-        }
+        (_, lv) if scalar_equal(path, d, lv) => d.clone(),
+        (_, lv) => lv.clone(),
     }
 }
 
-/// Secret values replaced by masks: `***` where both sides agree, `*** (before)` /
-/// `*** (after)` where they differ (R12).
-fn mask_secret(obj: &Json, other: Option<&Json>) -> Json {
+/// A changed Secret value as printed: its mask, or nothing where there is no value.
+fn mask_value(v: &Json, mask: &str) -> Json {
+    if v.is_null() { Json::Null } else { json!(mask) }
+}
+
+/// Secret values replaced by masks: `***` where both sides agree, `changed` (`*** (before)`
+/// or `*** (after)`) where they differ (R12).
+fn mask_secret(obj: &Json, other: Option<&Json>, changed: &str) -> Json {
     let mut o = obj.clone();
     let is_secret = o["kind"] == "Secret" && o["apiVersion"] == "v1";
     if !is_secret {
@@ -565,7 +780,11 @@ fn mask_secret(obj: &Json, other: Option<&Json>) -> Json {
         if let Some(m) = o.get_mut(field).and_then(Json::as_object_mut) {
             for (k, v) in m.iter_mut() {
                 let same = other.and_then(|x| x.get(field)).and_then(|x| x.get(k)) == Some(v);
-                *v = json!(if same { "***" } else { "*** (changed)" });
+                *v = json!(if same || other.is_none() {
+                    "***"
+                } else {
+                    changed
+                });
             }
         }
     }
@@ -622,7 +841,7 @@ mod tests {
         walk(
             &normalize(&d),
             &normalize(&l),
-            last_applied(&l).as_ref(),
+            previous(&l).as_ref(),
             &mut String::new(),
             &mut out,
         );

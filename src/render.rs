@@ -59,6 +59,30 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// A manifest for an object that did not come from a job (a hand-written object, a
+    /// test's desired side).
+    pub fn from_object(value: Json) -> Manifest {
+        let s = |p: &str| {
+            value
+                .pointer(p)
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Manifest {
+            api_version: s("/apiVersion"),
+            kind: s("/kind"),
+            namespace: s("/metadata/namespace"),
+            name: s("/metadata/name"),
+            job: String::new(),
+            env: String::new(),
+            group: String::new(),
+            file: String::new(),
+            yaml: crate::yaml::to_yaml(&value),
+            value,
+        }
+    }
+
     /// Canonical YAML: keys sorted, one document, trailing newline.
     pub fn to_yaml(&self) -> &str {
         &self.yaml

@@ -690,8 +690,17 @@ fn diff_command(
             .filter(|r| r.action != crate::diff::Action::Unchanged)
         {
             let action = serde_json::to_value(r.action).unwrap_or_default();
+            let effect = match r.effect {
+                Some(crate::diff::Effect::Replace) => {
+                    " (replaced: a field that cannot change in place changes)"
+                }
+                Some(crate::diff::Effect::Rerun) => {
+                    " (rerun: the Spark operator kills the application and runs it again)"
+                }
+                None => "",
+            };
             s.push_str(&format!(
-                "\n{}/{}/{} {}\n",
+                "\n{}/{}/{} {}{effect}\n",
                 r.kind,
                 r.namespace,
                 r.name,

@@ -118,13 +118,9 @@ fn one_field_changes_show_exactly_that_change() {
             "{what}: {:#}",
             resources[0]
         );
-        // A port is the key of its list item: the changed item shows as the new one.
-        let expected = if what == "port" {
-            "/spec/ports/0"
-        } else {
-            pointer
-        };
-        assert_eq!(resources[0]["changes"][0]["path"], expected, "{what}");
+        // A port is the key of its list item; the item keeps its name, so it is the same
+        // item, changed.
+        assert_eq!(resources[0]["changes"][0]["path"], pointer, "{what}");
     }
     // An env value inside a keyed list.
     let mut changed = base.clone();
@@ -163,67 +159,282 @@ fn created_and_deleted() {
     assert_eq!(created["name"], removed["metadata"]["name"]);
 }
 
-#[test]
-fn argocd_service_fixture_desired_matches_live() {
+fn live_objects() -> Option<std::path::PathBuf> {
     let dir = repo().join("../shared/reference/live-objects");
-    if !dir.is_dir() {
+    if dir.is_dir() {
+        Some(dir)
+    } else {
         required_in_ci("../shared/reference/live-objects");
-        return;
+        None
     }
-    let desired: Json = serde_saphyr::from_str(
-        &std::fs::read_to_string(dir.join("service-httpbin.argocd.desired.yaml")).unwrap(),
-    )
-    .unwrap();
-    let live = sparkc::diff::parse_live(
-        &std::fs::read_to_string(dir.join("service-httpbin.argocd.live.yaml")).unwrap(),
-    )
-    .unwrap();
-    let manifest = |value: Json| sparkc::render::Manifest {
-        api_version: value["apiVersion"].as_str().unwrap().to_owned(),
-        kind: value["kind"].as_str().unwrap().to_owned(),
-        namespace: value["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        name: value["metadata"]["name"].as_str().unwrap().to_owned(),
-        job: String::new(),
-        env: String::new(),
-        group: String::new(),
-        file: String::new(),
-        yaml: String::new(),
-        value,
-    };
-    let mut d = desired.clone();
-    if d["metadata"]["namespace"].is_null() {
-        d["metadata"]["namespace"] = live[0]["metadata"]["namespace"].clone();
+}
+
+fn read_object(path: &std::path::Path) -> Json {
+    let mut all = sparkc::diff::parse_live(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(all.len(), 1, "{}", path.display());
+    all.remove(0)
+}
+
+fn set(obj: &mut Json, pointer: &str, value: Json) {
+    let (parent, last) = pointer.rsplit_once('/').unwrap();
+    let parent = obj
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("{pointer}"));
+    match parent {
+        Json::Array(a) => a[last.parse::<usize>().unwrap()] = value,
+        Json::Object(m) => {
+            m.insert(last.replace("~1", "/").replace("~0", "~"), value);
+        }
+        _ => panic!("{pointer}"),
     }
-    let report = sparkc::diff::compare(&[manifest(d.clone())], &live);
-    assert!(!report.differs(), "{:#?}", report.resources);
-    let mut changed = d.clone();
-    changed["spec"]["ports"][0]["port"] = json!(9999);
-    let report = sparkc::diff::compare(&[manifest(changed)], &live);
-    assert!(report.differs());
-    assert_eq!(
-        report.resources[0].changes.len(),
-        1,
-        "{:#?}",
-        report.resources[0].changes
+}
+
+/// Where each live object's desired side comes from.
+enum Desired {
+    /// Its own last-applied-configuration annotation: what `kubectl apply` was given.
+    LastApplied,
+    /// A file beside the fixtures (`service-httpbin`'s desired, kubectl-neat's output).
+    Reference(&'static str),
+    /// A hand-written file in `tests/fixtures/live-desired/`.
+    Ours(&'static str),
+}
+
+/// A one-field change to a desired object: (JSON pointer, new value, expected R14 effect).
+type Mutation = (&'static str, Json, Option<&'static str>);
+
+/// Every live object in `shared/reference/live-objects` against the desired object it was
+/// created from: no difference. Then one-field changes to the desired object: exactly that
+/// change (path, and the R14 effect where the field cannot be patched in place), and
+/// spellings equal by value: no difference.
+#[test]
+fn live_object_fixtures_against_their_desired_objects() {
+    let Some(dir) = live_objects() else { return };
+    use Desired::*;
+    #[rustfmt::skip]
+    let table: &[(&str, Desired, &[Mutation])] = &[
+        ("pod-sidecar.k9s.json", Ours("pod-sidecar.k9s.yaml"), &[
+            ("/spec/containers/0/image", json!("istio/base:1.20"), None),
+            ("/spec/containers/0/resources/requests/cpu", json!("2"), Some("replace")),
+            ("/spec/containers/0/resources/limits/cpu", json!("0.23"), None),
+            ("/spec/initContainers/1/resources/limits/memory", json!("41943040"), None),
+            ("/metadata/labels", json!({"team": "a"}), None),
+        ]),
+        ("pod-from-cronjob.kubescape.json", Ours("pod-from-cronjob.kubescape.yaml"), &[
+            ("/spec/containers/0/image", json!("hello-world:2"), None),
+            ("/spec/containers/0/env", json!([{"name": "A", "value": "1"}]), Some("replace")),
+        ]),
+        ("pod-legacy-token.kubectl-neat.raw.yaml", Reference("pod-legacy-token.kubectl-neat.neat.json"), &[
+            ("/spec/containers/0/image", json!("nginx:1.27"), None),
+            ("/spec/serviceAccountName", json!("spark"), Some("replace")),
+        ]),
+        ("service-httpbin.argocd.live.yaml", Reference("service-httpbin.argocd.desired.yaml"), &[
+            ("/spec/ports/0/port", json!(9999), None),
+            ("/spec/ports/1/targetPort", json!("333"), None),
+            ("/spec/selector/app", json!("httpbin2"), None),
+        ]),
+        ("service-multiport.argocd.live.yaml", LastApplied, &[
+            ("/spec/ports/2/port", json!(8443), None),
+        ]),
+        ("service-named-targetport.k9s.json", LastApplied, &[
+            ("/spec/ports/0/targetPort", json!(4001), None),
+        ]),
+        ("serviceaccount.k9s.json", LastApplied, &[
+            ("/metadata/labels", json!({"team": "a"}), None),
+        ]),
+        ("serviceaccount-spinnaker.argocd.live.json", LastApplied, &[
+            ("/metadata/namespace", json!("spinnaker"), None),
+            ("/metadata/labels/app", json!("other"), None),
+        ]),
+        ("role.k9s.json", LastApplied, &[
+            ("/rules/0/verbs", json!(["get"]), None),
+        ]),
+        ("role-managedfields.kubectl-neat.raw.yaml", Ours("role-managedfields.kubectl-neat.yaml"), &[
+            ("/rules/0/verbs", json!(["get", "list"]), None),
+        ]),
+        ("rolebinding.k9s.json", LastApplied, &[
+            ("/roleRef/name", json!("other"), Some("replace")),
+        ]),
+        ("configmap.k9s.json", LastApplied, &[
+            ("/metadata/labels", json!({"team": "a"}), None),
+        ]),
+        ("configmap-ssa.argocd.live.yaml", Ours("configmap-ssa.argocd.yaml"), &[
+            ("/data/key2", json!("changed"), None),
+        ]),
+        ("job.k9s.json", Ours("job.k9s.yaml"), &[
+            ("/spec/template/spec/containers/0/image", json!("busybox"), Some("replace")),
+            ("/spec/backoffLimit", json!(3), None),
+        ]),
+        ("job-succeeded.argocd.yaml", Ours("job-succeeded.argocd.yaml"), &[
+            ("/spec/template/spec/containers/0/image", json!("alpine:3.20"), Some("replace")),
+        ]),
+        ("cronjob-batchv1.kubescape.json", Ours("cronjob-batchv1.kubescape.yaml"), &[
+            ("/spec/schedule", json!("*/5 * * * *"), None),
+            ("/spec/jobTemplate/spec/template/spec/containers/0/image", json!("redis:7"), None),
+        ]),
+        ("cronjob-v1beta1.k9s.json", LastApplied, &[
+            ("/spec/concurrencyPolicy", json!("Allow"), None),
+        ]),
+        ("sparkapplication-running.argocd.yaml", Ours("sparkapplication-running.argocd.yaml"), &[
+            ("/spec/executor/instances", json!(5), Some("rerun")),
+            ("/spec/executor/instances", json!(4.0), None),
+            ("/spec/timeToLiveSeconds", json!(3600), None),
+        ]),
+        ("sparkapplication-failed.argocd.yaml", Ours("sparkapplication-failed.argocd.yaml"), &[
+            ("/spec/executor/instances", json!(2), Some("rerun")),
+        ]),
+        ("sparkapplication-dynalloc.argocd.yaml", Ours("sparkapplication-dynalloc.argocd.yaml"), &[
+            ("/spec/sparkConf/spark.dynamicAllocation.maxExecutors", json!("20"), Some("rerun")),
+            ("/spec/sparkConf/spark.dynamicAllocation.maxExecutors", json!(10), Some("rerun")),
+        ]),
+        ("deployment-multimanager.argocd.live.yaml", LastApplied, &[
+            ("/spec/template/spec/containers/0/env/0/value", json!("other"), None),
+        ]),
+        ("replicationcontroller-managedfields.kubectl.yaml", LastApplied, &[
+            ("/spec/template/spec/containers/0/image", json!("nginx:1.27"), None),
+        ]),
+    ];
+    let kinds: std::collections::BTreeSet<&str> = table
+        .iter()
+        .map(|(f, _, _)| {
+            read_object(&dir.join(f))["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .map(|k| &*k.leak())
+        .collect();
+    for kind in [
+        "Pod",
+        "Service",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "Job",
+        "CronJob",
+        "SparkApplication",
+    ] {
+        assert!(kinds.contains(kind), "no live {kind} is tested");
+    }
+    for (file, source, changes) in table {
+        let live = read_object(&dir.join(file));
+        let desired = match source {
+            LastApplied => serde_json::from_str(
+                live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap(),
+            Reference(f) => read_object(&dir.join(f)),
+            Ours(f) => read_object(&repo().join("tests/fixtures/live-desired").join(f)),
+        };
+        let mut desired: Json = desired;
+        if desired["metadata"]["namespace"].is_null() {
+            desired["metadata"]["namespace"] = live["metadata"]["namespace"].clone();
+        }
+        let compare = |d: &Json| {
+            sparkc::diff::compare(
+                &[sparkc::render::Manifest::from_object(d.clone())],
+                std::slice::from_ref(&live),
+            )
+        };
+        let report = compare(&desired);
+        assert!(!report.differs(), "{file}: {:#?}", report.resources);
+        for (pointer, value, effect) in *changes {
+            let mut changed = desired.clone();
+            set(&mut changed, pointer, value.clone());
+            let report = compare(&changed);
+            let r = &report.resources[0];
+            let original = live.pointer(pointer).or_else(|| desired.pointer(pointer));
+            let equal_by_value = matches!(
+                (original, value),
+                (Some(a), b) if sparkc::diff::quantity(a).is_some()
+                    && sparkc::diff::quantity(a) == sparkc::diff::quantity(b)
+                    && pointer.contains("/resources/")
+            ) || (pointer.ends_with("/instances") && value.is_f64())
+                || (original.is_some_and(|o| o == value));
+            if equal_by_value {
+                assert!(
+                    !report.differs(),
+                    "{file} {pointer}={value}: {:#?}",
+                    r.changes
+                );
+                continue;
+            }
+            assert_eq!(r.action, sparkc::diff::Action::Changed, "{file} {pointer}");
+            let paths: Vec<&str> = r.changes.iter().map(|c| c.path.as_str()).collect();
+            // RBAC rules and subjects are atomic lists: a change replaces the whole list.
+            let expected = ["/rules", "/subjects"]
+                .into_iter()
+                .find(|p| pointer.starts_with(p))
+                .unwrap_or(pointer);
+            assert_eq!(
+                paths,
+                [expected],
+                "{file} {pointer}={value}: {:#?}",
+                r.changes
+            );
+            let got = r.effect.map(|e| serde_json::to_value(e).unwrap());
+            assert_eq!(
+                got.as_ref().and_then(Json::as_str),
+                *effect,
+                "{file} {pointer}"
+            );
+            assert!(
+                r.diff.contains("+++ sparkc/"),
+                "{file} {pointer}: {}",
+                r.diff
+            );
+        }
+    }
+}
+
+/// Fields our apply managers own (managedFields, server-side apply) that Git no longer
+/// sets are removals; fields owned by others are not (R6).
+#[test]
+fn removals_are_found_through_managed_fields() {
+    let Some(dir) = live_objects() else { return };
+    let live = read_object(&dir.join("configmap-ssa.argocd.live.yaml"));
+    let mut desired =
+        read_object(&repo().join("tests/fixtures/live-desired/configmap-ssa.argocd.yaml"));
+    desired["data"].as_object_mut().unwrap().remove("key3");
+    let report = sparkc::diff::compare(
+        &[sparkc::render::Manifest::from_object(desired.clone())],
+        std::slice::from_ref(&live),
     );
+    let c = &report.resources[0].changes;
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!((c[0].op, c[0].path.as_str()), ("remove", "/data/key3"));
+    // A kubeadm-owned Role: its rules are not ours, so dropping them is no difference.
+    let live = read_object(&dir.join("role-managedfields.kubectl-neat.raw.yaml"));
+    let desired = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": live["metadata"]["name"], "namespace": "kube-system"}});
+    let report = sparkc::diff::compare(
+        &[sparkc::render::Manifest::from_object(desired)],
+        std::slice::from_ref(&live),
+    );
+    assert!(!report.differs(), "{:#?}", report.resources);
+    // A port removed from a Service whose ports argocd-controller applied.
+    let live = read_object(&dir.join("service-httpbin.argocd.live.yaml"));
+    let mut desired = read_object(&dir.join("service-httpbin.argocd.desired.yaml"));
+    desired["metadata"]["namespace"] = live["metadata"]["namespace"].clone();
+    desired["spec"]["ports"].as_array_mut().unwrap().pop();
+    let report = sparkc::diff::compare(
+        &[sparkc::render::Manifest::from_object(desired)],
+        std::slice::from_ref(&live),
+    );
+    let c = &report.resources[0].changes;
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!((c[0].op, c[0].path.as_str()), ("remove", "/spec/ports/1"));
 }
 
 #[test]
 fn secret_values_are_compared_but_never_printed() {
-    let dir = repo().join("../shared/reference/live-objects");
-    if !dir.is_dir() {
-        required_in_ci("../shared/reference/live-objects");
-        return;
-    }
-    let live =
-        sparkc::diff::parse_live(&std::fs::read_to_string(dir.join("secret.k9s.json")).unwrap())
-            .unwrap();
-    let mut desired = sparkc::diff::normalize(&live[0]);
+    let Some(dir) = live_objects() else { return };
+    let live = read_object(&dir.join("secret.k9s.json"));
+    let mut desired = sparkc::diff::normalize(&live);
     desired["metadata"] =
-        json!({"name": live[0]["metadata"]["name"], "namespace": live[0]["metadata"]["namespace"]});
+        json!({"name": live["metadata"]["name"], "namespace": live["metadata"]["namespace"]});
     let key = desired["data"]
         .as_object()
         .unwrap()
@@ -231,24 +442,21 @@ fn secret_values_are_compared_but_never_printed() {
         .next()
         .unwrap()
         .clone();
-    let secret_value = live[0]["data"][&key].as_str().unwrap().to_owned();
+    let secret_value = live["data"][&key].as_str().unwrap().to_owned();
     desired["data"][&key] = json!("Y2hhbmdlZA==");
-    let m = sparkc::render::Manifest {
-        api_version: "v1".into(),
-        kind: "Secret".into(),
-        namespace: desired["metadata"]["namespace"].as_str().unwrap().into(),
-        name: desired["metadata"]["name"].as_str().unwrap().into(),
-        job: String::new(),
-        env: String::new(),
-        group: String::new(),
-        file: String::new(),
-        yaml: String::new(),
-        value: desired,
-    };
-    let report = sparkc::diff::compare(&[m], &live);
+    let report = sparkc::diff::compare(
+        &[sparkc::render::Manifest::from_object(desired)],
+        std::slice::from_ref(&live),
+    );
     assert!(report.differs());
     let r = &report.resources[0];
-    assert!(r.diff.contains("***"), "{}", r.diff);
+    assert!(
+        r.diff.contains("*** (before)") && r.diff.contains("*** (after)"),
+        "{}",
+        r.diff
+    );
+    assert_eq!(r.changes[0].old, json!("*** (before)"));
+    assert_eq!(r.changes[0].new, json!("*** (after)"));
     assert!(
         !r.diff.contains(&secret_value) && !r.diff.contains("Y2hhbmdlZA=="),
         "{}",
