@@ -72,7 +72,7 @@ pub enum Command {
     },
     /// Compare the render with live objects (a `kubectl get -o yaml|json` dump), or with
     /// the render at a git ref (what a pull request changes).
-    #[command(group(clap::ArgGroup::new("against").required(true).args(["live", "base"])))]
+    #[command(group(clap::ArgGroup::new("against").required(true).args(["live", "base", "cluster", "context", "kubeconfig"]).multiple(true)))]
     Diff {
         /// Compare only this environment.
         #[arg(long, short)]
@@ -82,8 +82,23 @@ pub enum Command {
         live: Vec<PathBuf>,
         /// Compare with the render of the project as it is at this git ref (the working tree
         /// is not touched).
-        #[arg(long, value_name = "REF", conflicts_with = "live")]
+        #[arg(long, value_name = "REF", conflicts_with_all = ["live", "cluster"])]
         base: Option<String>,
+        /// Read the live objects from the cluster (the kubeconfig's current context, or
+        /// `--context`): every kind sparkc renders, in the project's namespaces, labelled
+        /// `app.kubernetes.io/managed-by=sparkc`.
+        #[arg(long, conflicts_with = "live")]
+        cluster: bool,
+        /// The kubeconfig context to use (implies --cluster).
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["live", "base"])]
+        context: Option<String>,
+        /// The kubeconfig file (implies --cluster; default: $KUBECONFIG, then
+        /// ~/.kube/config).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["live", "base"])]
+        kubeconfig: Option<PathBuf>,
+        /// The longest the cluster may take to answer, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        timeout: u64,
     },
     /// Print the cluster-mode spark-submit command of a job, for an ad-hoc run.
     SubmitCommand {

@@ -23,6 +23,9 @@ pub enum Error {
     NoJobs { hint: String },
     #[error("{0}")]
     Usage(String),
+    /// The cluster could not be read (`diff --cluster`).
+    #[error("{0}")]
+    Cluster(String),
     #[error("cannot walk {path}: {message}")]
     Walk { path: PathBuf, message: String },
 }

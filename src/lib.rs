@@ -7,6 +7,7 @@
 //! one place that prints.
 
 pub mod cli;
+pub mod cluster;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;

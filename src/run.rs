@@ -117,8 +117,29 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             output,
             check,
         } => render_command(&cfg, env.as_deref(), *stdout, output.as_deref(), *check),
-        Command::Diff { env, live, base } => {
-            diff_command(&cfg, env.as_deref(), live, base.as_deref())
+        Command::Diff {
+            env,
+            live,
+            base,
+            cluster,
+            context,
+            kubeconfig,
+            timeout,
+        } => {
+            let cluster = (*cluster || context.is_some() || kubeconfig.is_some()).then(|| {
+                crate::cluster::Options {
+                    kubeconfig: kubeconfig.clone(),
+                    context: context.clone(),
+                    timeout: std::time::Duration::from_secs(*timeout),
+                }
+            });
+            diff_command(
+                &cfg,
+                env.as_deref(),
+                live,
+                base.as_deref(),
+                cluster.as_ref(),
+            )
         }
         Command::SubmitCommand { job, env, master } => {
             let ws = workspace::load(&cfg.root, &[])?;
@@ -614,6 +635,7 @@ fn diff_command(
     env: Option<&str>,
     live: &[PathBuf],
     base: Option<&str>,
+    cluster: Option<&crate::cluster::Options>,
 ) -> Result<Outcome, Error> {
     use std::io::Read as _;
     let mut objects = Vec::new();
@@ -642,6 +664,12 @@ fn diff_command(
         Ok(m) => m,
         Err(outcome) => return Ok(outcome),
     };
+    if let Some(options) = cluster {
+        objects.extend(crate::cluster::fetch(
+            options,
+            cluster_targets(cfg, env, &manifests)?,
+        )?);
+    }
     let _base_checkout;
     if let Some(reference) = base {
         let (dir, root) = crate::gitref::checkout(&cfg.root, reference)?;
@@ -727,6 +755,47 @@ fn diff_command(
         stderr: String::new(),
         code,
     })
+}
+
+/// The lists that `diff --cluster` makes: the namespaces of the chosen environments (and of
+/// the render), every kind sparkc renders.
+fn cluster_targets(
+    cfg: &Config,
+    env: Option<&str>,
+    manifests: &[render::Manifest],
+) -> Result<Vec<crate::cluster::Target>, Error> {
+    let ws = workspace::load(&cfg.root, &[])?;
+    let mut namespaces: std::collections::BTreeSet<String> = manifests
+        .iter()
+        .map(|m| m.namespace.clone())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if let Some(environments) = ws
+        .project
+        .as_ref()
+        .and_then(|p| p.project.environments.as_ref())
+    {
+        for (name, e) in environments {
+            if env.is_none_or(|x| x == name)
+                && let Some(ns) = &e.namespace
+            {
+                namespaces.insert(ns.clone());
+            }
+        }
+    }
+    let mut kinds: Vec<(String, String, String)> = manifests
+        .iter()
+        .map(|m| {
+            let (group, version) = m
+                .api_version
+                .rsplit_once('/')
+                .unwrap_or(("", &m.api_version));
+            (group.to_owned(), version.to_owned(), m.kind.clone())
+        })
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    Ok(crate::cluster::targets(&namespaces, &kinds))
 }
 
 /// The renderer of a project: its template overrides and operator settings.

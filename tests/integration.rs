@@ -5,6 +5,8 @@ mod harness;
 
 // `sparkc --help`, usage errors, exit codes, init, completions.
 mod cli;
+// `sparkc diff --cluster` through kube-rs against a local server replaying API responses.
+mod cluster;
 // `sparkc diff --live` against real and synthetic live objects.
 mod diff;
 // Every example project validates.

@@ -1,0 +1,412 @@
+//! `sparkc diff --cluster`, end to end through the real kube-rs client: the binary reads a
+//! kubeconfig that points at a local HTTP server started by the test, and that server
+//! replays Kubernetes API responses (List pages with `continue` tokens, a `Forbidden`
+//! Status, the `NotFound` of a kind the cluster does not serve). The list items are the
+//! quickstart's render dressed the way an API server returns objects (no apiVersion/kind on
+//! items, uid, resourceVersion, managedFields, status, server defaults).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value as Json, json};
+
+use crate::harness::{Project, repo, run, sparkc};
+
+/// What the server answers for one request: status code and JSON body.
+type Responder = dyn Fn(&str, &BTreeMap<String, String>) -> (u16, Json) + Send + Sync;
+
+/// A local API server that replays responses; it records every request line.
+struct ReplayServer {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl ReplayServer {
+    fn start(respond: Box<Responder>) -> ReplayServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let respond: Arc<Responder> = respond.into();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (seen, respond) = (seen.clone(), respond.clone());
+                std::thread::spawn(move || serve(stream, &seen, &*respond));
+            }
+        });
+        ReplayServer { port, requests }
+    }
+
+    fn kubeconfig(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("kubeconfig");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: replay\n  cluster:\n    server: http://127.0.0.1:{}\nusers:\n- name: ci\n  user:\n    token: test-token\ncontexts:\n- name: replay\n  context:\n    cluster: replay\n    user: ci\n- name: other\n  context:\n    cluster: replay\n    user: ci\ncurrent-context: replay\n",
+                self.port
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Answers the requests of one connection (HTTP/1.1 keep-alive).
+fn serve(stream: TcpStream, seen: &Mutex<Vec<String>>, respond: &Responder) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut out = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let target = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        let mut length = 0;
+        let mut auth = String::new();
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let lower = header.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            if lower.starts_with("authorization:") {
+                auth = header.to_owned();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let params: BTreeMap<String, String> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+            .collect();
+        seen.lock().unwrap().push(format!("{target} {auth}"));
+        let (code, body) = respond(path, &params);
+        let body = serde_json::to_vec(&body).unwrap();
+        let head = format!(
+            "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        if out.write_all(head.as_bytes()).is_err() || out.write_all(&body).is_err() {
+            return;
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The quickstart's render as an API server returns it: server metadata, status, defaults.
+fn served_quickstart() -> Vec<Json> {
+    let out = run(sparkc()
+        .arg("-C")
+        .arg(repo().join("examples/quickstart"))
+        .args(["render", "--stdout"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rendered: Vec<Json> = serde_saphyr::from_multiple::<Json>(&out.stdout)
+        .unwrap()
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .collect();
+    rendered
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut o)| {
+            let api_version = o["apiVersion"].clone();
+            let m = &mut o["metadata"];
+            m["uid"] = json!(format!("5f1c0de0-0000-4000-8000-{i:012}"));
+            m["resourceVersion"] = json!(format!("{}", 1000 + i));
+            m["creationTimestamp"] = json!("2026-11-20T08:00:00Z");
+            m["managedFields"] = json!([{"manager": "argocd-controller", "operation": "Apply",
+                "apiVersion": api_version, "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:metadata": {"f:labels": {"f:app.kubernetes.io/managed-by": {}}}}}]);
+            if o["kind"] == "Service" {
+                o["spec"]["clusterIP"] = json!("None");
+                o["spec"]["sessionAffinity"] = json!("None");
+                for p in o["spec"]["ports"].as_array_mut().into_iter().flatten() {
+                    p["protocol"] = json!("TCP");
+                }
+            }
+            if o["kind"] == "SparkApplication" {
+                o["status"] = json!({"applicationState": {"state": "COMPLETED"}});
+            }
+            o
+        })
+        .collect()
+}
+
+/// The path a list of `kind` in `namespace` is served at.
+fn list_path(api_version: &str, kind: &str, namespace: &str) -> String {
+    let plural = format!("{}s", kind.to_ascii_lowercase());
+    if api_version.contains('/') {
+        format!("/apis/{api_version}/namespaces/{namespace}/{plural}")
+    } else {
+        format!("/api/{api_version}/namespaces/{namespace}/{plural}")
+    }
+}
+
+/// A responder serving `objects` as lists, two items per page, with `continue` tokens;
+/// `forbidden` paths answer 403; SparkApplication-less clusters answer 404.
+fn responder(objects: Vec<Json>, forbidden: Option<String>) -> Box<Responder> {
+    let mut lists: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+    for o in objects {
+        let path = list_path(
+            o["apiVersion"].as_str().unwrap(),
+            o["kind"].as_str().unwrap(),
+            o["metadata"]["namespace"].as_str().unwrap(),
+        );
+        let mut item = o.clone();
+        let m = item.as_object_mut().unwrap();
+        m.remove("apiVersion");
+        m.remove("kind");
+        lists.entry(path).or_default().push(item);
+    }
+    Box::new(move |path, params| {
+        if forbidden.as_deref() == Some(path) {
+            return (
+                403,
+                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "sparkapplications.sparkoperator.k8s.io is forbidden: User \"system:serviceaccount:ci:sparkc\" cannot list resource \"sparkapplications\" in API group \"sparkoperator.k8s.io\" in the namespace \"spark-prod\"",
+                "reason": "Forbidden", "details": {"group": "sparkoperator.k8s.io", "kind": "sparkapplications"}, "code": 403}),
+            );
+        }
+        if path.contains("scheduledsparkapplications") {
+            return (
+                404,
+                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "the server could not find the requested resource", "reason": "NotFound", "details": {}, "code": 404}),
+            );
+        }
+        assert_eq!(
+            params.get("labelSelector").map(String::as_str),
+            Some("app.kubernetes.io/managed-by=sparkc"),
+            "{path}"
+        );
+        let items = lists.get(path).cloned().unwrap_or_default();
+        let start: usize = params.get("continue").map_or(0, |c| c.parse().unwrap());
+        let end = (start + 2).min(items.len());
+        let next = if end < items.len() {
+            json!(end.to_string())
+        } else {
+            json!(null)
+        };
+        let kind = path.rsplit('/').next().unwrap();
+        (
+            200,
+            json!({"kind": format!("{kind}List"), "apiVersion": "v1",
+            "metadata": {"resourceVersion": "5000", "continue": next},
+            "items": items[start..end]}),
+        )
+    })
+}
+
+fn diff(project: &Project, kubeconfig: &std::path::Path, extra: &[&str]) -> crate::harness::Output {
+    run(sparkc()
+        .arg("-C")
+        .arg(project.path())
+        .args(["diff", "--kubeconfig"])
+        .arg(kubeconfig)
+        .args(extra))
+}
+
+fn quickstart_copy() -> Project {
+    let p = Project::new();
+    let src = repo().join("examples/quickstart");
+    for entry in walkdir::WalkDir::new(&src) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(&src).unwrap();
+        if entry.file_type().is_file() && !rel.starts_with("deploy") {
+            p.write(rel.to_str().unwrap(), std::fs::read(entry.path()).unwrap());
+        }
+    }
+    p
+}
+
+#[test]
+fn cluster_diff_through_kube_rs_against_a_local_server_replaying_api_responses() {
+    let project = quickstart_copy();
+    let served = served_quickstart();
+    // The cluster as the render would leave it: nothing to show.
+    let server = ReplayServer::start(responder(served.clone(), None));
+    let kubeconfig = server.kubeconfig(project.path());
+    let out = diff(&project, &kubeconfig, &["--format", "json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report: Json = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["unchanged"], json!(served.len()));
+    assert_eq!(report["summary"]["changed"], json!(0));
+    let requests = server.requests();
+    assert!(requests.iter().all(|r| r.contains("Bearer test-token")));
+    assert!(
+        requests.iter().any(|r| r.contains("continue=")),
+        "pages were followed: {requests:#?}"
+    );
+    assert!(requests.iter().all(|r| r.contains("limit=500")));
+    // Lists, not GETs per object: namespaces × kinds.
+    assert_eq!(
+        requests.iter().filter(|r| !r.contains("continue=")).count(),
+        2 * 10,
+        "{requests:#?}"
+    );
+
+    // One changed object, one object of ours that the render no longer has.
+    let mut live = served.clone();
+    let cm = live
+        .iter_mut()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["namespace"] == "spark-prod")
+        .unwrap();
+    let (key, _) = cm["data"].as_object().unwrap().iter().next().unwrap();
+    let key = key.clone();
+    cm["data"][&key] = json!("edited by hand");
+    let cm_name = cm["metadata"]["name"].clone();
+    let mut leftover = live
+        .iter()
+        .find(|o| o["kind"] == "Service" && o["metadata"]["namespace"] == "spark-prod")
+        .unwrap()
+        .clone();
+    leftover["metadata"]["name"] = json!("retired-job-driver");
+    live.push(leftover);
+    let server = ReplayServer::start(responder(live, None));
+    let kubeconfig = server.kubeconfig(project.path());
+    let out = diff(&project, &kubeconfig, &["--context", "other"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!(
+            "ConfigMap/spark-prod/{} changed",
+            cm_name.as_str().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Service/spark-prod/retired-job-driver deleted"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("-  ") && out.stdout.contains("edited by hand"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.starts_with("0 created, 1 changed, 1 deleted,"),
+        "{}",
+        out.stdout
+    );
+
+    // --env: only that environment's namespace is listed.
+    let out = diff(&project, &kubeconfig, &["--env", "dev"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn cluster_diff_replaying_a_forbidden_list_is_an_error() {
+    let project = quickstart_copy();
+    let forbidden = list_path(
+        "sparkoperator.k8s.io/v1beta2",
+        "SparkApplication",
+        "spark-prod",
+    );
+    let server = ReplayServer::start(responder(served_quickstart(), Some(forbidden)));
+    let kubeconfig = server.kubeconfig(project.path());
+    let out = diff(&project, &kubeconfig, &[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "forbidden: cannot list sparkapplications.sparkoperator.k8s.io in namespace spark-prod"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("kubectl auth can-i list sparkapplications -n spark-prod"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn cluster_diff_refused_unknown_context_or_silent_server_is_an_error() {
+    let project = quickstart_copy();
+    // A port that was free a moment ago and has no listener now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = ReplayServer {
+        port,
+        requests: Arc::default(),
+    };
+    let kubeconfig = server.kubeconfig(project.path());
+    let out = diff(&project, &kubeconfig, &["--timeout", "10"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "cannot reach the cluster at http://127.0.0.1:{port}/"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.to_lowercase().contains("connection refused"),
+        "{}",
+        out.stderr
+    );
+    // A context the kubeconfig does not have.
+    let out = diff(&project, &kubeconfig, &["--context", "nope"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("nope"), "{}", out.stderr);
+    // A server that accepts connections and never answers: the timeout.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = ReplayServer {
+        port: silent.local_addr().unwrap().port(),
+        requests: Arc::default(),
+    };
+    std::thread::spawn(move || {
+        let held: Vec<TcpStream> = silent.incoming().flatten().collect();
+        drop(held);
+    });
+    let kubeconfig = server.kubeconfig(project.path());
+    let started = std::time::Instant::now();
+    let out = diff(&project, &kubeconfig, &["--timeout", "1"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("did not answer within 1s"),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
