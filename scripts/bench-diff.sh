@@ -7,7 +7,8 @@ n=${1:-10000}
 jobs=$(( n / 11 ))
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+echo "work folder: $work"
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 python3 "$root/scripts/gen-project.py" "$jobs" "$work/project"
 bin="$root/target/release/sparkc"

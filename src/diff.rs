@@ -97,12 +97,30 @@ impl Report {
 
 /// Reads live objects from text: YAML or JSON, one or several documents, `kind: List`.
 pub fn parse_live(text: &str) -> Result<Vec<Json>, String> {
-    let docs = crate::yaml::parse_values(text)
-        .map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
+    // `kubectl get -o json` output (one value, or several one after another) is read by the
+    // JSON parser, several times faster than a YAML parser on the same text; anything else,
+    // or JSON that does not parse, by the YAML parser, whose errors carry positions.
+    let json_docs = text
+        .trim_start()
+        .starts_with(['{', '['])
+        .then(|| {
+            serde_json::Deserializer::from_str(text)
+                .into_iter::<Json>()
+                .collect::<Result<Vec<Json>, _>>()
+                .ok()
+        })
+        .flatten();
+    let docs = match json_docs {
+        Some(docs) => docs,
+        None => crate::yaml::parse_values(text)
+            .map_err(|e| format!("line {}: {}", e.pos.line, e.message))?,
+    };
     let mut out = Vec::new();
-    for d in docs {
+    for mut d in docs {
         if d["kind"].as_str().is_some_and(|k| k.ends_with("List")) && d["items"].is_array() {
-            out.extend(d["items"].as_array().into_iter().flatten().cloned());
+            if let Some(Json::Array(items)) = d.get_mut("items").map(Json::take) {
+                out.extend(items);
+            }
         } else if d.is_object() {
             out.push(d);
         }
@@ -117,61 +135,64 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
     let live_by_key: BTreeMap<Key, &Json> = live.iter().map(|o| (key(o), o)).collect();
     let mut report = Report::default();
     let mut seen = std::collections::BTreeSet::new();
-    for m in desired {
-        let k = key(&m.value);
-        seen.insert(k.clone());
-        let resource = match live_by_key.get(&k) {
-            None => resource(
-                &k,
-                Action::Created,
-                vec![],
-                diff_text(&Json::Null, &mask_secret(&m.value, None, ""), &k),
-            ),
-            Some(l) => {
-                let last = previous(l);
-                let mut changes = Vec::new();
-                let d = normalize(&m.value);
-                let mut lv = normalize(l);
-                // Argo CD's label tracking writes `app.kubernetes.io/instance` (R4).
-                if d.pointer("/metadata/labels/app.kubernetes.io~1instance")
-                    .is_none()
-                    && let Some(labels) = lv
-                        .pointer_mut("/metadata/labels")
-                        .and_then(Json::as_object_mut)
-                {
-                    labels.remove("app.kubernetes.io/instance");
-                }
-                walk(&d, &lv, last.as_ref(), &mut String::new(), &mut changes);
-                let is_secret = k.1 == "Secret" && k.0.is_empty();
-                if is_secret {
-                    for c in &mut changes {
-                        if c.path.starts_with("/data/") || c.path.starts_with("/stringData/") {
-                            c.old = mask_value(&c.old, "*** (before)");
-                            c.new = mask_value(&c.new, "*** (after)");
+    use rayon::prelude::*;
+    seen.extend(desired.iter().map(|m| key(&m.value)));
+    report.resources = desired
+        .par_iter()
+        .map(|m| {
+            let k = key(&m.value);
+            match live_by_key.get(&k) {
+                None => resource(
+                    &k,
+                    Action::Created,
+                    vec![],
+                    diff_text(&Json::Null, &mask_secret(&m.value, None, ""), &k),
+                ),
+                Some(l) => {
+                    let last = previous(l);
+                    let mut changes = Vec::new();
+                    let d = normalize(&m.value);
+                    let mut lv = normalize(l);
+                    // Argo CD's label tracking writes `app.kubernetes.io/instance` (R4).
+                    if d.pointer("/metadata/labels/app.kubernetes.io~1instance")
+                        .is_none()
+                        && let Some(labels) = lv
+                            .pointer_mut("/metadata/labels")
+                            .and_then(Json::as_object_mut)
+                    {
+                        labels.remove("app.kubernetes.io/instance");
+                    }
+                    walk(&d, &lv, last.as_ref(), &mut String::new(), &mut changes);
+                    let is_secret = k.1 == "Secret" && k.0.is_empty();
+                    if is_secret {
+                        for c in &mut changes {
+                            if c.path.starts_with("/data/") || c.path.starts_with("/stringData/") {
+                                c.old = mask_value(&c.old, "*** (before)");
+                                c.new = mask_value(&c.new, "*** (after)");
+                            }
                         }
                     }
-                }
-                if changes.is_empty() {
-                    resource(&k, Action::Unchanged, vec![], String::new())
-                } else {
-                    let projected = project(&d, &lv, last.as_ref(), "");
-                    let (before, after) = if is_secret {
-                        (
-                            mask_secret(&projected, Some(&d), "*** (before)"),
-                            mask_secret(&d, Some(&projected), "*** (after)"),
-                        )
+                    if changes.is_empty() {
+                        resource(&k, Action::Unchanged, vec![], String::new())
                     } else {
-                        (projected, d.clone())
-                    };
-                    let mut r =
-                        resource(&k, Action::Changed, changes, diff_text(&before, &after, &k));
-                    r.effect = effect(&k, &r.changes);
-                    r
+                        let projected = project(&d, &lv, last.as_ref(), "");
+                        let (before, after) = if is_secret {
+                            (
+                                mask_secret(&projected, Some(&d), "*** (before)"),
+                                mask_secret(&d, Some(&projected), "*** (after)"),
+                            )
+                        } else {
+                            (projected, d.clone())
+                        };
+                        let mut r =
+                            resource(&k, Action::Changed, changes, diff_text(&before, &after, &k));
+                        r.effect = effect(&k, &r.changes);
+                        r
+                    }
                 }
             }
-        };
-        report.resources.push(resource);
-    }
+        })
+        .collect();
     for (k, l) in &live_by_key {
         let ours = l
             .pointer("/metadata/labels")
