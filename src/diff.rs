@@ -889,6 +889,18 @@ mod tests {
     }
 
     #[test]
+    fn live_dumps_json_yaml_lists_and_streams() {
+        let obj = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}"#;
+        let list = format!(r#"{{"apiVersion":"v1","kind":"List","items":[{obj},{obj}]}}"#);
+        assert_eq!(parse_live(&list).unwrap().len(), 2);
+        assert_eq!(parse_live(&format!("{obj}\n{obj}\n")).unwrap().len(), 2);
+        let yaml = "---\nkind: ConfigMapList\nitems:\n- {kind: ConfigMap, metadata: {name: a}}\n---\nkind: Pod\n";
+        assert_eq!(parse_live(yaml).unwrap().len(), 2);
+        let err = parse_live("{\"kind\": \"List\",\n  \"items\": [\n}").unwrap_err();
+        assert!(err.starts_with("line "), "{err}");
+    }
+
+    #[test]
     fn strings_are_not_coerced() {
         assert_eq!(changes(json!({"a": "8080"}), json!({"a": 8080})).len(), 1);
         assert_eq!(changes(json!({"a": 1}), json!({"a": 1.0})).len(), 0);
