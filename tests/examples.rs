@@ -84,6 +84,19 @@ fn every_example_renders_and_the_argocd_plugin_runs() {
         .arg(&quickstart)
         .args(["render", "--stdout"]));
     assert_eq!(out.code, 0, "{}", out.stdout);
+    // Every rendered object is written exactly as serde-saphyr would write it.
+    for fixture in [quickstart.clone(), repo().join("tests/fixtures/all-fields")] {
+        let out = run(sparkc()
+            .arg("-C")
+            .arg(&fixture)
+            .args(["render", "--stdout"]));
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&out.stdout).unwrap();
+        assert!(docs.len() > 10);
+        for d in docs.iter().filter(|d| !d.is_null()) {
+            assert_eq!(sparkc::yaml::to_yaml(d), sparkc::yaml::to_yaml_reference(d));
+        }
+    }
     let plugin = std::fs::read_to_string(repo().join("examples/argocd-cmp/plugin.yaml")).unwrap();
     let generate = plugin
         .lines()
