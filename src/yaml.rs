@@ -606,7 +606,7 @@ mod tests {
             (seed % n as u64) as usize
         };
         fn build(next: &mut dyn FnMut(usize) -> usize, alphabet: &[char], depth: usize) -> Json {
-            let mut word = |next: &mut dyn FnMut(usize) -> usize| -> String {
+            let word = |next: &mut dyn FnMut(usize) -> usize| -> String {
                 let known = [
                     "yes", "No", "--conf", "a=b", "x: y", "1.5", "0x1F", "null", "~", "",
                 ];
