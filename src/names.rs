@@ -132,7 +132,29 @@ pub fn existing_service_account(spec: &crate::spec::SparkJobSpec) -> Option<Stri
 
 /// A short, stable hash (8 hex digits) of some bytes.
 pub fn short_hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    hex8(&Sha256::digest(bytes))
+}
+
+/// [`short_hash`] of a value's compact JSON text, streamed into the hash (the text is never
+/// built).
+pub fn short_hash_json<T: serde::Serialize>(value: &T) -> String {
+    struct Hasher(Sha256);
+    impl std::io::Write for Hasher {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = Hasher(Sha256::new());
+    // Writing JSON into a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut hasher, value);
+    hex8(&hasher.0.finalize())
+}
+
+fn hex8(digest: &[u8]) -> String {
     digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 

@@ -147,14 +147,24 @@ fn run_id(
     spec: &SparkJobSpec,
     backoff: i32,
 ) -> String {
-    let input = json!({
-        "pod": pod_spec,
-        "config": config,
-        "rerun": spec.rerun,
-        "backoffLimit": backoff,
-        "ttl": spec.time_to_live_seconds,
-    });
-    names::short_hash(input.to_string().as_bytes())
+    // Fields in key order: the same text as the sorted JSON object it once was, so run ids
+    // (and the Job names that carry them) do not change.
+    #[derive(Serialize)]
+    struct Input<'a> {
+        #[serde(rename = "backoffLimit")]
+        backoff: i32,
+        config: &'a BTreeMap<String, String>,
+        pod: &'a Json,
+        rerun: &'a Option<String>,
+        ttl: Option<i64>,
+    }
+    names::short_hash_json(&Input {
+        backoff,
+        config,
+        pod: pod_spec,
+        rerun: &spec.rerun,
+        ttl: spec.time_to_live_seconds,
+    })
 }
 
 /// Builds the plan of one native job.

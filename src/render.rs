@@ -323,13 +323,31 @@ fn parse_one(text: &str) -> Result<Json, String> {
 }
 
 /// Renders every job (sorted by environment, group, namespace and name).
-pub fn render_all(renderer: &Renderer, jobs: &[Job]) -> (Vec<Manifest>, Vec<Diagnostic>) {
+/// `keep_values`: whether the manifests keep their parsed objects (a diff compares them);
+/// without, each object is dropped as soon as its YAML is written, on the worker that built
+/// it, which keeps a large render's memory to its text.
+pub fn render_all(
+    renderer: &Renderer,
+    jobs: &[Job],
+    keep_values: bool,
+) -> (Vec<Manifest>, Vec<Diagnostic>) {
     use rayon::prelude::*;
     let mut order: Vec<&Job> = jobs.iter().collect();
     order.sort_by(|a, b| {
         (&a.env, &a.group, &a.namespace, &a.name).cmp(&(&b.env, &b.group, &b.namespace, &b.name))
     });
-    let results: Vec<_> = order.par_iter().map(|j| renderer.render_job(j)).collect();
+    let results: Vec<_> = order
+        .par_iter()
+        .map(|j| {
+            let mut rendered = renderer.render_job(j);
+            if !keep_values && let Ok(manifests) = &mut rendered {
+                for m in manifests {
+                    m.value = Json::Null;
+                }
+            }
+            rendered
+        })
+        .collect();
     let mut manifests = Vec::new();
     let mut diags = Vec::new();
     for r in results {

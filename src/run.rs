@@ -429,7 +429,7 @@ fn render_command(
     }
     let project = ws.project.as_ref().map(|p| &p.project);
     let renderer = renderer(cfg, project)?;
-    let (manifests, mut diags) = render::render_all(&renderer, &report.jobs);
+    let (manifests, mut diags) = render::render_all(&renderer, &report.jobs, false);
     let mut warnings: Vec<Diagnostic> = report
         .diagnostics
         .iter()
@@ -828,7 +828,7 @@ fn render_manifests(
     }
     let project = ws.project.as_ref().map(|p| &p.project);
     let renderer = renderer(cfg, project)?;
-    let (manifests, diags) = render::render_all(&renderer, &report.jobs);
+    let (manifests, diags) = render::render_all(&renderer, &report.jobs, true);
     if !diags.is_empty() {
         return Ok(Err(Outcome {
             stdout: diagnostic::render(&diags, &report.sources, cfg.format, cfg.color),

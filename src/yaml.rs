@@ -368,7 +368,13 @@ fn ser_options() -> serde_saphyr::SerializerOptions {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    const SPACES: &str = "                                                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 /// A block mapping at `indent`; the caller has written the indentation of the first key.
@@ -425,6 +431,15 @@ fn plainly_safe(s: &str, key: bool) -> bool {
     let start = match b {
         [b'-', b'-', c, ..] if c.is_ascii_alphabetic() => 2,
         [c, ..] if c.is_ascii_alphabetic() => 0,
+        // A number with a unit (`512m`, `2Gi`, `1g`): digits and letters only, and a letter
+        // that no YAML number has (not an exponent or a radix prefix).
+        [c, ..] if c.is_ascii_digit() => {
+            return b.iter().all(u8::is_ascii_alphanumeric)
+                && b.iter().any(u8::is_ascii_alphabetic)
+                && !b
+                    .iter()
+                    .any(|c| matches!(c, b'e' | b'E' | b'x' | b'X' | b'o' | b'O' | b'b' | b'B'));
+        }
         _ => return false,
     };
     let body_ok = b[start..].iter().enumerate().all(|(i, &c)| {
@@ -433,10 +448,9 @@ fn plainly_safe(s: &str, key: bool) -> bool {
             || (!key && c == b':' && b.get(start + i + 1).is_some_and(|n| *n != b' '))
     });
     body_ok
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-        )
+        && !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 fn emit_key(k: &str, out: &mut String) {
@@ -595,7 +609,7 @@ mod tests {
             "f": 1.0, "g": 1.5e300, "n": null, "t": true, "ee": [], "eo": {}, "multi\nkey": 1,
             "n:": 1, "local:///x": "local:///opt/a.py", "a:": "b:", "--x=1": "-1"});
         assert_eq!(to_yaml(&tricky), to_yaml_reference(&tricky));
-        let alphabet: Vec<char> = "aZy9n0-_.:/= #\n\t'\"{}[],&*!|>%@`~?é\u{2028}"
+        let alphabet: Vec<char> = "aZy9n0-_.:/= #\n\t'\"{}[],&*!|>%@`~?é\u{2028}1mGieExXoObB"
             .chars()
             .collect();
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
