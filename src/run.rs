@@ -506,12 +506,13 @@ fn render_command(
                 }
             }
         }
+        let files = tree.files.len();
+        drop_in_background((manifests, tree, report, ws));
         if changes.is_empty() {
             if !cfg.quiet {
                 text.push_str(&format!(
                     "ok: {} is up to date ({} files)\n",
-                    out_rel,
-                    tree.files.len()
+                    out_rel, files
                 ));
             }
             return Ok(Outcome {
@@ -535,12 +536,14 @@ fn render_command(
         path: out.clone(),
         source,
     })?;
+    let units = tree.units.len();
+    drop_in_background((manifests, tree, report, ws));
     if !cfg.quiet {
         text.push_str(&format!(
             "wrote {} files in {} unit{} to {}{}{}\n",
             written.files,
-            tree.units.len(),
-            plural(tree.units.len()),
+            units,
+            plural(units),
             out_rel,
             if written.removed > 0 {
                 format!(", removed {} stale", written.removed)
@@ -796,6 +799,13 @@ fn cluster_targets(
     kinds.sort();
     kinds.dedup();
     Ok(crate::cluster::targets(&namespaces, &kinds))
+}
+
+/// Frees a large render (hundreds of thousands of strings and maps) on another thread, so
+/// the answer is printed without waiting for it; when the process exits first, the system
+/// takes the memory back at once.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
 }
 
 /// The renderer of a project: its template overrides and operator settings.
