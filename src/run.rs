@@ -463,7 +463,7 @@ fn render_command(
     let settings = crate::tree::Settings::from_project(project, &out_rel);
     warnings.extend(crate::tree::gitops_warnings(&report.jobs, &settings));
     let old = crate::tree::Marker::load(&out);
-    let mut tree = crate::tree::plan(&manifests, &settings, old.as_ref());
+    let mut tree = crate::tree::plan(manifests, &settings, old.as_ref());
     if !tree.diagnostics.is_empty() {
         diags.append(&mut tree.diagnostics);
         return fail(diags);
@@ -507,7 +507,7 @@ fn render_command(
             }
         }
         let files = tree.files.len();
-        drop_in_background((manifests, tree, report, ws));
+        drop_in_background((tree, report, ws));
         if changes.is_empty() {
             if !cfg.quiet {
                 text.push_str(&format!(
@@ -537,7 +537,7 @@ fn render_command(
         source,
     })?;
     let units = tree.units.len();
-    drop_in_background((manifests, tree, report, ws));
+    drop_in_background((tree, report, ws));
     if !cfg.quiet {
         text.push_str(&format!(
             "wrote {} files in {} unit{} to {}{}{}\n",

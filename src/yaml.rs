@@ -344,15 +344,20 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// quarter of a render's time otherwise.
 pub fn to_yaml(value: &Json) -> String {
     let mut out = String::with_capacity(1024);
+    write_yaml(value, &mut out);
+    out
+}
+
+/// [`to_yaml`], appended to `out`.
+pub fn write_yaml(value: &Json, out: &mut String) {
     match value {
-        Json::Object(m) if !m.is_empty() => emit_map(m, 0, &mut out),
-        Json::Array(a) if !a.is_empty() => emit_seq(a, 0, &mut out),
+        Json::Object(m) if !m.is_empty() => emit_map(m, 0, out),
+        Json::Array(a) if !a.is_empty() => emit_seq(a, 0, out),
         scalar => {
-            emit_scalar(scalar, 0, &mut out);
+            emit_scalar(scalar, 0, out);
             out.push('\n');
         }
     }
-    out
 }
 
 /// serde-saphyr's own serialization, with the options [`to_yaml`] matches.
