@@ -489,8 +489,26 @@ pub fn write(out: &Path, tree: &Tree) -> io::Result<Written> {
         .keys()
         .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
         .collect();
-    for d in &dirs {
-        fs::create_dir_all(staging.join(d))?;
+    {
+        // Parents first, then each depth's folders in parallel.
+        use rayon::prelude::*;
+        let mut by_depth: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+        for d in &dirs {
+            let ancestors = d.match_indices('/').map(|(i, _)| &d[..i]);
+            for (depth, a) in ancestors.chain([*d]).enumerate() {
+                by_depth.entry(depth).or_default().push(a);
+            }
+        }
+        for level in by_depth.values_mut() {
+            level.sort_unstable();
+            level.dedup();
+            level
+                .par_iter()
+                .try_for_each(|d| match fs::create_dir(staging.join(d)) {
+                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+                    _ => Ok(()),
+                })?;
+        }
     }
     let fail_after: Option<usize> = std::env::var("SPARKC_FAIL_AT")
         .ok()
@@ -527,7 +545,7 @@ pub fn write(out: &Path, tree: &Tree) -> io::Result<Written> {
         swap(&staging, out)?;
         fail_point("swap");
         // The old tree is now at the staging path.
-        fs::remove_dir_all(&staging)?;
+        remove_tree(&staging)?;
     } else {
         if let Some(parent) = out.parent() {
             fs::create_dir_all(parent)?;
@@ -539,6 +557,28 @@ pub fn write(out: &Path, tree: &Tree) -> io::Result<Written> {
         removed,
         kept_foreign: foreign.len(),
     })
+}
+
+/// Removes a folder and everything in it, files in parallel (a large tree has hundreds of
+/// thousands).
+fn remove_tree(dir: &Path) -> io::Result<()> {
+    use rayon::prelude::*;
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).contents_first(true) {
+        let entry = entry.map_err(io::Error::other)?;
+        if entry.file_type().is_dir() {
+            dirs.push(entry.into_path());
+        } else {
+            files.push(entry.into_path());
+        }
+    }
+    files.par_iter().try_for_each(fs::remove_file)?;
+    // Contents first: every folder is empty by the time it comes.
+    for d in dirs {
+        fs::remove_dir(d)?;
+    }
+    Ok(())
 }
 
 /// Exchanges two folders in one step (Linux `renameat2(RENAME_EXCHANGE)`), or with two
