@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Wall time of `sparkc render` (fresh and again), `render --check`, and the slowest
-# `kubectl kustomize` of any unit, on a generated project of N jobs (default 10,000) with
-# two environments. OUT (default: a temporary folder on disk) chooses where the tree goes;
-# OUT=/dev/shm/... measures without the disk.
+# `kubectl kustomize` of any unit, on a generated project of N jobs (default 10,000) in
+# ENVIRONMENTS environments (1 or 2, default 1). OUT (default: a temporary folder on disk)
+# chooses where the tree goes; OUT=/dev/shm/... measures without the disk.
 set -euo pipefail
 n=${1:-10000}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 out=${OUT:-$work/project/deploy}
 rm -rf "$out"
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-python3 "$root/scripts/gen-project.py" "$n" "$work/project"
+python3 "$root/scripts/gen-project.py" "$n" "$work/project" --environments "${ENVIRONMENTS:-1}"
 bin="$root/target/release/sparkc"
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
 echo "render (fresh):  $(t "$bin" -C "$work/project" render -q -o "$out") s"

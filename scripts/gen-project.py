@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Generates a sparkc project with N job specs, for benchmarks.
 
-usage: gen-project.py N DIR [--groups G]
+usage: gen-project.py N DIR [--groups G] [--environments E]
 
 Jobs are spread over G groups (folders under jobs/, default 20) and cycle through four
 shapes: PySpark batch, Scala with a schedule, dynamic allocation, operator target with
-volumes. The project has dev and prod environments, as in examples/quickstart.
+volumes. The project has dev and prod environments, as in examples/quickstart
+(`--environments 1`: prod only).
 """
 import argparse
 import os
@@ -90,10 +91,14 @@ def main() -> None:
     ap.add_argument("n", type=int)
     ap.add_argument("dir")
     ap.add_argument("--groups", type=int, default=20)
+    ap.add_argument("--environments", type=int, choices=[1, 2], default=2)
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
+    project = PROJECT
+    if args.environments == 1:
+        project = "\n".join(l for l in PROJECT.splitlines() if not l.startswith("  dev:")) + "\n"
     with open(os.path.join(args.dir, "sparkc.yaml"), "w") as f:
-        f.write(PROJECT)
+        f.write(project)
     for i in range(args.n):
         group = f"g{i % args.groups:02d}"
         name = f"job-{i:05d}"
