@@ -94,8 +94,18 @@ pub fn targets(
     out
 }
 
-/// Reads the live objects of `targets` that carry the `managed-by: sparkc` label.
-pub fn fetch(options: &Options, targets: Vec<Target>) -> Result<Vec<Json>, Error> {
+/// What the cluster gave: the objects of every list that worked, and the lists that did
+/// not (a forbidden kind in one namespace), each with its error.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    pub objects: Vec<Json>,
+    pub failed: Vec<(Target, Error)>,
+}
+
+/// Reads the live objects of `targets` that carry the `managed-by: sparkc` label. When no
+/// list works (the cluster is unreachable, the credentials are refused) that is the error;
+/// when some do, the others come back in [`Fetched::failed`].
+pub fn fetch(options: &Options, targets: Vec<Target>) -> Result<Fetched, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -144,37 +154,40 @@ async fn client(options: &Options) -> Result<(kube::Client, String), Error> {
     Ok((client, server))
 }
 
-async fn fetch_all(options: &Options, targets: Vec<Target>) -> Result<Vec<Json>, Error> {
+async fn fetch_all(options: &Options, targets: Vec<Target>) -> Result<Fetched, Error> {
     let (client, server) = client(options).await?;
     let server: Arc<str> = server.into();
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut tasks = tokio::task::JoinSet::new();
+    let total = targets.len();
     for (index, target) in targets.into_iter().enumerate() {
         let (client, limit, server) = (client.clone(), limit.clone(), server.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            (index, list(client, &target, &server).await)
+            let result = list(client, &target, &server).await;
+            (index, target, result)
         });
     }
     let mut results = Vec::new();
-    let mut first_error = None;
+    let mut failed = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, Ok(objects))) => results.push((index, objects)),
-            Ok((index, Err(e))) => {
-                // The first error in target order, whatever order the lists finished in.
-                if first_error.as_ref().is_none_or(|(i, _)| index < *i) {
-                    first_error = Some((index, e));
-                }
-            }
+            Ok((index, _, Ok(objects))) => results.push((index, objects)),
+            Ok((index, target, Err(e))) => failed.push((index, target, e)),
             Err(e) => return Err(Error::Cluster(format!("a list failed: {e}"))),
         }
     }
-    if let Some((_, e)) = first_error {
-        return Err(e);
+    // In target order, whatever order the lists finished in.
+    failed.sort_by_key(|(i, _, _)| *i);
+    if total > 0 && failed.len() == total {
+        let (_, _, first) = failed.swap_remove(0);
+        return Err(first);
     }
     results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().flat_map(|(_, o)| o).collect())
+    Ok(Fetched {
+        objects: results.into_iter().flat_map(|(_, o)| o).collect(),
+        failed: failed.into_iter().map(|(_, t, e)| (t, e)).collect(),
+    })
 }
 
 /// One (namespace, kind) list, every page.

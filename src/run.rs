@@ -663,15 +663,23 @@ fn diff_command(
             .map_err(|m| Error::Usage(format!("{}: {m}", f.display())))?;
         objects.extend(parsed);
     }
-    let manifests = match render_manifests(cfg, &cfg.root, env)? {
+    let mut manifests = match render_manifests(cfg, &cfg.root, env)? {
         Ok(m) => m,
         Err(outcome) => return Ok(outcome),
     };
+    let mut failed = Vec::new();
     if let Some(options) = cluster {
-        objects.extend(crate::cluster::fetch(
-            options,
-            cluster_targets(cfg, env, &manifests)?,
-        )?);
+        let fetched = crate::cluster::fetch(options, cluster_targets(cfg, env, &manifests)?)?;
+        objects.extend(fetched.objects);
+        failed = fetched.failed;
+        // What could not be read is left out of the comparison (its objects would show as
+        // created); the rest is still shown, then the errors (exit 2).
+        manifests.retain(|m| {
+            let group = m.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+            !failed
+                .iter()
+                .any(|(t, _)| t.group == group && t.kind == m.kind && t.namespace == m.namespace)
+        });
     }
     let _base_checkout;
     if let Some(reference) = base {
@@ -702,7 +710,20 @@ fn diff_command(
         });
     }
     let diff = crate::diff::compare(&manifests, &objects);
-    let code = i32::from(diff.differs());
+    let mut code = i32::from(diff.differs());
+    let mut stderr = String::new();
+    for (_, e) in &failed {
+        stderr.push_str(&format!("error: {e}\n"));
+        code = 2;
+    }
+    if !failed.is_empty() {
+        stderr.push_str(&format!(
+            "note: {} list{} could not be read; {} objects are left out of the comparison\n",
+            failed.len(),
+            plural(failed.len()),
+            if failed.len() == 1 { "its" } else { "their" }
+        ));
+    }
     let stdout = if cfg.format == Format::Json {
         let mut s = serde_json::to_string_pretty(&diff).unwrap_or_default();
         s.push('\n');
@@ -755,7 +776,7 @@ fn diff_command(
     };
     Ok(Outcome {
         stdout,
-        stderr: String::new(),
+        stderr,
         code,
     })
 }

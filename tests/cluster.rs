@@ -338,10 +338,30 @@ fn cluster_diff_replaying_a_forbidden_list_is_an_error() {
         "SparkApplication",
         "spark-prod",
     );
-    let server = ReplayServer::start(responder(served_quickstart(), Some(forbidden)));
+    let served = served_quickstart();
+    let sparkapps_in_prod = served
+        .iter()
+        .filter(|o| o["kind"] == "SparkApplication" && o["metadata"]["namespace"] == "spark-prod")
+        .count();
+    assert!(sparkapps_in_prod > 0);
+    let server = ReplayServer::start(responder(served.clone(), Some(forbidden)));
     let kubeconfig = server.kubeconfig(project.path());
     let out = diff(&project, &kubeconfig, &[]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    // What could be read is still compared and shown; what could not is left out.
+    assert!(
+        out.stdout.starts_with(&format!(
+            "0 created, 0 changed, 0 deleted, {} unchanged",
+            served.len() - sparkapps_in_prod
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("1 list could not be read"),
+        "{}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains(
             "forbidden: cannot list sparkapplications.sparkoperator.k8s.io in namespace spark-prod"
