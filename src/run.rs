@@ -423,6 +423,14 @@ fn render_command(
     check: bool,
 ) -> Result<Outcome, Error> {
     let ws = workspace::load(&cfg.root, &[])?;
+    // `--check` reads the tree on disk on its own thread, while the specs are validated and
+    // rendered.
+    let snapshot = if check && !stdout {
+        let (_, out) = output_folder(cfg, ws.project.as_ref().map(|p| &p.project), output)?;
+        Some(std::thread::spawn(move || crate::tree::snapshot(&out)))
+    } else {
+        None
+    };
     let report = validate::validate(&ws, env, validate::Keep::Jobs)?;
     if report.has_errors() {
         return Ok(validate_outcome(cfg, &report, &report.sources));
@@ -487,10 +495,19 @@ fn render_command(
         ));
     }
     if check {
-        let changes = crate::tree::check(&out, &tree).map_err(|source| Error::Read {
+        let read_error = |source| Error::Read {
             path: out.clone(),
             source,
-        })?;
+        };
+        let disk = match snapshot {
+            Some(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the reading thread failed")))
+                .map_err(read_error)?,
+            None => crate::tree::snapshot(&out).map_err(read_error)?,
+        };
+        let changes = crate::tree::check(&out, &tree, &disk).map_err(read_error)?;
+        drop_in_background(disk);
         for c in &changes {
             match c {
                 crate::tree::Change::Missing(p) => {

@@ -372,17 +372,45 @@ fn walk(out: &Path) -> io::Result<Vec<String>> {
     Ok(files)
 }
 
-/// Compares the planned tree with the folder on disk (writes nothing).
-pub fn check(out: &Path, tree: &Tree) -> io::Result<Vec<Change>> {
+/// The files of a folder, read at one moment: path → contents (`None`: not a regular file).
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    files: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+/// Reads every file under `out` (nothing when it does not exist). `render --check` takes
+/// this on its own thread while the specs are validated and rendered, so that reading a
+/// large tree costs little more than rendering it.
+pub fn snapshot(out: &Path) -> io::Result<Snapshot> {
+    let mut files = BTreeMap::new();
+    for path in walk(out)? {
+        let full = out.join(&path);
+        let regular = fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file());
+        let bytes = if regular {
+            Some(fs::read(&full)?)
+        } else {
+            None
+        };
+        files.insert(path, bytes);
+    }
+    Ok(Snapshot { files })
+}
+
+/// Compares the planned tree with the folder on disk, as `snapshot` read it (writes
+/// nothing).
+pub fn check(out: &Path, tree: &Tree, disk: &Snapshot) -> io::Result<Vec<Change>> {
     use rayon::prelude::*;
-    let on_disk = walk(out)?;
     let old = Marker::load(out).unwrap_or_default();
     let files: Vec<(&String, &String)> = tree.files.iter().collect();
     let found: Vec<Option<Change>> = files
         .par_iter()
-        .map(|(path, text)| match fs::read(out.join(path)) {
-            Ok(bytes) if bytes == text.as_bytes() => Ok(None),
-            Ok(bytes) => {
+        .map(|(path, text)| match disk.files.get(path.as_str()) {
+            Some(Some(bytes)) if bytes == text.as_bytes() => Ok(None),
+            Some(None) => Ok(Some(Change::Changed(
+                (*path).clone(),
+                format!("{path} is not a regular file\n"),
+            ))),
+            Some(Some(bytes)) => {
                 let before = String::from_utf8_lossy(&bytes);
                 let diff = similar::TextDiff::from_lines(before.as_ref(), text.as_str())
                     .unified_diff()
@@ -391,14 +419,11 @@ pub fn check(out: &Path, tree: &Tree) -> io::Result<Vec<Change>> {
                     .to_string();
                 Ok(Some(Change::Changed((*path).clone(), diff)))
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Ok(Some(Change::Missing((*path).clone())))
-            }
-            Err(e) => Err(e),
+            None => Ok(Some(Change::Missing((*path).clone()))),
         })
         .collect::<io::Result<_>>()?;
     let mut changes: Vec<Change> = found.into_iter().flatten().collect();
-    for path in on_disk {
+    for path in disk.files.keys().cloned() {
         if path == MARKER || tree.files.contains_key(&path) {
             continue;
         }
@@ -408,8 +433,14 @@ pub fn check(out: &Path, tree: &Tree) -> io::Result<Vec<Change>> {
     }
     // The ownership record itself (placement) must match too.
     let marker_text = tree.marker.to_text();
-    if fs::read_to_string(out.join(MARKER)).ok().as_deref() != Some(marker_text.as_str()) {
-        let before = fs::read_to_string(out.join(MARKER)).unwrap_or_default();
+    let marker_on_disk = disk
+        .files
+        .get(MARKER)
+        .cloned()
+        .flatten()
+        .unwrap_or_default();
+    if marker_on_disk != marker_text.as_bytes() {
+        let before = String::from_utf8_lossy(&marker_on_disk).into_owned();
         let diff = similar::TextDiff::from_lines(&before, &marker_text)
             .unified_diff()
             .header(&format!("a/{MARKER}"), &format!("b/{MARKER}"))
