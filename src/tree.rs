@@ -411,7 +411,7 @@ pub fn check(out: &Path, tree: &Tree, disk: &Snapshot) -> io::Result<Vec<Change>
                 format!("{path} is not a regular file\n"),
             ))),
             Some(Some(bytes)) => {
-                let before = String::from_utf8_lossy(&bytes);
+                let before = String::from_utf8_lossy(bytes);
                 let diff = similar::TextDiff::from_lines(before.as_ref(), text.as_str())
                     .unified_diff()
                     .context_radius(3)
