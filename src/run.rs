@@ -761,7 +761,7 @@ fn diff_command(
             let action = serde_json::to_value(r.action).unwrap_or_default();
             let effect = match r.effect {
                 Some(crate::diff::Effect::Replace) => {
-                    " (replaced: a field that cannot change in place changes)"
+                    " (replace: Kubernetes cannot patch this in place; the object is deleted and created again)"
                 }
                 Some(crate::diff::Effect::Rerun) => {
                     " (rerun: the Spark operator kills the application and runs it again)"
