@@ -199,9 +199,20 @@ async fn list(client: kube::Client, target: &Target, server: &str) -> Result<Vec
         .labels(&format!("{LABEL_MANAGED_BY}=sparkc"))
         .limit(PAGE_SIZE);
     let mut out = Vec::new();
+    let mut restarted = false;
     loop {
         let page = match api.list(&params).await {
             Ok(page) => page,
+            // The continue token expired between pages (410 Gone): list again from the
+            // start, once, as the API conventions say.
+            Err(kube::Error::Api(status))
+                if status.code == 410 && params.continue_token.is_some() && !restarted =>
+            {
+                restarted = true;
+                params.continue_token = None;
+                out.clear();
+                continue;
+            }
             Err(e) => return not_served_or(e, target, &resource, server).map(|()| out),
         };
         for item in page.items {

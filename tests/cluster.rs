@@ -178,7 +178,14 @@ fn list_path(api_version: &str, kind: &str, namespace: &str) -> String {
 
 /// A responder serving `objects` as lists, two items per page, with `continue` tokens;
 /// `forbidden` paths answer 403; SparkApplication-less clusters answer 404.
-fn responder(objects: Vec<Json>, forbidden: Option<String>) -> Box<Responder> {
+/// `expire_once`: that list answers its first `continue` request with 410 Gone (an expired
+/// token), as an API server does when the list changed too much between pages.
+fn responder(
+    objects: Vec<Json>,
+    forbidden: Option<String>,
+    expire_once: Option<String>,
+) -> Box<Responder> {
+    let expired = std::sync::atomic::AtomicBool::new(false);
     let mut lists: BTreeMap<String, Vec<Json>> = BTreeMap::new();
     for o in objects {
         let path = list_path(
@@ -213,6 +220,17 @@ fn responder(objects: Vec<Json>, forbidden: Option<String>) -> Box<Responder> {
             Some("app.kubernetes.io/managed-by=sparkc"),
             "{path}"
         );
+        if expire_once.as_deref() == Some(path)
+            && params.contains_key("continue")
+            && !expired.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return (
+                410,
+                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "The provided continue parameter is too old to display a consistent list result.",
+                "reason": "Expired", "code": 410}),
+            );
+        }
         let items = lists.get(path).cloned().unwrap_or_default();
         let start: usize = params.get("continue").map_or(0, |c| c.parse().unwrap());
         let end = (start + 2).min(items.len());
@@ -258,7 +276,8 @@ fn cluster_diff_through_kube_rs_against_a_local_server_replaying_api_responses()
     let project = quickstart_copy();
     let served = served_quickstart();
     // The cluster as the render would leave it: nothing to show.
-    let server = ReplayServer::start(responder(served.clone(), None));
+    let roles = list_path("rbac.authorization.k8s.io/v1", "Role", "spark-dev");
+    let server = ReplayServer::start(responder(served.clone(), None, Some(roles.clone())));
     let kubeconfig = server.kubeconfig(project.path());
     let out = diff(&project, &kubeconfig, &["--format", "json"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -272,10 +291,19 @@ fn cluster_diff_through_kube_rs_against_a_local_server_replaying_api_responses()
         "pages were followed: {requests:#?}"
     );
     assert!(requests.iter().all(|r| r.contains("limit=500")));
+    // The expired token made the Role list start over.
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.starts_with(&format!("{roles}?")) && !r.contains("continue="))
+            .count(),
+        2,
+        "{requests:#?}"
+    );
     // Lists, not GETs per object: namespaces × kinds.
     assert_eq!(
         requests.iter().filter(|r| !r.contains("continue=")).count(),
-        2 * 10,
+        2 * 10 + 1,
         "{requests:#?}"
     );
 
@@ -296,7 +324,7 @@ fn cluster_diff_through_kube_rs_against_a_local_server_replaying_api_responses()
         .clone();
     leftover["metadata"]["name"] = json!("retired-job-driver");
     live.push(leftover);
-    let server = ReplayServer::start(responder(live, None));
+    let server = ReplayServer::start(responder(live, None, None));
     let kubeconfig = server.kubeconfig(project.path());
     let out = diff(&project, &kubeconfig, &["--context", "other"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
@@ -344,7 +372,7 @@ fn cluster_diff_replaying_a_forbidden_list_is_an_error() {
         .filter(|o| o["kind"] == "SparkApplication" && o["metadata"]["namespace"] == "spark-prod")
         .count();
     assert!(sparkapps_in_prod > 0);
-    let server = ReplayServer::start(responder(served.clone(), Some(forbidden)));
+    let server = ReplayServer::start(responder(served.clone(), Some(forbidden), None));
     let kubeconfig = server.kubeconfig(project.path());
     let out = diff(&project, &kubeconfig, &[]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
