@@ -423,9 +423,9 @@ fn render_command(
     check: bool,
 ) -> Result<Outcome, Error> {
     let ws = workspace::load(&cfg.root, &[])?;
-    // `--check` reads the tree on disk on its own thread, while the specs are validated and
-    // rendered.
-    let snapshot = if check && !stdout {
+    // The tree on disk is read on its own thread while the specs are validated and rendered:
+    // `--check` compares with it, a write links the files that do not change.
+    let snapshot = if !stdout {
         let (_, out) = output_folder(cfg, ws.project.as_ref().map(|p| &p.project), output)?;
         Some(std::thread::spawn(move || crate::tree::snapshot(&out)))
     } else {
@@ -549,13 +549,23 @@ fn render_command(
             code: 1,
         });
     }
-    let written = crate::tree::write(&out, &tree).map_err(|source| Error::Write {
-        path: out.clone(),
-        source,
-    })?;
+    // A tree that cannot be read is simply written in full.
+    let previous = snapshot.and_then(|h| h.join().ok()).and_then(Result::ok);
+    let written =
+        crate::tree::write(&out, &tree, previous.as_ref()).map_err(|source| Error::Write {
+            path: out.clone(),
+            source,
+        })?;
+    drop_in_background(previous);
     let units = tree.units.len();
     drop_in_background((tree, report, ws));
-    if !cfg.quiet {
+    if !cfg.quiet && written.files == 0 && written.unchanged > 0 {
+        text.push_str(&format!(
+            "{out_rel} is up to date ({} files in {units} unit{}); nothing written\n",
+            written.unchanged,
+            plural(units)
+        ));
+    } else if !cfg.quiet {
         text.push_str(&format!(
             "wrote {} files in {} unit{} to {}{}{}\n",
             written.files,

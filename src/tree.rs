@@ -372,28 +372,78 @@ fn walk(out: &Path) -> io::Result<Vec<String>> {
     Ok(files)
 }
 
-/// The files of a folder, read at one moment: path → contents (`None`: not a regular file).
+/// The files of a folder, read at one moment: path → contents (`None`: a link, or a file
+/// too large to be one of sparkc's).
 #[derive(Debug, Default)]
 pub struct Snapshot {
     files: BTreeMap<String, Option<Vec<u8>>>,
+    /// Each regular file's identity and version when it was read.
+    stamps: BTreeMap<String, Stamp>,
 }
 
-/// Reads every file under `out` (nothing when it does not exist). `render --check` takes
-/// this on its own thread while the specs are validated and rendered, so that reading a
-/// large tree costs little more than rendering it.
+/// A file's device, inode, size and modification time: if all four are the same later,
+/// the file was not replaced or rewritten in between.
+type Stamp = (u64, u64, u64, i64, i64);
+
+fn stamp(meta: &fs::Metadata) -> Option<Stamp> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+impl Snapshot {
+    /// Whether `path` under `out` still holds exactly `text`, as it did when the snapshot
+    /// read it (same bytes then, same file and version now).
+    fn holds(&self, out: &Path, path: &str, text: &str) -> bool {
+        let (Some(Some(bytes)), Some(then)) = (self.files.get(path), self.stamps.get(path)) else {
+            return false;
+        };
+        bytes == text.as_bytes()
+            && fs::symlink_metadata(out.join(path))
+                .ok()
+                .and_then(|m| stamp(&m))
+                .as_ref()
+                == Some(then)
+    }
+}
+
+/// The largest file a snapshot reads.
+const SNAPSHOT_MAX_FILE: u64 = 8 * 1024 * 1024;
+
+/// Reads every file under `out` (nothing when it does not exist). `render` and
+/// `render --check` take this on their own thread while the specs are validated and
+/// rendered, so that reading a large tree costs little more than rendering it.
 pub fn snapshot(out: &Path) -> io::Result<Snapshot> {
-    let mut files = BTreeMap::new();
+    let mut snap = Snapshot::default();
     for path in walk(out)? {
         let full = out.join(&path);
-        let regular = fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file());
-        let bytes = if regular {
+        let meta = fs::symlink_metadata(&full)?;
+        // sparkc writes small files: a link, or a file far larger than any rendered object,
+        // is not read (it differs either way).
+        let bytes = if meta.file_type().is_file() && meta.len() <= SNAPSHOT_MAX_FILE {
+            if let Some(s) = stamp(&meta) {
+                snap.stamps.insert(path.clone(), s);
+            }
             Some(fs::read(&full)?)
         } else {
             None
         };
-        files.insert(path, bytes);
+        snap.files.insert(path, bytes);
     }
-    Ok(Snapshot { files })
+    Ok(snap)
 }
 
 /// Compares the planned tree with the folder on disk, as `snapshot` read it (writes
@@ -408,7 +458,7 @@ pub fn check(out: &Path, tree: &Tree, disk: &Snapshot) -> io::Result<Vec<Change>
             Some(Some(bytes)) if bytes == text.as_bytes() => Ok(None),
             Some(None) => Ok(Some(Change::Changed(
                 (*path).clone(),
-                format!("{path} is not a regular file\n"),
+                format!("{path} on disk is a link or a file over 8 MiB, not one sparkc writes\n"),
             ))),
             Some(Some(bytes)) => {
                 let before = String::from_utf8_lossy(bytes);
@@ -454,6 +504,8 @@ pub fn check(out: &Path, tree: &Tree, disk: &Snapshot) -> io::Result<Vec<Change>
 #[derive(Debug, Default)]
 pub struct Written {
     pub files: usize,
+    /// Files left as they were because the tree was already up to date.
+    pub unchanged: usize,
     pub removed: usize,
     pub kept_foreign: usize,
 }
@@ -496,7 +548,9 @@ fn recover(out: &Path) -> io::Result<()> {
 /// sparkc did not write carried over), then swapped in with one rename. A run killed at any
 /// moment leaves the old tree or the new one. Files sparkc did not write are never deleted;
 /// one that is in the way of a rendered file is an error.
-pub fn write(out: &Path, tree: &Tree) -> io::Result<Written> {
+/// `previous`: the tree as it was read while rendering; files it shows unchanged are
+/// hard-linked into the new tree instead of written.
+pub fn write(out: &Path, tree: &Tree, previous: Option<&Snapshot>) -> io::Result<Written> {
     recover(out)?;
     let old = Marker::load(out).unwrap_or_default();
     let on_disk = walk(out)?;
@@ -512,6 +566,26 @@ pub fn write(out: &Path, tree: &Tree) -> io::Result<Written> {
                 out.join(clash).display()
             ),
         ));
+    }
+    // Nothing to change (every file already holds its text, nothing to remove): the tree
+    // is left as it is, untouched.
+    if let Some(p) = previous {
+        use rayon::prelude::*;
+        let marker_text = tree.marker.to_text();
+        let up_to_date = old.files.iter().all(|f| tree.files.contains_key(f))
+            && p.holds(out, MARKER, &marker_text)
+            && tree
+                .files
+                .par_iter()
+                .all(|(path, text)| p.holds(out, path, text));
+        if up_to_date {
+            return Ok(Written {
+                files: 0,
+                unchanged: tree.files.len(),
+                removed: 0,
+                kept_foreign: foreign.len(),
+            });
+        }
     }
     let staging = staging_name(out, "new");
     fs::create_dir_all(&staging)?;
@@ -549,7 +623,14 @@ pub fn write(out: &Path, tree: &Tree) -> io::Result<Written> {
         let files: Vec<(&String, &String)> = tree.files.iter().collect();
         let written = std::sync::atomic::AtomicUsize::new(0);
         files.par_iter().try_for_each(|(path, text)| {
-            fs::write(staging.join(path), text)?;
+            // A file that already holds its text is linked into the new tree, not written
+            // again: on a slow disk, creating and deleting tens of thousands of inodes is
+            // most of a re-render.
+            let linked = previous.is_some_and(|p| p.holds(out, path, text))
+                && fs::hard_link(out.join(path), staging.join(path)).is_ok();
+            if !linked {
+                fs::write(staging.join(path), text)?;
+            }
             let n = written.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if fail_after == Some(n) {
                 std::process::abort();
@@ -585,6 +666,7 @@ pub fn write(out: &Path, tree: &Tree) -> io::Result<Written> {
     }
     Ok(Written {
         files: tree.files.len(),
+        unchanged: 0,
         removed,
         kept_foreign: foreign.len(),
     })

@@ -136,6 +136,49 @@ fn removed_jobs_vanish_and_foreign_files_survive() {
     );
 }
 
+/// A re-render keeps the files that do not change (the same file, linked into the new
+/// tree) and writes the ones that do: a hand edit to a generated file is undone.
+#[cfg(unix)]
+#[test]
+fn a_render_again_links_unchanged_files_and_rewrites_edited_ones() {
+    use std::os::unix::fs::MetadataExt;
+    let p = quickstart();
+    assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+    let deploy = p.path().join("deploy");
+    let kept = deploy.join("dev/etl/kustomization.yaml");
+    let edited = deploy.join("prod/etl/nightly-etl/service-nightly-etl-driver-svc.yaml");
+    let before = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, before.replace("7078", "7079")).unwrap();
+    let kept_inode = std::fs::metadata(&kept).unwrap().ino();
+    let edited_inode = std::fs::metadata(&edited).unwrap().ino();
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(std::fs::metadata(&kept).unwrap().ino(), kept_inode);
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().nlink(),
+        1,
+        "the old tree is gone"
+    );
+    assert_ne!(std::fs::metadata(&edited).unwrap().ino(), edited_inode);
+    assert_eq!(std::fs::read_to_string(&edited).unwrap(), before);
+    assert_eq!(run(&mut p.sparkc(&["render", "--check"])).code, 0);
+    // Nothing changed since: nothing is written at all.
+    let inode = std::fs::metadata(&edited).unwrap().ino();
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("deploy is up to date (62 files in 8 units); nothing written"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(std::fs::metadata(&edited).unwrap().ino(), inode);
+    // A removed job is still a change.
+    std::fs::remove_file(p.path().join("jobs/ml/feature-build.yaml")).unwrap();
+    let out = run(&mut p.sparkc(&["render"]));
+    assert!(out.stdout.contains("removed 16 stale"), "{}", out.stdout);
+}
+
 #[test]
 fn check_finds_every_difference_and_writes_nothing() {
     let p = quickstart();
