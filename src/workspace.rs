@@ -100,7 +100,10 @@ pub fn read_text(path: &Path, display: &str) -> Result<Result<String, Diagnostic
         path: path.to_owned(),
         source,
     })?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length, so that a small file is read in one call (a `Take`
+    // reader alone would probe with growing small reads).
+    let len = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_BYTES);
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|source| Error::Read {
