@@ -595,6 +595,19 @@ fn escape(k: &str) -> String {
     k.replace('~', "~0").replace('/', "~1")
 }
 
+/// Whether live field `k` (value `lv`), absent from the desired mapping `dm`, is a removal:
+/// it was ours before (in `last`, and not just a keyed item's identifying field) and holds
+/// something (R6, R8).
+fn removed_field(dm: &Map<String, Json>, last: &Map<String, Json>, k: &str, lv: &Json) -> bool {
+    !dm.contains_key(k)
+        && last.contains_key(k)
+        && !last
+            .get(KEY_ONLY)
+            .and_then(Json::as_array)
+            .is_some_and(|a| a.iter().any(|x| x == k))
+        && !is_empty(lv)
+}
+
 /// Walks the desired tree against live (R5, R6, R7, R8).
 fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Vec<Change>) {
     match (d, l) {
@@ -619,13 +632,8 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
             }
             // Live-only fields: a difference only when they were ours before (R6).
             if let Some(Json::Object(lastm)) = last {
-                let key_only = lastm.get(KEY_ONLY).and_then(Json::as_array);
                 for (k, lv) in lm {
-                    if !dm.contains_key(k)
-                        && lastm.contains_key(k)
-                        && !key_only.is_some_and(|a| a.iter().any(|x| x == k))
-                        && !is_empty(lv)
-                    {
+                    if removed_field(dm, lastm, k, lv) {
                         out.push(Change {
                             op: "remove",
                             path: format!("{path}/{}", escape(k)),
@@ -751,13 +759,8 @@ fn project(d: &Json, l: &Json, last: Option<&Json>, path: &str) -> Json {
                 }
             }
             if let Some(Json::Object(lastm)) = last {
-                let key_only = lastm.get(KEY_ONLY).and_then(Json::as_array);
                 for (k, lv) in lm {
-                    if !dm.contains_key(k)
-                        && lastm.contains_key(k)
-                        && !key_only.is_some_and(|a| a.iter().any(|x| x == k))
-                        && !is_empty(lv)
-                    {
+                    if removed_field(dm, lastm, k, lv) {
                         out.insert(k.clone(), lv.clone());
                     }
                 }
