@@ -86,11 +86,6 @@ impl Manifest {
     }
 
     /// The object's file in the rendered tree, header included.
-    pub fn file_text(&self) -> &str {
-        &self.text
-    }
-
-    /// [`Manifest::file_text`], without a copy.
     pub fn into_file_text(self) -> String {
         self.text
     }

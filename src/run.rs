@@ -506,7 +506,7 @@ fn render_command(
                 .map_err(read_error)?,
             None => crate::tree::snapshot(&out).map_err(read_error)?,
         };
-        let changes = crate::tree::check(&out, &tree, &disk).map_err(read_error)?;
+        let changes = crate::tree::check(&tree, old.as_ref(), &disk);
         drop_in_background(disk);
         for c in &changes {
             match c {

@@ -446,20 +446,19 @@ pub fn snapshot(out: &Path) -> io::Result<Snapshot> {
     Ok(snap)
 }
 
-/// Compares the planned tree with the folder on disk, as `snapshot` read it (writes
-/// nothing).
-pub fn check(out: &Path, tree: &Tree, disk: &Snapshot) -> io::Result<Vec<Change>> {
+/// Compares the planned tree with the folder on disk, as `snapshot` read it, and `old`, the
+/// ownership record found there (writes nothing).
+pub fn check(tree: &Tree, old: Option<&Marker>, disk: &Snapshot) -> Vec<Change> {
     use rayon::prelude::*;
-    let old = Marker::load(out).unwrap_or_default();
     let files: Vec<(&String, &String)> = tree.files.iter().collect();
     let found: Vec<Option<Change>> = files
         .par_iter()
         .map(|(path, text)| match disk.files.get(path.as_str()) {
-            Some(Some(bytes)) if bytes == text.as_bytes() => Ok(None),
-            Some(None) => Ok(Some(Change::Changed(
+            Some(Some(bytes)) if bytes == text.as_bytes() => None,
+            Some(None) => Some(Change::Changed(
                 (*path).clone(),
                 format!("{path} on disk is a link or a file over 8 MiB, not one sparkc writes\n"),
-            ))),
+            )),
             Some(Some(bytes)) => {
                 let before = String::from_utf8_lossy(bytes);
                 let diff = similar::TextDiff::from_lines(before.as_ref(), text.as_str())
@@ -467,17 +466,17 @@ pub fn check(out: &Path, tree: &Tree, disk: &Snapshot) -> io::Result<Vec<Change>
                     .context_radius(3)
                     .header(&format!("a/{path}"), &format!("b/{path}"))
                     .to_string();
-                Ok(Some(Change::Changed((*path).clone(), diff)))
+                Some(Change::Changed((*path).clone(), diff))
             }
-            None => Ok(Some(Change::Missing((*path).clone()))),
+            None => Some(Change::Missing((*path).clone())),
         })
-        .collect::<io::Result<_>>()?;
+        .collect();
     let mut changes: Vec<Change> = found.into_iter().flatten().collect();
     for path in disk.files.keys().cloned() {
         if path == MARKER || tree.files.contains_key(&path) {
             continue;
         }
-        if old.files.contains(&path) || generated_area(&path, tree) {
+        if old.is_some_and(|o| o.files.contains(&path)) || generated_area(&path, tree) {
             changes.push(Change::Extra(path));
         }
     }
@@ -486,18 +485,17 @@ pub fn check(out: &Path, tree: &Tree, disk: &Snapshot) -> io::Result<Vec<Change>
     let marker_on_disk = disk
         .files
         .get(MARKER)
-        .cloned()
-        .flatten()
+        .and_then(Option::as_deref)
         .unwrap_or_default();
     if marker_on_disk != marker_text.as_bytes() {
-        let before = String::from_utf8_lossy(&marker_on_disk).into_owned();
+        let before = String::from_utf8_lossy(marker_on_disk).into_owned();
         let diff = similar::TextDiff::from_lines(&before, &marker_text)
             .unified_diff()
             .header(&format!("a/{MARKER}"), &format!("b/{MARKER}"))
             .to_string();
         changes.push(Change::Changed(MARKER.to_owned(), diff));
     }
-    Ok(changes)
+    changes
 }
 
 /// What a write did.
