@@ -3,6 +3,8 @@
 
 mod harness;
 
+// Output frozen before a refactor: streams, submit commands, a generated 1,000-job project.
+mod freeze;
 // `sparkc --help`, usage errors, exit codes, init, completions.
 mod cli;
 // `sparkc diff --cluster` through kube-rs against a local server replaying API responses.
