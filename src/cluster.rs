@@ -37,25 +37,6 @@ pub struct Options {
     pub timeout: Duration,
 }
 
-/// The kinds sparkc renders, listed in every namespace of the project even when the render
-/// holds none of them any more (so their leftovers show as deletions).
-const RENDERED_KINDS: [(&str, &str, &str); 10] = [
-    ("", "v1", "ServiceAccount"),
-    ("", "v1", "Service"),
-    ("", "v1", "ConfigMap"),
-    ("", "v1", "Pod"),
-    ("rbac.authorization.k8s.io", "v1", "Role"),
-    ("rbac.authorization.k8s.io", "v1", "RoleBinding"),
-    ("batch", "v1", "Job"),
-    ("batch", "v1", "CronJob"),
-    ("sparkoperator.k8s.io", "v1beta2", "SparkApplication"),
-    (
-        "sparkoperator.k8s.io",
-        "v1beta2",
-        "ScheduledSparkApplication",
-    ),
-];
-
 /// One list to make: a kind in a namespace.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Target {
@@ -65,15 +46,19 @@ pub struct Target {
     pub namespace: String,
 }
 
-/// The lists that cover `namespaces`: every kind sparkc renders plus any other kind the
-/// render holds (a template override may add one), by (group, version, kind).
+/// The lists that cover `namespaces`: every kind any target renders (listed even when the
+/// render holds none of them any more, so their leftovers show as deletions) plus any other
+/// kind the render holds, by (group, version, kind).
 pub fn targets(
     namespaces: &BTreeSet<String>,
     extra_kinds: &[(String, String, String)],
 ) -> Vec<Target> {
-    let mut kinds: BTreeSet<(String, String, String)> = RENDERED_KINDS
+    let mut kinds: BTreeSet<(String, String, String)> = crate::target::all_kinds()
         .iter()
-        .map(|(g, v, k)| ((*g).to_owned(), (*v).to_owned(), (*k).to_owned()))
+        .map(|(api_version, k)| {
+            let (g, v) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            (g.to_owned(), v.to_owned(), (*k).to_owned())
+        })
         .collect();
     for (g, v, k) in extra_kinds {
         if !kinds.iter().any(|(g2, _, k2)| g2 == g && k2 == k) {

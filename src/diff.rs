@@ -277,14 +277,10 @@ fn effect(k: &Key, changes: &[Change]) -> Option<Effect> {
         {
             Some(Effect::Replace)
         }
-        ("sparkoperator.k8s.io", "SparkApplication")
-            if any(&|p| {
-                p.starts_with("/spec/") && p != "/spec/suspend" && p != "/spec/timeToLiveSeconds"
-            }) =>
-        {
-            Some(Effect::Rerun)
+        _ => {
+            let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+            crate::target::effect(group, kind, &paths)
         }
-        _ => None,
     }
 }
 

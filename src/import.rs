@@ -2,14 +2,15 @@
 //! `spark-submit` command line) in, SparkJob specs out. Whatever cannot be carried over is
 //! reported, never dropped silently.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value as Json, json};
 
 use crate::diagnostic::Diagnostic;
 use crate::names;
 use crate::schema::{self, Kind};
+use crate::spark::conf;
+use crate::spark::submit::Mode;
 use crate::spec::API_VERSION;
+use crate::target;
 use crate::yaml::{self, Seg, path_string};
 
 /// One imported job.
@@ -309,6 +310,7 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
     if !args.is_empty() {
         b.spec.insert("arguments".into(), json!(args));
     }
+    b.finish();
     for why in &b.lost {
         out.diagnostics.push(
             Diagnostic::warning("import", file, None).message(format!("not carried over: {why}")),
@@ -319,6 +321,9 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
     metadata.insert("name".into(), json!(name));
     if let Some(ns) = &b.namespace {
         metadata.insert("namespace".into(), json!(ns));
+    }
+    if !b.labels.is_empty() {
+        metadata.insert("labels".into(), Json::Object(b.labels.clone()));
     }
     let mut job = json!({"apiVersion": API_VERSION, "kind": "SparkJob", "metadata": metadata, "spec": b.spec});
     let mut lost = Vec::new();
@@ -341,6 +346,8 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
 #[derive(Default)]
 struct SubmitBuilder {
     spec: Map<String, Json>,
+    /// Labels of both roles: the job's own.
+    labels: Map<String, Json>,
     name: Option<String>,
     namespace: Option<String>,
     lost: Vec<String>,
@@ -348,14 +355,24 @@ struct SubmitBuilder {
 
 impl SubmitBuilder {
     fn set(&mut self, path: &[&str], value: Json) {
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
         let mut node = &mut self.spec;
-        for k in &path[..path.len() - 1] {
+        for k in parents {
             let slot = node
                 .entry((*k).to_owned())
                 .or_insert_with(|| Json::Object(Map::new()));
-            node = slot.as_object_mut().expect("objects only");
+            let Some(next) = slot.as_object_mut() else {
+                self.lost.push(format!(
+                    "`{}` is set twice, as a value and as a map",
+                    path.join(".")
+                ));
+                return;
+            };
+            node = next;
         }
-        node.insert(path[path.len() - 1].to_owned(), value);
+        node.insert((*last).to_owned(), value);
     }
 
     fn list(&mut self, path: &[&str], csv: &str) {
@@ -378,191 +395,142 @@ impl SubmitBuilder {
 
     fn flag(&mut self, flag: &str, value: &str) {
         match flag {
-            "--master" => {
-                if !value.starts_with("k8s://") {
-                    self.lost.push(format!(
-                        "`--master {value}`: sparkc runs jobs on Kubernetes"
-                    ));
-                }
-            }
-            "--deploy-mode" => self.set(
-                &["target"],
-                json!(if value == "cluster" {
-                    "operator"
-                } else {
-                    "native"
-                }),
-            ),
-            "--name" => self.name = Some(value.to_owned()),
-            "--class" => self.set(&["mainClass"], json!(value)),
-            "--jars" => self.list(&["deps", "jars"], value),
-            "--py-files" => self.list(&["deps", "pyFiles"], value),
-            "--files" => self.list(&["deps", "files"], value),
-            "--archives" => self.list(&["deps", "archives"], value),
-            "--packages" => self.list(&["deps", "packages"], value),
-            "--exclude-packages" => self.list(&["deps", "excludePackages"], value),
-            "--repositories" => self.list(&["deps", "repositories"], value),
-            "--driver-memory" => self.set(&["driver", "memory"], json!(value)),
-            "--driver-cores" => self.int(&["driver", "cores"], value, "--driver-cores"),
-            "--driver-java-options" => self.set(&["driver", "javaOptions"], json!(value)),
-            "--executor-memory" => self.set(&["executor", "memory"], json!(value)),
-            "--executor-cores" => self.int(&["executor", "cores"], value, "--executor-cores"),
-            "--num-executors" => self.int(&["executor", "instances"], value, "--num-executors"),
-            "--proxy-user" => self.set(&["proxyUser"], json!(value)),
             "--conf" | "-c" => match value.split_once('=') {
                 Some((k, v)) => self.conf(k, v),
                 None => self.lost.push(format!("`--conf {value}` has no `=`")),
             },
-            other => self
-                .lost
-                .push(format!("`{other} {value}` (no SparkJob field)")),
+            _ => match conf::lookup_flag(flag) {
+                Some(entry) => self.apply(entry, &format!("`{flag} {value}`"), None, value),
+                None => self
+                    .lost
+                    .push(format!("`{flag} {value}` (no SparkJob field)")),
+            },
         }
     }
 
+    /// One `--conf key=value`: into the field the table names, else into `sparkConf`.
     fn conf(&mut self, key: &str, v: &str) {
-        let direct: BTreeMap<&str, &[&str]> = [
-            ("spark.kubernetes.container.image", &["image"][..]),
-            (
-                "spark.kubernetes.driver.container.image",
-                &["driver", "image"][..],
-            ),
-            (
-                "spark.kubernetes.executor.container.image",
-                &["executor", "image"][..],
-            ),
-            (
-                "spark.kubernetes.container.image.pullPolicy",
-                &["imagePullPolicy"][..],
-            ),
-            (
-                "spark.kubernetes.authenticate.driver.serviceAccountName",
-                &["serviceAccount"][..],
-            ),
-            (
-                "spark.kubernetes.authenticate.executor.serviceAccountName",
-                &["executor", "serviceAccount"][..],
-            ),
-            ("spark.executor.memory", &["executor", "memory"][..]),
-            (
-                "spark.executor.memoryOverhead",
-                &["executor", "memoryOverhead"][..],
-            ),
-            ("spark.driver.memory", &["driver", "memory"][..]),
-            (
-                "spark.driver.memoryOverhead",
-                &["driver", "memoryOverhead"][..],
-            ),
-            (
-                "spark.kubernetes.driver.request.cores",
-                &["driver", "coreRequest"][..],
-            ),
-            (
-                "spark.kubernetes.driver.limit.cores",
-                &["driver", "coreLimit"][..],
-            ),
-            (
-                "spark.kubernetes.executor.request.cores",
-                &["executor", "coreRequest"][..],
-            ),
-            (
-                "spark.kubernetes.executor.limit.cores",
-                &["executor", "coreLimit"][..],
-            ),
-            (
-                "spark.driver.extraJavaOptions",
-                &["driver", "javaOptions"][..],
-            ),
-            (
-                "spark.executor.extraJavaOptions",
-                &["executor", "javaOptions"][..],
-            ),
-            (
-                "spark.kubernetes.memoryOverheadFactor",
-                &["memoryOverheadFactor"][..],
-            ),
-        ]
-        .into_iter()
-        .collect();
-        let ints: BTreeMap<&str, &[&str]> = [
-            ("spark.executor.instances", &["executor", "instances"][..]),
-            ("spark.executor.cores", &["executor", "cores"][..]),
-            ("spark.driver.cores", &["driver", "cores"][..]),
-            (
-                "spark.dynamicAllocation.initialExecutors",
-                &["dynamicAllocation", "initialExecutors"][..],
-            ),
-            (
-                "spark.dynamicAllocation.minExecutors",
-                &["dynamicAllocation", "minExecutors"][..],
-            ),
-            (
-                "spark.dynamicAllocation.maxExecutors",
-                &["dynamicAllocation", "maxExecutors"][..],
-            ),
-        ]
-        .into_iter()
-        .collect();
-        let prefixes: &[(&str, &[&str])] = &[
-            ("spark.kubernetes.driver.label.", &["driver", "labels"]),
-            ("spark.kubernetes.executor.label.", &["executor", "labels"]),
-            (
-                "spark.kubernetes.driver.annotation.",
-                &["driver", "annotations"],
-            ),
-            (
-                "spark.kubernetes.executor.annotation.",
-                &["executor", "annotations"],
-            ),
-            ("spark.kubernetes.node.selector.", &["nodeSelector"]),
-            (
-                "spark.kubernetes.driver.node.selector.",
-                &["driver", "nodeSelector"],
-            ),
-            (
-                "spark.kubernetes.executor.node.selector.",
-                &["executor", "nodeSelector"],
-            ),
-            ("spark.hadoop.", &["hadoopConf"]),
-            ("spark.kubernetes.driverEnv.", &["driver", "envVars"]),
-            ("spark.executorEnv.", &["executor", "envVars"]),
-        ];
-        if let Some(path) = direct.get(key) {
-            self.set(path, json!(v));
-        } else if let Some(path) = ints.get(key) {
-            self.int(path, v, key);
-        } else if let Some((prefix, path)) = prefixes.iter().find(|(p, _)| key.starts_with(p)) {
-            let mut full = path.to_vec();
-            let rest = &key[prefix.len()..];
-            full.push(rest);
-            self.set(&full, json!(v));
-        } else {
-            match key {
-                "spark.kubernetes.namespace" => self.namespace = Some(v.to_owned()),
-                "spark.app.name" => self.name = Some(v.to_owned()),
-                "spark.kubernetes.container.image.pullSecrets" => {
-                    self.list(&["imagePullSecrets"], v)
+        match conf::lookup(key) {
+            Some(entry) => {
+                let rest =
+                    (entry.pattern == conf::Pattern::Prefix).then(|| &key[entry.key.len()..]);
+                self.apply(entry, &format!("`--conf {key}=…`"), rest, v);
+            }
+            None => self.set(&["sparkConf", key], json!(v)),
+        }
+    }
+
+    /// Reads a value back into the field of its table entry.
+    fn apply(&mut self, entry: &conf::Key, what: &str, rest: Option<&str>, v: &str) {
+        if *entry == conf::MASTER {
+            if !v.starts_with("k8s://") {
+                self.lost
+                    .push(format!("`--master {v}`: sparkc runs jobs on Kubernetes"));
+            }
+            return;
+        }
+        if *entry == conf::DEPLOY_MODE {
+            let mode = if v == "cluster" {
+                Mode::Cluster
+            } else {
+                Mode::Client
+            };
+            self.set(&["target"], json!(target::id_text(target::for_mode(mode))));
+            return;
+        }
+        let path = match entry.source {
+            conf::Source::Derived(why) => {
+                let why = if why.is_empty() {
+                    entry.instead()
+                } else {
+                    why.to_owned()
+                };
+                self.lost.push(format!("{what}: {why}"));
+                return;
+            }
+            conf::Source::Field("metadata.name") => {
+                self.name = Some(v.to_owned());
+                return;
+            }
+            conf::Source::Field("metadata.namespace") => {
+                self.namespace = Some(v.to_owned());
+                return;
+            }
+            conf::Source::Field(path) => path,
+        };
+        let mut segs: Vec<&str> = path.trim_start_matches("spec.").split('.').collect();
+        match entry.value {
+            conf::Value::Text => self.set(&segs, json!(v)),
+            conf::Value::Int => self.int(&segs, v, what),
+            conf::Value::Bool => self.set(&segs, json!(v == "true")),
+            conf::Value::List => self.list(&segs, v),
+            conf::Value::Millis => self.int(&segs, v.trim_end_matches("ms"), what),
+            conf::Value::Map => {
+                let Some(rest) = rest else { return };
+                // Labels sparkc sets on every pod are not the job's own.
+                let label = *entry == conf::DRIVER_LABEL || *entry == conf::EXECUTOR_LABEL;
+                if label && names::sparkc_sets_label(rest) {
+                    return;
                 }
-                "spark.dynamicAllocation.enabled" => {
-                    self.set(&["dynamicAllocation", "enabled"], json!(v == "true"))
+                segs.push(rest);
+                self.set(&segs, json!(v));
+            }
+            conf::Value::SecretKeyRef => match (rest, v.split_once(':')) {
+                (Some(rest), Some((name, key))) => {
+                    segs.push(rest);
+                    self.set(&segs, json!({"name": name, "key": key}));
                 }
-                "spark.dynamicAllocation.shuffleTracking.enabled" => {
-                    self.set(
-                        &["dynamicAllocation", "shuffleTrackingEnabled"],
-                        json!(v == "true"),
-                    );
+                _ => self
+                    .lost
+                    .push(format!("{what}: the value is not `secret-name:key`")),
+            },
+            conf::Value::Manual => self.lost.push(format!("{what}: set {}", entry.instead())),
+        }
+    }
+
+    /// What sparkc would derive anyway is not written back: labels on both roles are the
+    /// job's, and the driver's default service account is sparkc's own.
+    fn finish(&mut self) {
+        let role_labels = |spec: &Map<String, Json>, role: &str| {
+            spec.get(role)
+                .and_then(|r| r.get("labels"))
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let driver = role_labels(&self.spec, "driver");
+        let executor = role_labels(&self.spec, "executor");
+        let common: Map<String, Json> = driver
+            .iter()
+            .filter(|(k, v)| executor.get(*k) == Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (k, v) in &common {
+            for role in ["driver", "executor"] {
+                if let Some(labels) = self
+                    .spec
+                    .get_mut(role)
+                    .and_then(|r| r.get_mut("labels"))
+                    .and_then(Json::as_object_mut)
+                {
+                    labels.remove(k);
                 }
-                "spark.kubernetes.executor.deleteOnTermination" => {
-                    self.set(&["executor", "deleteOnTermination"], json!(v == "true"));
-                }
-                "spark.jars" => self.list(&["deps", "jars"], v),
-                "spark.submit.pyFiles" => self.list(&["deps", "pyFiles"], v),
-                "spark.files" => self.list(&["deps", "files"], v),
-                "spark.jars.packages" => self.list(&["deps", "packages"], v),
-                k if crate::rules::forbidden_conf(k) => {
-                    self.lost
-                        .push(format!("`--conf {k}=…`: sparkc sets it from the target"));
-                }
-                k => self.set(&["sparkConf", k], json!(v)),
+            }
+            self.labels.insert(k.clone(), v.clone());
+        }
+        for role in ["driver", "executor"] {
+            if let Some(r) = self.spec.get_mut(role).and_then(Json::as_object_mut)
+                && r.get("labels")
+                    .and_then(Json::as_object)
+                    .is_some_and(Map::is_empty)
+            {
+                r.remove("labels");
+            }
+        }
+        if let Some(name) = &self.name {
+            let default = names::Names::new(name, "", "").service_account;
+            if self.spec.get("serviceAccount").and_then(Json::as_str) == Some(&default) {
+                self.spec.remove("serviceAccount");
             }
         }
     }

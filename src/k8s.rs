@@ -106,19 +106,10 @@ fn validator(api_version: &str, kind: &str) -> Option<&'static Validator> {
     }))
 }
 
-/// The Kubeflow Spark Operator's CRD schemas (`openAPIV3Schema` of v1beta2, extracted
-/// from the CRDs unmodified): (apiVersion, kind, file).
-const CRDS: &[(&str, &str, &str)] = &[
-    (
-        "sparkoperator.k8s.io/v1beta2",
-        "SparkApplication",
-        include_str!("../schemas/crds/sparkapplication.v1beta2.json"),
-    ),
-    (
-        "sparkoperator.k8s.io/v1beta2",
-        "ScheduledSparkApplication",
-        include_str!("../schemas/crds/scheduledsparkapplication.v1beta2.json"),
-    ),
+/// Schemas of the kinds that are not built into Kubernetes: the GitOps tools' objects, then
+/// every target's (`openAPIV3Schema` of the CRDs, extracted unmodified): (apiVersion, kind,
+/// file).
+const GITOPS_CRDS: &[(&str, &str, &str)] = &[
     (
         "argoproj.io/v1alpha1",
         "Application",
@@ -130,6 +121,17 @@ const CRDS: &[(&str, &str, &str)] = &[
         include_str!("../schemas/crds/flux-kustomization.v1.json"),
     ),
 ];
+
+fn crds() -> &'static [(&'static str, &'static str, &'static str)] {
+    static ALL: LazyLock<Vec<(&str, &str, &str)>> = LazyLock::new(|| {
+        let mut all = GITOPS_CRDS.to_vec();
+        for t in crate::target::TARGETS {
+            all.extend_from_slice(t.schemas());
+        }
+        all
+    });
+    &ALL
+}
 
 /// Turns a CRD's structural schema into a strict JSON Schema: an object that lists its
 /// properties refuses others (as `kubectl --validate=strict` does) unless it preserves
@@ -166,12 +168,13 @@ pub fn strict_structural(schema: &mut Json) {
 }
 
 fn crd_validator(api_version: &str, kind: &str) -> Option<&'static Validator> {
-    static VALIDATORS: [OnceLock<Validator>; CRDS.len()] = [const { OnceLock::new() }; CRDS.len()];
-    let index = CRDS
+    static VALIDATORS: LazyLock<Vec<OnceLock<Validator>>> =
+        LazyLock::new(|| crds().iter().map(|_| OnceLock::new()).collect());
+    let index = crds()
         .iter()
         .position(|(v, k, _)| *v == api_version && *k == kind)?;
     Some(VALIDATORS[index].get_or_init(|| {
-        let file: Json = serde_json::from_str(CRDS[index].2).expect("embedded CRD schema parses");
+        let file: Json = serde_json::from_str(crds()[index].2).expect("embedded CRD schema parses");
         let mut schema = file["openAPIV3Schema"].clone();
         strict_structural(&mut schema);
         jsonschema::draft4::options()

@@ -27,6 +27,14 @@ pub const LABEL_JOB: &str = "sparkc.io/job";
 pub const LABEL_RUN: &str = "sparkc.io/run";
 pub const LABEL_ROLE: &str = "spark-role";
 
+/// Whether sparkc (or Spark) sets this pod label itself, so it is not a job's own.
+pub fn sparkc_sets_label(key: &str) -> bool {
+    key == LABEL_NAME
+        || key == LABEL_MANAGED_BY
+        || key == LABEL_ROLE
+        || key.starts_with("sparkc.io/")
+}
+
 /// The in-cluster API server as Spark wants it (the port is required).
 pub const IN_CLUSTER_MASTER: &str = "k8s://https://kubernetes.default.svc:443";
 

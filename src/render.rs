@@ -12,34 +12,14 @@ use std::path::{Path, PathBuf};
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
-use minijinja::{Environment, UndefinedBehavior, Value, context};
+use minijinja::{Environment, UndefinedBehavior, Value};
 use serde_json::Value as Json;
 
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
-use crate::spec::Target;
+use crate::spec::Project;
 use crate::validate::Job;
-use crate::{k8s, native, yaml};
-
-macro_rules! builtin {
-    ($name:literal) => {
-        ($name, include_str!(concat!("../templates/", $name)))
-    };
-}
-
-/// The built-in templates: (name, source).
-pub const BUILTIN: &[(&str, &str)] = &[
-    builtin!("common/serviceaccount.yaml"),
-    builtin!("common/role.yaml"),
-    builtin!("common/rolebinding.yaml"),
-    builtin!("native/configmap.yaml"),
-    builtin!("native/service.yaml"),
-    builtin!("native/job.yaml"),
-    builtin!("native/pod.yaml"),
-    builtin!("native/cronjob.yaml"),
-    builtin!("operator/sparkapplication.yaml"),
-    builtin!("operator/scheduledsparkapplication.yaml"),
-];
+use crate::{k8s, target, yaml};
 
 /// One rendered Kubernetes object.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,8 +85,8 @@ pub struct Renderer {
     env: Environment<'static>,
     /// Where each overridden template came from, for error messages.
     overridden: BTreeMap<String, PathBuf>,
-    /// Whether the Spark Operator's mutating webhook runs (operator target).
-    webhook: bool,
+    /// The project's settings, which targets read (the operator's webhook).
+    project: Option<Project>,
 }
 
 fn combine(a: Value, b: Value) -> Result<Value, minijinja::Error> {
@@ -126,7 +106,7 @@ fn combine(a: Value, b: Value) -> Result<Value, minijinja::Error> {
 impl Renderer {
     /// The renderer, with templates from `overrides` (a folder) replacing built-in ones of
     /// the same relative name.
-    pub fn new(overrides: Option<&Path>, webhook: bool) -> Result<Self, Error> {
+    pub fn new(overrides: Option<&Path>, project: Option<&Project>) -> Result<Self, Error> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_syntax(
@@ -137,7 +117,7 @@ impl Renderer {
         );
         env.add_filter("combine", combine);
         let mut overridden = BTreeMap::new();
-        for (name, source) in BUILTIN {
+        for (name, source) in target::all_templates() {
             let path = overrides.map(|d| d.join(name));
             let text = match &path {
                 Some(p) if p.is_file() => {
@@ -145,47 +125,55 @@ impl Renderer {
                         path: p.clone(),
                         source,
                     })?;
-                    overridden.insert((*name).to_owned(), p.clone());
+                    overridden.insert(name.to_owned(), p.clone());
                     text
                 }
-                _ => (*source).to_owned(),
+                _ => source.to_owned(),
             };
-            env.add_template_owned(*name, text).map_err(|e| {
+            env.add_template_owned(name, text).map_err(|e| {
                 Error::Usage(format!(
                     "template {}: {e}",
                     path.filter(|p| p.is_file())
-                        .map_or_else(|| (*name).to_owned(), |p| p.display().to_string())
+                        .map_or_else(|| name.to_owned(), |p| p.display().to_string())
                 ))
             })?;
         }
         Ok(Self {
             env,
             overridden,
-            webhook,
+            project: project.cloned(),
         })
     }
 
     /// Renders one job's objects. Problems (a broken template override, an object that
     /// fails its schema) come back as diagnostics on the job.
     pub fn render_job(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
-        match job.target {
-            Target::Native => self.render_native(job),
-            Target::Operator => self.render_operator(job),
-        }
-    }
-
-    fn render_operator(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
-        let plan = crate::operator::plan(job, self.webhook).map_err(|m| {
-            self.problem(job, &m, "move these settings into `driver.template` / `executor.template`, or run the operator with its webhook")
-        })?;
-        let ctx = context! {
-            app_spec => raw_json(&plan.app_spec),
-            ..Value::from(Serde(&plan))
-        };
-        plan.templates
+        let plan = target::get(job.target)
+            .plan(job, self.project.as_ref())
+            .map_err(|p| self.problem(job, &p.message, &p.hint))?;
+        let out = plan
+            .templates
             .iter()
-            .map(|t| self.render_template(job, t, &ctx))
-            .collect()
+            .map(|t| self.render_template(job, t, &plan.context))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Objects the others carry as data (the executor pod template) are checked too.
+        for (what, hint, object) in &plan.embedded {
+            if let Err(errors) = k8s::check(object) {
+                return Err(self.problem(
+                    job,
+                    &format!(
+                        "{what} fails the Kubernetes 1.30 {} schema: {}",
+                        object
+                            .get("kind")
+                            .and_then(Json::as_str)
+                            .unwrap_or_default(),
+                        errors.join("; ")
+                    ),
+                    hint,
+                ));
+            }
+        }
+        Ok(out)
     }
 
     fn problem(&self, job: &Job, message: &str, hint: &str) -> Box<Diagnostic> {
@@ -198,38 +186,6 @@ impl Renderer {
                 ))
                 .hint(hint),
         )
-    }
-
-    fn render_native(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
-        let plan = native::plan(job);
-        let ctx = context! {
-            pod_spec => raw_json(&plan.pod_spec),
-            config_map_data => raw_json(&plan.config_map_data),
-            ..Value::from(Serde(&plan))
-        };
-        let mut out = Vec::new();
-        for object in &plan.objects {
-            out.push(self.render_template(job, object.template(), &ctx)?);
-        }
-        // The executor pod template is a Pod too: check it like every other object.
-        {
-            let mut pod = plan.executor_template.clone();
-            if let Some(meta) = pod.get_mut("metadata").and_then(Json::as_object_mut) {
-                meta.entry("name")
-                    .or_insert_with(|| Json::String("executor".into()));
-            }
-            if let Err(errors) = k8s::check(&pod) {
-                return Err(self.problem(
-                    job,
-                    &format!(
-                        "the executor pod template fails the Kubernetes 1.30 Pod schema: {}",
-                        errors.join("; ")
-                    ),
-                    "check the executor fields (or `executor.template`) named in the message",
-                ));
-            }
-        }
-        Ok(out)
     }
 
     fn render_template(
@@ -305,7 +261,7 @@ impl Renderer {
 /// A large value handed to the templates as its JSON text, marked safe: serialized once by
 /// serde_json (a single JSON value cannot change the structure around it) instead of being
 /// converted into template values and escaped back.
-fn raw_json<T: serde::Serialize>(value: &T) -> Value {
+pub fn raw_json<T: serde::Serialize>(value: &T) -> Value {
     Value::from_safe_string(serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned()))
 }
 

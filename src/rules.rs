@@ -11,9 +11,9 @@ use std::sync::{LazyLock, Mutex};
 use regex::Regex;
 
 use crate::diagnostic::Severity;
+use crate::spark::conf::{self, Access};
 use crate::spec::{
-    AppType, ConcurrencyPolicy, DriverSpec, ExecutorSpec, PythonVersion, RestartType, SparkJobSpec,
-    StringMap, Target,
+    AppType, DriverSpec, ExecutorSpec, PythonVersion, RestartType, SparkJobSpec, StringMap,
 };
 use crate::units;
 use crate::yaml::Seg;
@@ -46,9 +46,35 @@ pub struct Subject<'a> {
     pub spec: &'a SparkJobSpec,
 }
 
-struct Out(Vec<Finding>);
+/// The findings of the rules on one job, as they are made.
+#[derive(Debug, Default)]
+pub struct Findings(Vec<Finding>);
 
-impl Out {
+impl Subject<'_> {
+    /// The job as a target would plan it (for rules that need the target's own view; a
+    /// copy, so only made when a rule needs it).
+    pub fn to_job(&self) -> crate::validate::Job {
+        crate::validate::Job {
+            name: self.name.to_owned(),
+            namespace: self.namespace.unwrap_or_default().to_owned(),
+            env: String::new(),
+            group: String::new(),
+            file: String::new(),
+            name_pos: None,
+            labels: self.labels.cloned().unwrap_or_default(),
+            annotations: self.annotations.cloned().unwrap_or_default(),
+            app_type: infer_type(self.spec).unwrap_or(AppType::Scala),
+            target: self.spec.target.unwrap_or(crate::target::DEFAULT),
+            spec: self.spec.clone(),
+        }
+    }
+}
+
+impl Findings {
+    /// An error.
+    pub fn error(&mut self, code: &'static str, at: At, message: String, hint: Option<String>) {
+        self.push(code, at, message, hint);
+    }
     fn push(&mut self, code: &'static str, at: At, message: String, hint: Option<String>) {
         self.0.push(Finding {
             severity: Severity::Error,
@@ -58,7 +84,8 @@ impl Out {
             hint,
         });
     }
-    fn warn(&mut self, code: &'static str, at: At, message: String, hint: Option<String>) {
+    /// A warning.
+    pub fn warn(&mut self, code: &'static str, at: At, message: String, hint: Option<String>) {
         self.0.push(Finding {
             severity: Severity::Warning,
             code,
@@ -67,6 +94,11 @@ impl Out {
             hint,
         });
     }
+}
+
+/// A path in the merged spec.
+pub fn spec_path(path: &[&str]) -> At {
+    sp(path)
 }
 
 fn sp(path: &[&str]) -> At {
@@ -88,33 +120,29 @@ fn doc(path: &[&str]) -> At {
 pub const EXECUTOR_PREFIX_LIMIT: usize = 47;
 
 /// Names derived from a job's name, with their limits: (what, extra characters, limit).
-pub const DERIVED_NAMES: &[(&str, usize, usize)] = &[
-    (
+/// Spark's and Kubernetes' own, then each target's.
+fn derived_names(scheduled: bool) -> Vec<(&'static str, usize, usize)> {
+    let mut out = vec![(
         "the executor pod-name prefix `<name>-<16 hex id>`",
         17,
         EXECUTOR_PREFIX_LIMIT,
-    ),
-    ("the driver Service `<name>-driver-svc`", 11, 63),
-    ("the driver Job `<name>-<8 hex hash>`", 9, 63),
-    ("the operator's UI Service `<name>-ui-svc`", 7, 63),
-    ("the label value `app.kubernetes.io/name: <name>`", 0, 63),
-];
-
-/// Extra limits for scheduled jobs: (what, extra characters, limit).
-pub const SCHEDULED_NAMES: &[(&str, usize, usize)] = &[
-    ("the CronJob `<name>`", 0, 52),
-    (
-        "a ScheduledSparkApplication run `<name>-<19-digit timestamp>`",
-        20,
-        63,
-    ),
-];
+    )];
+    for t in crate::target::TARGETS {
+        out.extend_from_slice(t.derived_names());
+    }
+    out.push(("the label value `app.kubernetes.io/name: <name>`", 0, 63));
+    if scheduled {
+        for t in crate::target::TARGETS {
+            out.extend_from_slice(t.scheduled_names());
+        }
+    }
+    out
+}
 
 /// Longest name a job may have.
 pub fn max_name_len(scheduled: bool) -> usize {
-    DERIVED_NAMES
+    derived_names(scheduled)
         .iter()
-        .chain(if scheduled { SCHEDULED_NAMES } else { &[] })
         .map(|(_, extra, limit)| limit - extra)
         .min()
         .unwrap_or(63)
@@ -157,12 +185,12 @@ fn suggest_name(s: &str) -> String {
 
 /// The findings about a job name alone.
 pub fn check_name(name: &str, scheduled: bool) -> Vec<Finding> {
-    let mut out = Out(Vec::new());
+    let mut out = Findings::default();
     name_rules(name, scheduled, &mut out);
     out.0
 }
 
-fn name_rules(name: &str, scheduled: bool, out: &mut Out) {
+fn name_rules(name: &str, scheduled: bool, out: &mut Findings) {
     let at = doc(&["metadata", "name"]);
     if !is_dns1035(name) && name.len() <= 63 {
         let suggestion = suggest_name(name);
@@ -186,11 +214,9 @@ fn name_rules(name: &str, scheduled: bool, out: &mut Out) {
     }
     let limit = max_name_len(scheduled);
     if name.len() > limit {
-        let (what, extra, lim) = DERIVED_NAMES
-            .iter()
-            .chain(if scheduled { SCHEDULED_NAMES } else { &[] })
+        let (what, extra, lim) = derived_names(scheduled)
+            .into_iter()
             .find(|(_, extra, lim)| name.len() + extra > *lim)
-            .copied()
             .unwrap_or(("the name", 0, 63));
         out.push(
             "name-length",
@@ -205,7 +231,7 @@ fn name_rules(name: &str, scheduled: bool, out: &mut Out) {
     }
 }
 
-fn escape_short(s: &str) -> String {
+pub fn escape_short(s: &str) -> String {
     let shown: String = s.chars().take(70).collect();
     let escaped: String = shown.escape_debug().collect();
     if s.chars().count() > 70 {
@@ -231,14 +257,9 @@ pub fn infer_type(spec: &SparkJobSpec) -> Option<AppType> {
     }
 }
 
-/// The target after defaults.
-pub fn target(spec: &SparkJobSpec) -> Target {
-    spec.target.unwrap_or(Target::Native)
-}
-
 /// Runs every rule on one job's effective spec.
 pub fn check(s: &Subject<'_>) -> Vec<Finding> {
-    let mut out = Out(Vec::new());
+    let mut out = Findings::default();
     name_rules(s.name, s.spec.schedule.is_some(), &mut out);
     check_namespace(s, &mut out);
     check_required(s, &mut out);
@@ -250,10 +271,11 @@ pub fn check(s: &Subject<'_>) -> Vec<Finding> {
     check_misc(s.spec, &mut out);
     check_labels(s.labels, &doc(&["metadata", "labels"]), &mut out, false);
     check_annotation_keys(s.annotations, &doc(&["metadata", "annotations"]), &mut out);
+    crate::target::of(s.spec).check(s, &mut out);
     out.0
 }
 
-fn check_namespace(s: &Subject<'_>, out: &mut Out) {
+fn check_namespace(s: &Subject<'_>, out: &mut Findings) {
     match s.namespace {
         None => out.push(
             "namespace",
@@ -277,7 +299,7 @@ fn check_namespace(s: &Subject<'_>, out: &mut Out) {
     }
 }
 
-fn check_required(s: &Subject<'_>, out: &mut Out) {
+fn check_required(s: &Subject<'_>, out: &mut Findings) {
     let spec = s.spec;
     let missing =
         |field: &str, hint: &str| (format!("missing `spec.{field}`"), Some(hint.to_owned()));
@@ -386,15 +408,7 @@ fn spec_at(path: &[&str]) -> At {
     sp(path)
 }
 
-/// Whether a Spark version string is below `major.minor`.
-pub fn version_lt(v: &str, (major, minor): (u32, u32)) -> bool {
-    let mut parts = v
-        .split(['.', '-', '+'])
-        .map(|p| p.parse::<u32>().unwrap_or(0));
-    let a = parts.next().unwrap_or(0);
-    let b = parts.next().unwrap_or(0);
-    (a, b) < (major, minor)
-}
+pub use crate::spark::conf::version_lt;
 
 /// A process-wide cache of a check's results by input string.
 type Memo<T> = LazyLock<Mutex<HashMap<String, T>>>;
@@ -437,7 +451,7 @@ fn image_ok_uncached(image: &str) -> bool {
     image.len() <= 4096 && RE.is_match(image)
 }
 
-fn check_image(image: &str, at: At, out: &mut Out) {
+fn check_image(image: &str, at: At, out: &mut Findings) {
     if !image_ok(image) {
         let hint = if image.chars().any(|c| c.is_ascii_uppercase())
             && image_ok(&image.to_ascii_lowercase())
@@ -463,221 +477,6 @@ fn check_image(image: &str, at: At, out: &mut Out) {
             );
         }
     }
-}
-
-/// `sparkConf` keys that have a field of their own: (key or prefix, what to use instead).
-const RESERVED: &[(&str, &str)] = &[
-    ("spark.master", "`spec.target` (sparkc sets the master)"),
-    (
-        "spark.submit.deployMode",
-        "`spec.target` (sparkc sets the deploy mode)",
-    ),
-    ("spark.kubernetes.container.image", "`spec.image`"),
-    (
-        "spark.kubernetes.driver.container.image",
-        "`spec.driver.image`",
-    ),
-    (
-        "spark.kubernetes.executor.container.image",
-        "`spec.executor.image`",
-    ),
-    (
-        "spark.kubernetes.container.image.pullPolicy",
-        "`spec.imagePullPolicy`",
-    ),
-    (
-        "spark.kubernetes.container.image.pullSecrets",
-        "`spec.imagePullSecrets`",
-    ),
-    ("spark.kubernetes.namespace", "`metadata.namespace`"),
-    (
-        "spark.kubernetes.authenticate.driver.serviceAccountName",
-        "`spec.serviceAccount` or `spec.driver.serviceAccount`",
-    ),
-    (
-        "spark.kubernetes.authenticate.executor.serviceAccountName",
-        "`spec.executor.serviceAccount`",
-    ),
-    (
-        "spark.kubernetes.authenticate.serviceAccountName",
-        "`spec.serviceAccount`",
-    ),
-    (
-        "spark.kubernetes.driver.pod.name",
-        "nothing: sparkc names the driver pod",
-    ),
-    (
-        "spark.kubernetes.driver.master",
-        "`spec.driver.kubernetesMaster`",
-    ),
-    (
-        "spark.driver.host",
-        "nothing: sparkc sets the driver host to its headless Service",
-    ),
-    (
-        "spark.driver.port",
-        "nothing: sparkc fixes the driver ports",
-    ),
-    (
-        "spark.driver.bindAddress",
-        "nothing: sparkc binds the driver to the pod IP",
-    ),
-    (
-        "spark.driver.blockManager.port",
-        "nothing: sparkc fixes the driver ports",
-    ),
-    ("spark.executor.instances", "`spec.executor.instances`"),
-    ("spark.executor.cores", "`spec.executor.cores`"),
-    ("spark.executor.memory", "`spec.executor.memory`"),
-    (
-        "spark.executor.memoryOverhead",
-        "`spec.executor.memoryOverhead`",
-    ),
-    ("spark.driver.cores", "`spec.driver.cores`"),
-    ("spark.driver.memory", "`spec.driver.memory`"),
-    (
-        "spark.driver.memoryOverhead",
-        "`spec.driver.memoryOverhead`",
-    ),
-    (
-        "spark.kubernetes.driver.request.cores",
-        "`spec.driver.coreRequest`",
-    ),
-    (
-        "spark.kubernetes.driver.limit.cores",
-        "`spec.driver.coreLimit`",
-    ),
-    (
-        "spark.kubernetes.executor.request.cores",
-        "`spec.executor.coreRequest`",
-    ),
-    (
-        "spark.kubernetes.executor.limit.cores",
-        "`spec.executor.coreLimit`",
-    ),
-    (
-        "spark.kubernetes.executor.deleteOnTermination",
-        "`spec.executor.deleteOnTermination`",
-    ),
-    (
-        "spark.kubernetes.driver.podTemplateFile",
-        "`spec.driver.template`",
-    ),
-    (
-        "spark.kubernetes.executor.podTemplateFile",
-        "`spec.executor.template`",
-    ),
-    (
-        "spark.dynamicAllocation.enabled",
-        "`spec.dynamicAllocation.enabled`",
-    ),
-    (
-        "spark.dynamicAllocation.initialExecutors",
-        "`spec.dynamicAllocation.initialExecutors`",
-    ),
-    (
-        "spark.dynamicAllocation.minExecutors",
-        "`spec.dynamicAllocation.minExecutors`",
-    ),
-    (
-        "spark.dynamicAllocation.maxExecutors",
-        "`spec.dynamicAllocation.maxExecutors`",
-    ),
-    (
-        "spark.dynamicAllocation.shuffleTracking.enabled",
-        "`spec.dynamicAllocation.shuffleTrackingEnabled`",
-    ),
-    (
-        "spark.dynamicAllocation.shuffleTracking.timeout",
-        "`spec.dynamicAllocation.shuffleTrackingTimeout`",
-    ),
-    ("spark.jars", "`spec.deps.jars`"),
-    ("spark.files", "`spec.deps.files`"),
-    ("spark.submit.pyFiles", "`spec.deps.pyFiles`"),
-    ("spark.jars.packages", "`spec.deps.packages`"),
-    ("spark.jars.excludes", "`spec.deps.excludePackages`"),
-    ("spark.jars.repositories", "`spec.deps.repositories`"),
-    ("spark.archives", "`spec.deps.archives`"),
-    (
-        "spark.kubernetes.pyspark.pythonVersion",
-        "`spec.pythonVersion`",
-    ),
-    (
-        "spark.kubernetes.memoryOverheadFactor",
-        "`spec.memoryOverheadFactor`",
-    ),
-    (
-        "spark.executor.memoryOverheadFactor",
-        "`spec.memoryOverheadFactor`",
-    ),
-    (
-        "spark.driver.memoryOverheadFactor",
-        "`spec.memoryOverheadFactor`",
-    ),
-    (
-        "spark.app.name",
-        "`metadata.name` (sparkc names the application after the job)",
-    ),
-    (
-        "spark.kubernetes.executor.podNamePrefix",
-        "nothing: Spark derives a unique prefix per run from the job name",
-    ),
-];
-
-/// Prefixes of `sparkConf` keys that have a field of their own.
-const RESERVED_PREFIXES: &[(&str, &str)] = &[
-    (
-        "spark.hadoop.",
-        "`spec.hadoopConf` (without the `spark.hadoop.` prefix)",
-    ),
-    ("spark.kubernetes.driver.label.", "`spec.driver.labels`"),
-    ("spark.kubernetes.executor.label.", "`spec.executor.labels`"),
-    (
-        "spark.kubernetes.driver.annotation.",
-        "`spec.driver.annotations`",
-    ),
-    (
-        "spark.kubernetes.executor.annotation.",
-        "`spec.executor.annotations`",
-    ),
-    ("spark.kubernetes.node.selector.", "`spec.nodeSelector`"),
-    (
-        "spark.kubernetes.driver.node.selector.",
-        "`spec.driver.nodeSelector`",
-    ),
-    (
-        "spark.kubernetes.executor.node.selector.",
-        "`spec.executor.nodeSelector`",
-    ),
-    ("spark.kubernetes.driver.secrets.", "`spec.driver.secrets`"),
-    (
-        "spark.kubernetes.executor.secrets.",
-        "`spec.executor.secrets`",
-    ),
-    (
-        "spark.kubernetes.driver.secretKeyRef.",
-        "`spec.driver.env` with `valueFrom.secretKeyRef`",
-    ),
-    (
-        "spark.kubernetes.executor.secretKeyRef.",
-        "`spec.executor.env` with `valueFrom.secretKeyRef`",
-    ),
-    ("spark.kubernetes.driverEnv.", "`spec.driver.env`"),
-    ("spark.executorEnv.", "`spec.executor.env`"),
-];
-
-/// What to use instead of a reserved `sparkConf` key, if it is one.
-pub fn reserved_conf(key: &str) -> Option<&'static str> {
-    if let Some((_, instead)) = RESERVED.iter().find(|(k, _)| *k == key) {
-        return Some(instead);
-    }
-    if key.ends_with(".oauthToken") || key.ends_with(".oauthTokenFile") {
-        return Some("the job's service account (tokens in configuration leak and expire)");
-    }
-    RESERVED_PREFIXES
-        .iter()
-        .find(|(p, _)| key.starts_with(p))
-        .map(|(_, instead)| *instead)
 }
 
 /// Whether a configuration key or variable name names a credential.
@@ -754,76 +553,65 @@ pub fn looks_like_credential(value: &str) -> bool {
     RE.is_match(value)
 }
 
-/// `sparkConf` keys that are refused outright (the contract's list and the operator's
-/// webhook): the others with a field of their own only draw a warning, so that existing
-/// SparkApplications can be imported as they are.
-const FORBIDDEN_CONF: &[&str] = &[
-    "spark.master",
-    "spark.submit.deployMode",
-    "spark.kubernetes.container.image",
-    "spark.kubernetes.driver.container.image",
-    "spark.kubernetes.executor.container.image",
-    "spark.kubernetes.namespace",
-    "spark.kubernetes.authenticate.driver.serviceAccountName",
-    "spark.kubernetes.authenticate.executor.serviceAccountName",
-    "spark.kubernetes.authenticate.serviceAccountName",
-    "spark.kubernetes.driver.pod.name",
-    "spark.kubernetes.driver.master",
-    "spark.driver.host",
-    "spark.driver.port",
-    "spark.driver.bindAddress",
-    "spark.driver.blockManager.port",
-    "spark.executor.instances",
-    "spark.executor.cores",
-    "spark.executor.memory",
-];
-
-/// Whether a `sparkConf` key is refused (rather than discouraged).
-pub fn forbidden_conf(key: &str) -> bool {
-    FORBIDDEN_CONF.contains(&key)
-        || key.ends_with(".oauthToken")
-        || key.ends_with(".oauthTokenFile")
-}
-
-fn check_conf(s: &Subject<'_>, out: &mut Out) {
+fn check_conf(s: &Subject<'_>, out: &mut Findings) {
     let spec = s.spec;
-    if let Some(conf) = &spec.spark_conf {
-        for (key, value) in conf {
+    let target = crate::target::of(spec);
+    if let Some(user) = &spec.spark_conf {
+        for (key, value) in user {
             let at = spec_key(&["sparkConf"], key);
-            if let Some(instead) = reserved_conf(key) {
-                if forbidden_conf(key) {
+            let entry = conf::lookup(key);
+            match entry.map(|e| e.access) {
+                Some(Access::Managed) => {
+                    let instead = entry.map(conf::Key::instead).unwrap_or_default();
                     out.push(
                         "reserved-conf",
                         at.clone(),
                         format!("`{key}` may not be set in sparkConf"),
-                        Some(format!("use {instead}")),
+                        Some(if instead.starts_with("nothing:") {
+                            format!("remove it: {}", instead.trim_start_matches("nothing: "))
+                        } else {
+                            format!("use {instead}")
+                        }),
                     );
                     continue;
                 }
-                out.warn(
-                    "conf-field",
-                    at.clone(),
-                    format!("`{key}` has a field of its own"),
-                    Some(format!(
-                        "prefer {instead}: sparkc checks fields, not configuration strings"
-                    )),
-                );
+                Some(Access::Field) if target.sets_conf(s, key) => {
+                    let instead = entry.map(conf::Key::instead).unwrap_or_default();
+                    out.push(
+                        "reserved-conf",
+                        at.clone(),
+                        format!("`{key}` is also set by sparkc for this job, from {instead}; the two values would fight"),
+                        Some(format!("remove it from sparkConf and use {instead}")),
+                    );
+                    continue;
+                }
+                Some(Access::Field) => {
+                    let instead = entry.map(conf::Key::instead).unwrap_or_default();
+                    out.warn(
+                        "conf-field",
+                        at.clone(),
+                        format!("`{key}` has a field of its own"),
+                        Some(format!(
+                            "prefer {instead}: sparkc checks fields, not configuration strings"
+                        )),
+                    );
+                }
+                None => {}
             }
-            plain_secret(key, value, at, "sparkConf", out);
+            if !entry.is_some_and(|e| e.reference) {
+                plain_secret(key, value, at, "sparkConf", out);
+            }
         }
     }
     if let Some(conf) = &spec.hadoop_conf {
         for (key, value) in conf {
             let at = spec_key(&["hadoopConf"], key);
-            if key.starts_with("spark.hadoop.") {
+            if let Some(rest) = key.strip_prefix(conf::HADOOP.key) {
                 out.push(
                     "hadoop-conf",
                     at.clone(),
-                    format!("`{key}` already has the `spark.hadoop.` prefix"),
-                    Some(format!(
-                        "write `{}`: sparkc adds the prefix",
-                        key.trim_start_matches("spark.hadoop.")
-                    )),
+                    format!("`{key}` already has the `{}` prefix", conf::HADOOP.key),
+                    Some(format!("write `{rest}`: sparkc adds the prefix")),
                 );
             }
             plain_secret(key, value, at, "hadoopConf", out);
@@ -831,7 +619,7 @@ fn check_conf(s: &Subject<'_>, out: &mut Out) {
     }
 }
 
-fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Out) {
+fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Findings) {
     if value.is_empty() {
         return;
     }
@@ -847,7 +635,7 @@ fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Out) {
     }
 }
 
-fn check_env(s: &Subject<'_>, out: &mut Out) {
+fn check_env(s: &Subject<'_>, out: &mut Findings) {
     let spec = s.spec;
     for (role, env, env_vars) in [
         (
@@ -895,7 +683,7 @@ fn check_env(s: &Subject<'_>, out: &mut Out) {
     }
 }
 
-fn check_memory(value: Option<&String>, at: &[&str], out: &mut Out) {
+fn check_memory(value: Option<&String>, at: &[&str], out: &mut Findings) {
     if let Some(v) = value
         && let Err(e) = units::spark_memory_mib(v)
     {
@@ -903,7 +691,7 @@ fn check_memory(value: Option<&String>, at: &[&str], out: &mut Out) {
     }
 }
 
-fn check_quantity(value: Option<&String>, at: &[&str], out: &mut Out) {
+fn check_quantity(value: Option<&String>, at: &[&str], out: &mut Findings) {
     if let Some(v) = value
         && let Err(e) = units::check_quantity(v)
     {
@@ -966,7 +754,7 @@ fn executor_pod(d: &ExecutorSpec) -> Pod<'_> {
     pod_view!(d, "executor")
 }
 
-fn check_pods(s: &Subject<'_>, out: &mut Out) {
+fn check_pods(s: &Subject<'_>, out: &mut Findings) {
     let spec = s.spec;
     let pods = [
         spec.driver.as_deref().map(driver_pod),
@@ -1027,7 +815,7 @@ fn check_pods(s: &Subject<'_>, out: &mut Out) {
     check_factor(spec, out);
 }
 
-fn check_factor(spec: &SparkJobSpec, out: &mut Out) {
+fn check_factor(spec: &SparkJobSpec, out: &mut Findings) {
     if let Some(f) = &spec.memory_overhead_factor {
         match f.parse::<f64>() {
             Ok(v) if v > 0.0 && v < 10.0 => {}
@@ -1041,7 +829,7 @@ fn check_factor(spec: &SparkJobSpec, out: &mut Out) {
     }
 }
 
-fn object_name(name: &str, path: &[&str], i: usize, what: &str, out: &mut Out) {
+fn object_name(name: &str, path: &[&str], i: usize, what: &str, out: &mut Findings) {
     if !is_dns1123_subdomain(name) {
         let mut segs: Vec<Seg> = path.iter().map(|k| Seg::Key((*k).to_owned())).collect();
         segs.push(Seg::Index(i));
@@ -1078,7 +866,7 @@ fn qualified_name_ok(key: &str) -> bool {
     name.len() <= 63 && NAME.is_match(name)
 }
 
-fn check_labels(labels: Option<&StringMap>, at: &At, out: &mut Out, pod: bool) {
+fn check_labels(labels: Option<&StringMap>, at: &At, out: &mut Findings, pod: bool) {
     static VALUE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$").expect("regex")
     });
@@ -1127,7 +915,7 @@ fn check_labels(labels: Option<&StringMap>, at: &At, out: &mut Out, pod: bool) {
     }
 }
 
-fn check_annotation_keys(annotations: Option<&StringMap>, at: &At, out: &mut Out) {
+fn check_annotation_keys(annotations: Option<&StringMap>, at: &At, out: &mut Findings) {
     let (At::Spec(base) | At::Doc(base)) = at;
     for key in annotations.into_iter().flatten().map(|(k, _)| k) {
         if !qualified_name_ok(key) {
@@ -1150,7 +938,7 @@ fn check_annotation_keys(annotations: Option<&StringMap>, at: &At, out: &mut Out
     }
 }
 
-fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Out) {
+fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Findings) {
     let Some(da) = &spec.dynamic_allocation else {
         return;
     };
@@ -1272,45 +1060,12 @@ fn cron_error_uncached(cron: &str) -> Option<(String, String)> {
     }
 }
 
-/// Checks a schedule for its target: a CronJob (native) reads five fields or a macro; the
-/// operator (robfig/cron) also reads `@every <duration>` and a `CRON_TZ=`/`TZ=` prefix.
-pub fn cron_error_for(cron: &str, target: Target) -> Option<(String, String)> {
-    if target == Target::Native {
-        return cron_error(cron);
-    }
-    let mut rest = cron.trim();
-    for prefix in ["CRON_TZ=", "TZ="] {
-        if let Some(after) = rest.strip_prefix(prefix) {
-            let (tz, tail) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
-            if !time_zone_ok(tz) {
-                return Some((
-                    format!("`{}` is not an IANA time zone", escape_short(tz)),
-                    "use a name such as `Etc/UTC`, or set `schedule.timeZone`".to_owned(),
-                ));
-            }
-            rest = tail.trim();
-        }
-    }
-    if let Some(duration) = rest.strip_prefix("@every") {
-        static GO_DURATION: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$").expect("regex")
-        });
-        return (!GO_DURATION.is_match(duration.trim())).then(|| {
-            (
-                format!("`{}` is not a valid `@every` schedule", escape_short(cron)),
-                "write a duration such as `@every 1h30m`".to_owned(),
-            )
-        });
-    }
-    cron_error(rest)
-}
-
 /// Whether `tz` is an IANA time zone name.
 pub fn time_zone_ok(tz: &str) -> bool {
     tz != "Local" && jiff::tz::TimeZone::get(tz).is_ok()
 }
 
-fn check_schedule(spec: &SparkJobSpec, out: &mut Out) {
+fn check_schedule(spec: &SparkJobSpec, out: &mut Findings) {
     let Some(schedule) = &spec.schedule else {
         return;
     };
@@ -1325,7 +1080,7 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Out) {
             ),
         ),
         Some(cron) => {
-            if let Some((message, hint)) = cron_error_for(cron, target(spec)) {
+            if let Some((message, hint)) = crate::target::of(spec).cron_error(cron) {
                 out.push("cron", sp(&["schedule", "cron"]), message, Some(hint));
             }
         }
@@ -1345,19 +1100,9 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Out) {
             Some(hint),
         );
     }
-    if schedule.concurrency_policy == Some(ConcurrencyPolicy::Allow)
-        && target(spec) == Target::Native
-    {
-        out.push(
-            "concurrency",
-            sp(&["schedule", "concurrencyPolicy"]),
-            "`Allow` would run two drivers of this job at once, and both would answer to the one driver Service".to_owned(),
-            Some("use `Forbid` (skip a run while one is going) or `Replace`".to_owned()),
-        );
-    }
 }
 
-fn check_misc(spec: &SparkJobSpec, out: &mut Out) {
+fn check_misc(spec: &SparkJobSpec, out: &mut Findings) {
     if let Some(rp) = &spec.restart_policy {
         if rp.restart_type == Some(RestartType::Always) {
             out.push(
@@ -1398,74 +1143,12 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Out) {
             None,
         );
     }
-    if target(spec) == Target::Operator {
-        check_operator(spec, out);
-    }
-    if spec.native.is_some() && target(spec) == Target::Operator {
-        out.warn(
-            "native-options",
-            sp(&["native"]),
-            "`native` settings have no effect on the operator target".to_owned(),
-            None,
-        );
-    }
-}
-
-/// The operator's own validation (its admission webhook), checked before it refuses the
-/// object in the cluster.
-fn check_operator(spec: &SparkJobSpec, out: &mut Out) {
-    let role_selector = spec
-        .driver
-        .as_ref()
-        .is_some_and(|d| d.node_selector.is_some())
-        || spec
-            .executor
-            .as_ref()
-            .is_some_and(|e| e.node_selector.is_some());
-    if spec.node_selector.is_some() && role_selector {
-        out.push(
-            "operator",
-            sp(&["nodeSelector"]),
-            "the operator refuses `spec.nodeSelector` together with a driver or executor `nodeSelector`".to_owned(),
-            Some("put the selector on `driver` and `executor` only".to_owned()),
-        );
-    }
-    let mut formats = Vec::new();
-    for (i, o) in spec.driver_ingress_options.iter().flatten().enumerate() {
-        let at = At::Spec(vec![
-            Seg::Key("driverIngressOptions".to_owned()),
-            Seg::Index(i),
-        ]);
-        if o.service_port.is_none() || o.service_port_name.is_none() {
-            out.push(
-                "operator",
-                at.clone(),
-                "a driver ingress needs `servicePort` and `servicePortName`".to_owned(),
-                None,
-            );
-        }
-        match o.ingress_url_format.as_deref() {
-            None | Some("") => out.push(
-                "operator",
-                at,
-                "a driver ingress needs an `ingressURLFormat`".to_owned(),
-                Some("e.g. `{{$appName}}.spark.example.com`".to_owned()),
-            ),
-            Some(f) if formats.contains(&f) => out.push(
-                "operator",
-                at,
-                format!("the ingressURLFormat `{f}` is used twice"),
-                Some("each driver ingress needs its own URL format".to_owned()),
-            ),
-            Some(f) => formats.push(f),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::Schedule;
+    use crate::spec::{ConcurrencyPolicy, Schedule, Target};
 
     fn base() -> SparkJobSpec {
         serde_json::from_value(serde_json::json!({
@@ -1540,13 +1223,28 @@ mod tests {
         let f = run("a", &s);
         assert_eq!(codes(&f), vec!["reserved-conf"]);
         assert_eq!(f[0].hint.as_deref(), Some("use `spec.executor.instances`"));
+        // A key that has a field only warns, unless sparkc sets it for this job too.
+        s.spark_conf = Some([("spark.executor.memoryOverhead".to_owned(), "1g".to_owned())].into());
+        let f = run("a", &s);
+        assert_eq!(codes(&f), Vec::<&str>::new());
         assert_eq!(
-            reserved_conf("spark.hadoop.fs.s3a.endpoint")
-                .map(|s| s.starts_with("`spec.hadoopConf`")),
-            Some(true)
+            f.iter().map(|f| f.code).collect::<Vec<_>>(),
+            vec!["conf-field"]
         );
-        assert!(reserved_conf("spark.kubernetes.authenticate.submission.oauthToken").is_some());
-        assert!(reserved_conf("spark.sql.shuffle.partitions").is_none());
+        s.executor = Some(Box::new(ExecutorSpec {
+            memory_overhead: Some("2g".into()),
+            ..ExecutorSpec::default()
+        }));
+        assert_eq!(codes(&run("a", &s)), vec!["reserved-conf"]);
+        // Keys sparkc derives, which older versions let through.
+        for key in [
+            "spark.ui.port",
+            "spark.kubernetes.executor.podTemplateContainerName",
+            "spark.kubernetes.authenticate.submission.oauthToken",
+        ] {
+            s.spark_conf = Some([(key.to_owned(), "x".to_owned())].into());
+            assert_eq!(codes(&run("a", &s)), vec!["reserved-conf"], "{key}");
+        }
     }
 
     #[test]
@@ -1614,13 +1312,12 @@ mod tests {
         assert!(cron_error("61 3 * * *").is_some());
         assert!(cron_error("CRON_TZ=UTC 0 3 * * *").is_some());
         assert!(cron_error("@every 1h").is_some());
-        assert_eq!(cron_error_for("@every 3m", Target::Operator), None);
-        assert_eq!(
-            cron_error_for("CRON_TZ=Europe/Berlin 0 3 * * *", Target::Operator),
-            None
-        );
-        assert!(cron_error_for("@every 3 minutes", Target::Operator).is_some());
-        assert!(cron_error_for("@every 3m", Target::Native).is_some());
+        let operator = crate::target::get(Target::Operator);
+        let native = crate::target::get(Target::Native);
+        assert_eq!(operator.cron_error("@every 3m"), None);
+        assert_eq!(operator.cron_error("CRON_TZ=Europe/Berlin 0 3 * * *"), None);
+        assert!(operator.cron_error("@every 3 minutes").is_some());
+        assert!(native.cron_error("@every 3m").is_some());
         assert!(time_zone_ok("Europe/Berlin"));
         assert!(time_zone_ok("Etc/UTC"));
         assert!(!time_zone_ok("Mars/Olympus"));

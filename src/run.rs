@@ -172,7 +172,7 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             let master = master
                 .clone()
                 .unwrap_or_else(|| "k8s://http://127.0.0.1:8001".to_owned());
-            let (args, lost) = crate::native::cluster_submit(found, &master);
+            let (args, lost) = crate::spark::submit::cluster_submit(found, &master);
             let mut out = format!(
                 "# Cluster-mode run of `{}` (environment {env}, namespace {}).\n",
                 found.name, found.namespace
@@ -864,11 +864,7 @@ fn renderer(
     let overrides = project
         .and_then(|p| p.templates.as_ref())
         .map(|t| cfg.root.join(t));
-    let webhook = project
-        .and_then(|p| p.operator.as_ref())
-        .and_then(|o| o.webhook)
-        .unwrap_or(true);
-    render::Renderer::new(overrides.as_deref(), webhook)
+    render::Renderer::new(overrides.as_deref(), project)
 }
 
 /// Validates and renders the project at `root`; `Err` is the outcome to report (exit 2).

@@ -77,7 +77,6 @@ impl Report {
 pub fn builtin_defaults() -> &'static Json {
     static DEFAULTS: LazyLock<Json> = LazyLock::new(|| {
         json!({
-            "target": "native",
             "imagePullPolicy": "IfNotPresent",
             "driver": {"cores": 1, "memory": "1g"},
             "executor": {"instances": 1, "cores": 1, "memory": "1g"},
@@ -489,7 +488,7 @@ fn check_document(
             labels: metadata.labels.clone().unwrap_or_default(),
             annotations: metadata.annotations.clone().unwrap_or_default(),
             app_type,
-            target: rules::target(&spec),
+            target: spec.target.unwrap_or(crate::target::DEFAULT),
             spec,
         });
     }

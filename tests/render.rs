@@ -580,8 +580,8 @@ fn python_jobs_get_the_larger_overhead() {
 fn project_templates_replace_built_in_ones() {
     let p = one_job("");
     p.write("sparkc.yaml", "apiVersion: sparkc.io/v1alpha1\nkind: Project\ntemplates: my-templates\nenvironments: {default: {}}\n");
-    let custom = sparkc::render::BUILTIN
-        .iter()
+    let custom = sparkc::target::all_templates()
+        .into_iter()
         .find(|(n, _)| *n == "native/service.yaml")
         .unwrap()
         .1

@@ -1,4 +1,4 @@
-//! The `operator` target: a Kubeflow Spark Operator `SparkApplication` (or, with a schedule,
+//! The `operator` target (Kubeflow Spark Operator): a Kubeflow Spark Operator `SparkApplication` (or, with a schedule,
 //! a `ScheduledSparkApplication`), plus the driver's RBAC unless an existing account is named.
 //!
 //! sparkc's spec uses the operator's field names, so the application spec is the effective
@@ -7,14 +7,21 @@
 //! in `sparkc.yaml`), pod settings move into `driver.template` / `executor.template`.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::merge::strip_nulls;
 use crate::names::{self, Names};
+use crate::rules::{At, Findings, Subject, spec_path};
+use crate::spark::conf;
 use crate::spec::{ConcurrencyPolicy, RestartType};
+use crate::spec::{Project, SparkJobSpec};
 use crate::validate::Job;
+use crate::yaml::Seg;
 
 /// What the operator templates need for one job.
 #[derive(Debug, Clone, Serialize)]
@@ -245,16 +252,224 @@ fn route_through_templates(app: &mut Map<String, Json>, job: &Job) -> Result<(),
         }
         let ours = json!({"spec": moved_pod});
         let template = r.remove("template").unwrap_or_else(|| json!({}));
-        let merged = crate::native::merge_pod_spec(template, ours);
+        let merged = crate::spark::pod::merge_pod_spec(template, ours);
         r.insert("template".into(), merged);
     }
     if job
         .spec
         .spark_version
         .as_deref()
-        .is_some_and(|v| crate::rules::version_lt(v, (3, 0)))
+        .is_some_and(|v| crate::spark::conf::version_lt(v, (3, 0)))
     {
         return Err("pod templates need Spark 3.0 or later".to_owned());
     }
     Ok(())
+}
+
+/// The Kubeflow Spark Operator target.
+pub struct Kubeflow;
+
+const API_VERSION: &str = "sparkoperator.k8s.io/v1beta2";
+
+impl super::Target for Kubeflow {
+    fn id(&self) -> crate::spec::Target {
+        crate::spec::Target::Operator
+    }
+
+    fn deploy_mode(&self) -> crate::spark::submit::Mode {
+        crate::spark::submit::Mode::Cluster
+    }
+
+    fn kinds(&self) -> &'static [super::Kind] {
+        &[
+            (API_VERSION, "SparkApplication"),
+            (API_VERSION, "ScheduledSparkApplication"),
+        ]
+    }
+
+    fn schemas(&self) -> &'static [(&'static str, &'static str, &'static str)] {
+        &[
+            (
+                API_VERSION,
+                "SparkApplication",
+                include_str!("../../schemas/crds/sparkapplication.v1beta2.json"),
+            ),
+            (
+                API_VERSION,
+                "ScheduledSparkApplication",
+                include_str!("../../schemas/crds/scheduledsparkapplication.v1beta2.json"),
+            ),
+        ]
+    }
+
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (
+                "operator/sparkapplication.yaml",
+                include_str!("../../templates/operator/sparkapplication.yaml"),
+            ),
+            (
+                "operator/scheduledsparkapplication.yaml",
+                include_str!("../../templates/operator/scheduledsparkapplication.yaml"),
+            ),
+        ]
+    }
+
+    fn derived_names(&self) -> &'static [(&'static str, usize, usize)] {
+        &[("the operator's UI Service `<name>-ui-svc`", 7, 63)]
+    }
+
+    fn scheduled_names(&self) -> &'static [(&'static str, usize, usize)] {
+        &[(
+            "a ScheduledSparkApplication run `<name>-<19-digit timestamp>`",
+            20,
+            63,
+        )]
+    }
+
+    fn cron_error(&self, cron: &str) -> Option<(String, String)> {
+        robfig_cron_error(cron)
+    }
+
+    fn check(&self, subject: &Subject<'_>, out: &mut Findings) {
+        check_operator(subject.spec, out);
+        if subject.spec.native.is_some() {
+            out.warn(
+                "native-options",
+                spec_path(&["native"]),
+                "`native` settings have no effect on the operator target".to_owned(),
+                None,
+            );
+        }
+    }
+
+    fn sets_conf(&self, subject: &Subject<'_>, key: &str) -> bool {
+        match conf::lookup(key).map(|e| e.kubeflow) {
+            Some(conf::Kubeflow::Operator) => true,
+            Some(conf::Kubeflow::Field(path)) => {
+                let spec = serde_json::to_value(subject.spec).unwrap_or_default();
+                let pointer = format!("/{}", path.replace('.', "/"));
+                spec.pointer(&pointer).is_some_and(|v| !v.is_null())
+            }
+            Some(conf::Kubeflow::Conf) | None => false,
+        }
+    }
+
+    fn plan(&self, job: &Job, project: Option<&Project>) -> Result<super::Plan, super::Problem> {
+        let webhook = project
+            .and_then(|p| p.operator.as_ref())
+            .and_then(|o| o.webhook)
+            .unwrap_or(true);
+        let plan = plan(job, webhook).map_err(|message| super::Problem {
+            message,
+            hint: "move these settings into `driver.template` / `executor.template`, or run the operator with its webhook".to_owned(),
+        })?;
+        let context = minijinja::context! {
+            app_spec => crate::render::raw_json(&plan.app_spec),
+            ..minijinja::Value::from(minijinja::value::Serde(&plan))
+        };
+        Ok(super::Plan {
+            templates: plan.templates.clone(),
+            context,
+            embedded: Vec::new(),
+        })
+    }
+
+    fn effect(&self, group: &str, kind: &str, changed: &[&str]) -> Option<super::Effect> {
+        // Any change of the spec but suspension and the time to live makes the operator run
+        // the application again.
+        (group == "sparkoperator.k8s.io"
+            && kind == "SparkApplication"
+            && changed.iter().any(|p| {
+                p.starts_with("/spec/") && *p != "/spec/suspend" && *p != "/spec/timeToLiveSeconds"
+            }))
+        .then_some(super::Effect::Rerun)
+    }
+}
+
+/// The operator's schedule grammar (robfig/cron): five fields or a macro, and also
+/// `@every <duration>` and a `CRON_TZ=`/`TZ=` prefix.
+fn robfig_cron_error(cron: &str) -> Option<(String, String)> {
+    let mut rest = cron.trim();
+    for prefix in ["CRON_TZ=", "TZ="] {
+        if let Some(after) = rest.strip_prefix(prefix) {
+            let (tz, tail) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
+            if !crate::rules::time_zone_ok(tz) {
+                return Some((
+                    format!(
+                        "`{}` is not an IANA time zone",
+                        crate::rules::escape_short(tz)
+                    ),
+                    "use a name such as `Etc/UTC`, or set `schedule.timeZone`".to_owned(),
+                ));
+            }
+            rest = tail.trim();
+        }
+    }
+    if let Some(duration) = rest.strip_prefix("@every") {
+        static GO_DURATION: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$").expect("regex")
+        });
+        return (!GO_DURATION.is_match(duration.trim())).then(|| {
+            (
+                format!(
+                    "`{}` is not a valid `@every` schedule",
+                    crate::rules::escape_short(cron)
+                ),
+                "write a duration such as `@every 1h30m`".to_owned(),
+            )
+        });
+    }
+    crate::rules::cron_error(rest)
+}
+
+/// The operator's own validation (its admission webhook), checked before it refuses the
+/// object in the cluster.
+fn check_operator(spec: &SparkJobSpec, out: &mut Findings) {
+    let role_selector = spec
+        .driver
+        .as_ref()
+        .is_some_and(|d| d.node_selector.is_some())
+        || spec
+            .executor
+            .as_ref()
+            .is_some_and(|e| e.node_selector.is_some());
+    if spec.node_selector.is_some() && role_selector {
+        out.error(
+            "operator",
+            spec_path(&["nodeSelector"]),
+            "the operator refuses `spec.nodeSelector` together with a driver or executor `nodeSelector`".to_owned(),
+            Some("put the selector on `driver` and `executor` only".to_owned()),
+        );
+    }
+    let mut formats = Vec::new();
+    for (i, o) in spec.driver_ingress_options.iter().flatten().enumerate() {
+        let at = At::Spec(vec![
+            Seg::Key("driverIngressOptions".to_owned()),
+            Seg::Index(i),
+        ]);
+        if o.service_port.is_none() || o.service_port_name.is_none() {
+            out.error(
+                "operator",
+                at.clone(),
+                "a driver ingress needs `servicePort` and `servicePortName`".to_owned(),
+                None,
+            );
+        }
+        match o.ingress_url_format.as_deref() {
+            None | Some("") => out.error(
+                "operator",
+                at,
+                "a driver ingress needs an `ingressURLFormat`".to_owned(),
+                Some("e.g. `{{$appName}}.spark.example.com`".to_owned()),
+            ),
+            Some(f) if formats.contains(&f) => out.error(
+                "operator",
+                at,
+                format!("the ingressURLFormat `{f}` is used twice"),
+                Some("each driver ingress needs its own URL format".to_owned()),
+            ),
+            Some(f) => formats.push(f),
+        }
+    }
 }

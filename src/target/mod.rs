@@ -1,0 +1,193 @@
+//! Targets: the ways one job spec can run (`spec.target`), and the one registry of them.
+//!
+//! A target owns everything that holds for it alone: the kinds it renders (and the CRD
+//! schemas of those that are not built into Kubernetes), its templates, its rules, its plan
+//! of one job's objects, which `spark.*` keys it sets itself, what a change to one of its
+//! live objects does (replace, rerun), and the manifests it imports. Nothing outside this
+//! folder matches on `spec::Target`: code asks [`of`] for the job's target, or walks
+//! [`TARGETS`].
+
+pub mod kubeflow;
+pub mod native;
+
+use minijinja::Value;
+use serde_json::Value as Json;
+
+use crate::rules::{Findings, Subject};
+use crate::spec::{self, Project};
+use crate::validate::Job;
+
+/// A Kubernetes kind: (apiVersion, kind).
+pub type Kind = (&'static str, &'static str);
+
+/// One object to render: the template, with the plan's context.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Templates to render, in output order.
+    pub templates: Vec<&'static str>,
+    /// What every template of the job receives.
+    pub context: Value,
+    /// Objects checked against their schema but not emitted themselves (the executor pod
+    /// template, which is data in a ConfigMap): (what it is, a hint when it fails, the object).
+    pub embedded: Vec<(&'static str, &'static str, Json)>,
+}
+
+pub use crate::diff::Effect;
+
+/// One way to run a job.
+pub trait Target: Sync {
+    /// The `spec.target` value.
+    fn id(&self) -> spec::Target;
+    /// Where the driver runs.
+    fn deploy_mode(&self) -> crate::spark::submit::Mode;
+    /// The kinds it may render.
+    fn kinds(&self) -> &'static [Kind];
+    /// Schemas of its kinds that Kubernetes does not have: (apiVersion, kind, the CRD's
+    /// `openAPIV3Schema` as JSON text).
+    fn schemas(&self) -> &'static [(&'static str, &'static str, &'static str)] {
+        &[]
+    }
+    /// Its built-in templates: (name, source).
+    fn templates(&self) -> &'static [(&'static str, &'static str)];
+    /// Names derived from the job's name, with their limits: (what, extra characters,
+    /// limit), for every job and for scheduled ones.
+    fn derived_names(&self) -> &'static [(&'static str, usize, usize)] {
+        &[]
+    }
+    fn scheduled_names(&self) -> &'static [(&'static str, usize, usize)] {
+        &[]
+    }
+    /// Why a cron expression would not run on this target, if it would not.
+    fn cron_error(&self, cron: &str) -> Option<(String, String)> {
+        crate::rules::cron_error(cron)
+    }
+    /// The rules that hold only for this target.
+    fn check(&self, _subject: &Subject<'_>, _out: &mut Findings) {}
+    /// Whether the target itself sets `key` for this job (so that the same key in the
+    /// user's `sparkConf` would fight with it).
+    fn sets_conf(&self, subject: &Subject<'_>, key: &str) -> bool;
+    /// The objects of one job.
+    fn plan(&self, job: &Job, project: Option<&Project>) -> Result<Plan, Problem>;
+    /// What a change at these paths does to a live object of one of its kinds.
+    fn effect(&self, _group: &str, _kind: &str, _changed: &[&str]) -> Option<Effect> {
+        None
+    }
+}
+
+/// Why a job cannot be planned: a message and a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub hint: String,
+}
+
+/// Every target, in the order `import` prefers them for a deploy mode.
+pub static TARGETS: &[&dyn Target] = &[&native::Native, &kubeflow::Kubeflow];
+
+/// The target a job runs on when its spec names none.
+pub const DEFAULT: spec::Target = spec::Target::Native;
+
+/// The target of an id.
+pub fn get(id: spec::Target) -> &'static dyn Target {
+    TARGETS
+        .iter()
+        .copied()
+        .find(|t| t.id() == id)
+        .unwrap_or(&native::Native)
+}
+
+/// The target of a spec, after the default.
+pub fn of(spec: &spec::SparkJobSpec) -> &'static dyn Target {
+    get(spec.target.unwrap_or(DEFAULT))
+}
+
+/// The target an imported spark-submit line of this deploy mode becomes.
+pub fn for_mode(mode: crate::spark::submit::Mode) -> &'static dyn Target {
+    TARGETS
+        .iter()
+        .copied()
+        .find(|t| t.deploy_mode() == mode)
+        .unwrap_or(&native::Native)
+}
+
+/// The `spec.target` value of a target, as written in a job file.
+pub fn id_text(t: &dyn Target) -> String {
+    serde_json::to_value(t.id())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Templates every target shares.
+pub const COMMON_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "common/serviceaccount.yaml",
+        include_str!("../../templates/common/serviceaccount.yaml"),
+    ),
+    (
+        "common/role.yaml",
+        include_str!("../../templates/common/role.yaml"),
+    ),
+    (
+        "common/rolebinding.yaml",
+        include_str!("../../templates/common/rolebinding.yaml"),
+    ),
+];
+
+/// Kinds every target may render (the driver's RBAC).
+pub const RBAC_KINDS: &[Kind] = &[
+    ("v1", "ServiceAccount"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+];
+
+/// Every kind any target renders, once, in registry order.
+pub fn all_kinds() -> Vec<Kind> {
+    let mut out: Vec<Kind> = RBAC_KINDS.to_vec();
+    for t in TARGETS {
+        for k in t.kinds() {
+            if !out.contains(k) {
+                out.push(*k);
+            }
+        }
+    }
+    out
+}
+
+/// Every built-in template, once.
+pub fn all_templates() -> Vec<(&'static str, &'static str)> {
+    let mut out = COMMON_TEMPLATES.to_vec();
+    for t in TARGETS {
+        out.extend_from_slice(t.templates());
+    }
+    out
+}
+
+/// The effect of a change to a live object of a target's kind, if it has one.
+pub fn effect(group: &str, kind: &str, changed: &[&str]) -> Option<Effect> {
+    TARGETS.iter().find_map(|t| t.effect(group, kind, changed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_target_is_registered_once() {
+        use schemars::JsonSchema as _;
+        let schema = serde_json::to_value(spec::Target::json_schema(
+            &mut schemars::SchemaGenerator::default(),
+        ))
+        .unwrap();
+        let ids: Vec<&str> = schema["oneOf"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v["const"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(!ids.is_empty(), "{schema}");
+        for id in &ids {
+            let n = TARGETS.iter().filter(|t| id_text(**t) == *id).count();
+            assert_eq!(n, 1, "target `{id}` is registered {n} times");
+        }
+        assert_eq!(TARGETS.len(), ids.len());
+    }
+}
