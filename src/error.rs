@@ -1,6 +1,6 @@
 //! Operational errors: what stops a command before or outside the inputs' own problems
 //! (bad usage, an unreadable file, a folder that is not there). Findings in the inputs
-//! are `Diagnostic`s, not errors. Every error maps to exit code 2.
+//! are `Diagnostic`s, not errors. Every error ends the command with `Exit::Error` (2).
 
 use std::path::PathBuf;
 
@@ -28,11 +28,4 @@ pub enum Error {
     Cluster(String),
     #[error("cannot walk {path}: {message}")]
     Walk { path: PathBuf, message: String },
-}
-
-impl Error {
-    /// The process exit code for this error.
-    pub const fn exit_code(&self) -> i32 {
-        2
-    }
 }

@@ -16,6 +16,7 @@ pub mod import;
 pub mod init;
 pub mod merge;
 pub mod names;
+pub mod pipeline;
 pub mod render;
 pub mod rules;
 pub mod run;

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use clap::{CommandFactory as _, Parser as _};
 
 use crate::cli::{Arguments, ColorWhen, Command};
-use crate::diagnostic::{self, Diagnostic, Format, Severity, Summary};
+use crate::diagnostic::{self, Diagnostic, Format, Summary};
 use crate::error::Error;
 use crate::schema::{self, Kind};
 use crate::validate::{self, Report};
-use crate::{init, render, workspace};
+use crate::{init, pipeline, render, workspace};
 
 /// Settings every command shares, resolved from the arguments and the environment.
 #[derive(Debug, Clone)]
@@ -23,12 +23,40 @@ pub struct Config {
     pub verbose: bool,
 }
 
-/// What a command produced: text for stdout and stderr, and the exit code.
+/// How a command ended. The one mapping to exit codes: 0 success (and no differences), 1
+/// findings in the specs (or differences: `render --check`, `diff`), 2 an operational error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Exit {
+    #[default]
+    Ok,
+    /// Findings in the inputs, or differences found.
+    Findings,
+    /// Something outside the inputs failed (usage, files, the cluster).
+    Error,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub const fn code(self) -> i32 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Findings => 1,
+            Exit::Error => 2,
+        }
+    }
+
+    /// `Findings` when `failed`, else `Ok`.
+    pub const fn findings_if(failed: bool) -> Exit {
+        if failed { Exit::Findings } else { Exit::Ok }
+    }
+}
+
+/// What a command produced: text for stdout and stderr, and how it ended.
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub stdout: String,
     pub stderr: String,
-    pub code: i32,
+    pub exit: Exit,
 }
 
 /// Runs sparkc with these arguments and returns the exit code.
@@ -41,22 +69,34 @@ where
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return if e.use_stderr() {
+                Exit::Error.code()
+            } else {
+                Exit::Ok.code()
+            };
         }
     };
     let outcome = match execute(&args) {
         Ok(o) => o,
         Err(e) => Outcome {
             stderr: format!("error: {e}\n"),
-            code: e.exit_code(),
+            exit: Exit::Error,
             ..Outcome::default()
         },
     };
-    // A closed pipe (`sparkc schema | head`) is not an error worth reporting.
-    let _ = io::stdout().write_all(outcome.stdout.as_bytes());
-    let _ = io::stdout().flush();
+    let mut stdout = io::stdout().lock();
+    let written = stdout
+        .write_all(outcome.stdout.as_bytes())
+        .and_then(|()| stdout.flush());
     let _ = io::stderr().write_all(outcome.stderr.as_bytes());
-    outcome.code
+    match written {
+        // A closed pipe (`sparkc schema | head`) is not an error worth reporting.
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(io::stderr(), "error: cannot write the output: {e}");
+            Exit::Error.code()
+        }
+        _ => outcome.exit.code(),
+    }
 }
 
 fn config(args: &Arguments) -> Result<Config, Error> {
@@ -107,8 +147,8 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             })
         }
         Command::Validate { paths, env } => {
-            let ws = workspace::load(&cfg.root, paths)?;
-            let report = validate::validate(&ws, env.as_deref(), validate::Keep::Refs)?;
+            let (_, report) =
+                pipeline::check(&cfg.root, paths, env.as_deref(), validate::Keep::Refs)?;
             Ok(validate_outcome(&cfg, &report, &report.sources))
         }
         Command::Render {
@@ -154,14 +194,13 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
                     )));
                 }
             };
-            let report = validate::validate(&ws, Some(&env), validate::Keep::Jobs)?;
-            if report.has_errors() {
-                let mut o = validate_outcome(&cfg, &report, &report.sources);
-                o.code = 2;
-                return Ok(o);
-            }
-            let Some(found) = report.jobs.iter().find(|j| &j.name == job) else {
-                let names: Vec<String> = report.jobs.iter().map(|j| j.name.clone()).collect();
+            let compiled = match pipeline::compile_loaded(ws, &cfg.root, Some(&env), false) {
+                Ok(c) => c,
+                Err(stopped) => return stopped_outcome(&cfg, stopped),
+            };
+            let jobs = &compiled.report.jobs;
+            let Some(found) = jobs.iter().find(|j| &j.name == job) else {
+                let names: Vec<String> = jobs.iter().map(|j| j.name.clone()).collect();
                 let hint = schema::suggest(job, &names)
                     .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"));
                 return Err(Error::Usage(format!(
@@ -249,22 +288,8 @@ pub fn validate_outcome(cfg: &Config, report: &Report, sources: &diagnostic::Sou
     let failed = report.has_errors();
     let mut stdout = diagnostic::render(&report.diagnostics, sources, cfg.format, cfg.color);
     if cfg.format == Format::Human {
-        let summary = Summary::of(&report.diagnostics);
         if failed {
-            stdout.push_str(&format!(
-                "{} found {} error{} and {} warning{} in {} file{}\n",
-                if cfg.color {
-                    "\x1b[1m\x1b[31merror\x1b[0m:"
-                } else {
-                    "error:"
-                },
-                summary.errors,
-                plural(summary.errors),
-                summary.warnings,
-                plural(summary.warnings),
-                report.files,
-                plural(report.files),
-            ));
+            stdout.push_str(&failure_summary(cfg, &report.diagnostics, report.files));
         } else if !cfg.quiet {
             if cfg.verbose {
                 for job in &report.refs {
@@ -274,6 +299,7 @@ pub fn validate_outcome(cfg: &Config, report: &Report, sources: &diagnostic::Sou
                     ));
                 }
             }
+            let summary = Summary::of(&report.diagnostics);
             let names: std::collections::BTreeSet<(&str, &str)> = report
                 .refs
                 .iter()
@@ -296,16 +322,52 @@ pub fn validate_outcome(cfg: &Config, report: &Report, sources: &diagnostic::Sou
             ));
         }
     }
-    let code = i32::from(
-        report
-            .diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error),
-    );
     Outcome {
         stdout,
         stderr: String::new(),
-        code,
+        exit: Exit::findings_if(failed),
+    }
+}
+
+/// The last line of a failed check (human format).
+fn failure_summary(cfg: &Config, diagnostics: &[Diagnostic], files: usize) -> String {
+    let summary = Summary::of(diagnostics);
+    format!(
+        "{} found {} error{} and {} warning{} in {} file{}\n",
+        if cfg.color {
+            "\x1b[1m\x1b[31merror\x1b[0m:"
+        } else {
+            "error:"
+        },
+        summary.errors,
+        plural(summary.errors),
+        summary.warnings,
+        plural(summary.warnings),
+        files,
+        plural(files),
+    )
+}
+
+/// The outcome of a pipeline that stopped: its findings (exit 1), or its error.
+fn stopped_outcome(cfg: &Config, stopped: pipeline::Stopped) -> Result<Outcome, Error> {
+    match stopped {
+        pipeline::Stopped::Error(e) => Err(e),
+        pipeline::Stopped::Findings {
+            rendering,
+            diagnostics,
+            sources,
+            files,
+        } => {
+            let mut stdout = diagnostic::render(&diagnostics, &sources, cfg.format, cfg.color);
+            if cfg.format == Format::Human && !rendering {
+                stdout.push_str(&failure_summary(cfg, &diagnostics, files));
+            }
+            Ok(Outcome {
+                stdout,
+                stderr: String::new(),
+                exit: Exit::Findings,
+            })
+        }
     }
 }
 
@@ -405,11 +467,11 @@ fn import(
         cfg.color,
     );
     // Anything not carried over (or unreadable) fails the import; skipping other kinds does not.
-    let code = i32::from(jobs.is_empty() || diags.iter().any(|d| d.code != "import-skipped"));
+    let failed = jobs.is_empty() || diags.iter().any(|d| d.code != "import-skipped");
     Ok(Outcome {
         stdout,
         stderr,
-        code,
+        exit: Exit::findings_if(failed),
     })
 }
 
@@ -431,30 +493,26 @@ fn render_command(
     } else {
         None
     };
-    let report = validate::validate(&ws, env, validate::Keep::Jobs)?;
-    if report.has_errors() {
-        return Ok(validate_outcome(cfg, &report, &report.sources));
-    }
+    let compiled = match pipeline::compile_loaded(ws, &cfg.root, env, false) {
+        Ok(c) => c,
+        Err(stopped) => return stopped_outcome(cfg, stopped),
+    };
+    let pipeline::Compiled {
+        workspace: ws,
+        report,
+        manifests,
+        mut warnings,
+    } = compiled;
     let project = ws.project.as_ref().map(|p| &p.project);
-    let renderer = renderer(cfg, project)?;
-    let (manifests, mut diags) = render::render_all(&renderer, &report.jobs, false);
-    let mut warnings: Vec<Diagnostic> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .cloned()
-        .collect();
+    let mut diags = Vec::new();
     let fail = |mut diags: Vec<Diagnostic>| {
         diagnostic::sort_dedup(&mut diags);
         Ok(Outcome {
             stdout: diagnostic::render(&diags, &report.sources, cfg.format, cfg.color),
             stderr: String::new(),
-            code: 1,
+            exit: Exit::Findings,
         })
     };
-    if !diags.is_empty() {
-        return fail(diags);
-    }
     if stdout {
         let stderr = if warnings.is_empty() || cfg.quiet {
             String::new()
@@ -464,7 +522,7 @@ fn render_command(
         return Ok(Outcome {
             stdout: render::stream(&manifests),
             stderr,
-            code: 0,
+            exit: Exit::Ok,
         });
     }
     let (out_rel, out) = output_folder(cfg, project, output)?;
@@ -546,7 +604,7 @@ fn render_command(
         return Ok(Outcome {
             stdout: text,
             stderr: String::new(),
-            code: 1,
+            exit: Exit::Findings,
         });
     }
     // A tree that cannot be read is simply written in full.
@@ -690,13 +748,16 @@ fn diff_command(
             .map_err(|m| Error::Usage(format!("{}: {m}", f.display())))?;
         objects.extend(parsed);
     }
-    let mut manifests = match render_manifests(cfg, &cfg.root, env)? {
-        Ok(m) => m,
-        Err(outcome) => return Ok(outcome),
+    let compiled = match pipeline::compile(&cfg.root, env, true) {
+        Ok(c) => c,
+        Err(stopped) => return stopped_outcome(cfg, stopped),
     };
+    let project = compiled.project().cloned();
+    let mut manifests = compiled.manifests;
     let mut failed = Vec::new();
     if let Some(options) = cluster {
-        let fetched = crate::cluster::fetch(options, cluster_targets(cfg, env, &manifests)?)?;
+        let lists = cluster_lists(project.as_ref(), env, &manifests);
+        let fetched = crate::cluster::fetch(options, lists)?;
         objects.extend(fetched.objects);
         failed = fetched.failed;
         // What could not be read is left out of the comparison (its objects would show as
@@ -712,13 +773,10 @@ fn diff_command(
     if let Some(reference) = base {
         let (dir, root) = crate::gitref::checkout(&cfg.root, reference)?;
         _base_checkout = dir;
-        let base_cfg = Config {
-            root: root.clone(),
-            ..cfg.clone()
-        };
-        match render_manifests(&base_cfg, &root, env)? {
-            Ok(m) => objects = m.into_iter().map(|m| m.value).collect(),
-            Err(mut outcome) => {
+        match pipeline::compile(&root, env, true) {
+            Ok(c) => objects = c.manifests.into_iter().map(|m| m.value).collect(),
+            Err(stopped) => {
+                let mut outcome = stopped_outcome(cfg, stopped)?;
                 outcome.stdout = format!(
                     "error: the project at {reference} does not render:\n{}",
                     outcome.stdout
@@ -737,11 +795,11 @@ fn diff_command(
         });
     }
     let diff = crate::diff::compare(&manifests, &objects);
-    let mut code = i32::from(diff.differs());
+    let mut exit = Exit::findings_if(diff.differs());
     let mut stderr = String::new();
     for (_, e) in &failed {
         stderr.push_str(&format!("error: {e}\n"));
-        code = 2;
+        exit = Exit::Error;
     }
     if !failed.is_empty() {
         stderr.push_str(&format!(
@@ -804,28 +862,23 @@ fn diff_command(
     Ok(Outcome {
         stdout,
         stderr,
-        code,
+        exit,
     })
 }
 
 /// The lists that `diff --cluster` makes: the namespaces of the chosen environments (and of
 /// the render), every kind sparkc renders.
-fn cluster_targets(
-    cfg: &Config,
+fn cluster_lists(
+    project: Option<&crate::spec::Project>,
     env: Option<&str>,
     manifests: &[render::Manifest],
-) -> Result<Vec<crate::cluster::Target>, Error> {
-    let ws = workspace::load(&cfg.root, &[])?;
+) -> Vec<crate::cluster::Target> {
     let mut namespaces: std::collections::BTreeSet<String> = manifests
         .iter()
         .map(|m| m.namespace.clone())
         .filter(|n| !n.is_empty())
         .collect();
-    if let Some(environments) = ws
-        .project
-        .as_ref()
-        .and_then(|p| p.project.environments.as_ref())
-    {
+    if let Some(environments) = project.and_then(|p| p.environments.as_ref()) {
         for (name, e) in environments {
             if env.is_none_or(|x| x == name)
                 && let Some(ns) = &e.namespace
@@ -846,7 +899,7 @@ fn cluster_targets(
         .collect();
     kinds.sort();
     kinds.dedup();
-    Ok(crate::cluster::targets(&namespaces, &kinds))
+    crate::cluster::targets(&namespaces, &kinds)
 }
 
 /// Frees a large render (hundreds of thousands of strings and maps) on another thread, so
@@ -854,41 +907,4 @@ fn cluster_targets(
 /// takes the memory back at once.
 fn drop_in_background<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
-}
-
-/// The renderer of a project: its template overrides and operator settings.
-fn renderer(
-    cfg: &Config,
-    project: Option<&crate::spec::Project>,
-) -> Result<render::Renderer, Error> {
-    let overrides = project
-        .and_then(|p| p.templates.as_ref())
-        .map(|t| cfg.root.join(t));
-    render::Renderer::new(overrides.as_deref(), project)
-}
-
-/// Validates and renders the project at `root`; `Err` is the outcome to report (exit 2).
-fn render_manifests(
-    cfg: &Config,
-    root: &std::path::Path,
-    env: Option<&str>,
-) -> Result<Result<Vec<render::Manifest>, Outcome>, Error> {
-    let ws = workspace::load(root, &[])?;
-    let report = validate::validate(&ws, env, validate::Keep::Jobs)?;
-    if report.has_errors() {
-        let mut o = validate_outcome(cfg, &report, &report.sources);
-        o.code = 2;
-        return Ok(Err(o));
-    }
-    let project = ws.project.as_ref().map(|p| &p.project);
-    let renderer = renderer(cfg, project)?;
-    let (manifests, diags) = render::render_all(&renderer, &report.jobs, true);
-    if !diags.is_empty() {
-        return Ok(Err(Outcome {
-            stdout: diagnostic::render(&diags, &report.sources, cfg.format, cfg.color),
-            stderr: String::new(),
-            code: 2,
-        }));
-    }
-    Ok(Ok(manifests))
 }

@@ -1,0 +1,120 @@
+//! The pipeline as one library function: load → validate → plan → render → verify.
+//!
+//! Every command that needs the rendered objects (render, diff, submit-command) calls
+//! [`compile`]; `validate` stops after the checks. The result is data: the workspace, the
+//! validation report, the manifests and the warnings, or the findings that stopped it.
+//! Nothing here prints or decides an exit code.
+
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, Severity, Sources, sort_dedup};
+use crate::error::Error;
+use crate::render::{self, Manifest, Renderer};
+use crate::spec::Project;
+use crate::validate::{self, Keep, Report};
+use crate::workspace::{self, Workspace};
+
+/// A project compiled for one environment (or all).
+pub struct Compiled {
+    pub workspace: Workspace,
+    pub report: Report,
+    pub manifests: Vec<Manifest>,
+    /// Warnings of validation (render problems are errors and stop the pipeline).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    /// The project file's settings, if the project has one.
+    pub fn project(&self) -> Option<&Project> {
+        self.workspace.project.as_ref().map(|p| &p.project)
+    }
+}
+
+/// Why the pipeline stopped before its end.
+pub enum Stopped {
+    /// The specs have findings (errors): the diagnostics to show. `rendering`: whether
+    /// they came from rendering (validation passed).
+    Findings {
+        rendering: bool,
+        diagnostics: Vec<Diagnostic>,
+        sources: Sources,
+        files: usize,
+    },
+    /// Something outside the specs failed.
+    Error(Error),
+}
+
+impl From<Error> for Stopped {
+    fn from(e: Error) -> Self {
+        Stopped::Error(e)
+    }
+}
+
+/// Loads and validates a project: the workspace and the report.
+pub fn check(
+    root: &Path,
+    paths: &[std::path::PathBuf],
+    env: Option<&str>,
+    keep: Keep,
+) -> Result<(Workspace, Report), Error> {
+    let ws = workspace::load(root, paths)?;
+    let report = validate::validate(&ws, env, keep)?;
+    Ok((ws, report))
+}
+
+/// The renderer of a project: its template overrides and settings.
+pub fn renderer(root: &Path, project: Option<&Project>) -> Result<Renderer, Error> {
+    let overrides = project
+        .and_then(|p| p.templates.as_ref())
+        .map(|t| root.join(t));
+    Renderer::new(overrides.as_deref(), project)
+}
+
+/// Loads, validates, plans, renders and verifies a project. `keep_values`: whether the
+/// manifests keep their parsed objects (a diff compares them).
+pub fn compile(root: &Path, env: Option<&str>, keep_values: bool) -> Result<Compiled, Stopped> {
+    let workspace = workspace::load(root, &[])?;
+    compile_loaded(workspace, root, env, keep_values)
+}
+
+/// [`compile`] of a workspace already loaded.
+pub fn compile_loaded(
+    workspace: Workspace,
+    root: &Path,
+    env: Option<&str>,
+    keep_values: bool,
+) -> Result<Compiled, Stopped> {
+    let report = validate::validate(&workspace, env, Keep::Jobs)?;
+    if report.has_errors() {
+        return Err(Stopped::Findings {
+            rendering: false,
+            diagnostics: report.diagnostics,
+            sources: report.sources,
+            files: report.files,
+        });
+    }
+    let project = workspace.project.as_ref().map(|p| &p.project);
+    let renderer = renderer(root, project)?;
+    let (manifests, mut diags) = render::render_all(&renderer, &report.jobs, keep_values);
+    if !diags.is_empty() {
+        sort_dedup(&mut diags);
+        return Err(Stopped::Findings {
+            rendering: true,
+            diagnostics: diags,
+            sources: report.sources,
+            files: report.files,
+        });
+    }
+    let warnings = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .cloned()
+        .collect();
+    Ok(Compiled {
+        workspace,
+        report,
+        manifests,
+        warnings,
+    })
+}
