@@ -1,5 +1,8 @@
 //! The official Kubernetes 1.30 JSON schemas (strict), embedded, and the check of a rendered
 //! object against the schema of its kind. Validators are compiled once per kind, lazily.
+//!
+//! 1.30 is sparkc's one Kubernetes version: the job spec's schema restricts the Kubernetes
+//! types it embeds to these same definitions (`definitions_1_30`).
 
 use std::sync::{LazyLock, OnceLock};
 
@@ -60,6 +63,16 @@ fn definitions() -> &'static Json {
         serde_json::from_str(DEFINITIONS).expect("embedded _definitions.json parses")
     });
     &DEFS
+}
+
+/// The Kubernetes 1.30 type definitions by name (`io.k8s.api.core.v1.Volume`, ...): the
+/// `$defs` of the embedded `_definitions.json`. The job spec's schema restricts the
+/// Kubernetes types it embeds to these (see [`crate::schema`]).
+pub(crate) fn definitions_1_30() -> &'static serde_json::Map<String, Json> {
+    definitions()
+        .get("$defs")
+        .and_then(Json::as_object)
+        .expect("embedded _definitions.json has $defs")
 }
 
 struct Embedded;

@@ -3,8 +3,21 @@
 //!
 //! The schema is generated once per process (schemars), made strict (every object that
 //! lists its properties refuses others, including the Kubernetes types embedded in the
-//! spec), and compiled once (jsonschema). Errors come back as [`SchemaIssue`]s: a path, a
-//! message and a hint, that the caller turns into diagnostics with positions.
+//! spec), restricted to Kubernetes 1.30, and compiled once (jsonschema). Errors come back
+//! as [`SchemaIssue`]s: a path, a message and a hint, that the caller turns into
+//! diagnostics with positions.
+//!
+//! Kubernetes 1.30 is sparkc's one Kubernetes version. The Kubernetes types embedded in
+//! the spec (volumes, affinity, security contexts, lifecycle hooks, ...) come from
+//! k8s-openapi, whose oldest API version is newer (1.33, and kube needs that k8s-openapi),
+//! so they have fields 1.30 does not. But every rendered object is checked against the
+//! official 1.30 schemas embedded in [`crate::k8s`] (the version CI's kubernetes-validate
+//! checks too). So after generation each `io.k8s.*` definition keeps only the properties
+//! that the definition of the same name in 1.30 has (and drops the others from
+//! `required`), and a Kubernetes definition 1.30 lacks altogether is dropped once nothing
+//! refers to it. A field newer than 1.30 (`volumes[].image`, `lifecycle.stopSignal`) is
+//! then an unknown field at its file:line:column, like any typo, instead of an object
+//! that `sparkc render` refuses. This happens once, when the schema is first needed.
 
 use std::sync::LazyLock;
 
@@ -61,6 +74,7 @@ fn generate<T: schemars::JsonSchema>(name: &str) -> Json {
     let mut schema = settings().into_generator().into_root_schema_for::<T>();
     RecursiveTransform(strict).transform(&mut schema);
     let mut json = schema.to_value();
+    restrict_to_kubernetes_1_30(&mut json);
     if let Json::Object(obj) = &mut json {
         obj.insert(
             "$id".to_owned(),
@@ -83,6 +97,85 @@ fn generate<T: schemars::JsonSchema>(name: &str) -> Json {
         }
     }
     json
+}
+
+/// Whether a definition of the generated schema is a Kubernetes type (k8s-openapi names
+/// them after the OpenAPI definitions: `io.k8s.api.core.v1.Volume`).
+fn is_kubernetes(name: &str) -> bool {
+    name.starts_with("io.k8s.")
+}
+
+/// Restricts every Kubernetes definition of `schema` to Kubernetes 1.30 (see the module
+/// documentation): properties 1.30 lacks go (from `required` too); definitions 1.30
+/// lacks go once no longer referenced.
+fn restrict_to_kubernetes_1_30(schema: &mut Json) {
+    let official = crate::k8s::definitions_1_30();
+    let path = settings().definitions_path;
+    let Some(slot) = schema.pointer_mut(&path) else {
+        return;
+    };
+    let Json::Object(mut defs) = std::mem::take(slot) else {
+        return;
+    };
+    for (name, def) in defs.iter_mut().filter(|(name, _)| is_kubernetes(name)) {
+        let Some(theirs) = official.get(name) else {
+            continue;
+        };
+        let known = |p: &str| {
+            theirs
+                .get("properties")
+                .and_then(Json::as_object)
+                .is_some_and(|props| props.contains_key(p))
+        };
+        let Json::Object(def) = def else { continue };
+        if let Some(Json::Object(props)) = def.get_mut("properties") {
+            props.retain(|p, _| known(p));
+        }
+        if let Some(Json::Array(required)) = def.get_mut("required") {
+            required.retain(|r| r.as_str().is_some_and(known));
+            if required.is_empty() {
+                def.remove("required");
+            }
+        }
+    }
+    // What is still referenced, from outside the definitions and then transitively.
+    let prefix = format!("#{path}/");
+    let mut reachable = std::collections::HashSet::new();
+    let mut pending = Vec::new();
+    references(schema, &prefix, &mut pending);
+    while let Some(name) = pending.pop() {
+        if let Some(def) = defs.get(&name)
+            && reachable.insert(name)
+        {
+            references(def, &prefix, &mut pending);
+        }
+    }
+    defs.retain(|name, _| {
+        !is_kubernetes(name) || official.contains_key(name) || reachable.contains(name)
+    });
+    if let Some(slot) = schema.pointer_mut(&path) {
+        *slot = Json::Object(defs);
+    }
+}
+
+/// Pushes the definition names that `node` refers to (`$ref: "#/definitions/NAME"`).
+fn references(node: &Json, prefix: &str, out: &mut Vec<String>) {
+    match node {
+        Json::Object(obj) => {
+            for (key, value) in obj {
+                match (key.as_str(), value) {
+                    ("$ref", Json::String(r)) => {
+                        if let Some(name) = r.strip_prefix(prefix) {
+                            out.push(name.replace("~1", "/").replace("~0", "~"));
+                        }
+                    }
+                    _ => references(value, prefix, out),
+                }
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|v| references(v, prefix, out)),
+        _ => {}
+    }
 }
 
 fn validator(kind: Kind) -> &'static Validator {
@@ -448,6 +541,91 @@ mod tests {
         );
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!(issues[0].key.as_deref(), Some("emptyDirr"));
+    }
+
+    /// Every property of every Kubernetes definition in the generated schemas is in the
+    /// definition of the same name in Kubernetes 1.30, so the spec can never again accept
+    /// a field that the check of the rendered objects refuses.
+    #[test]
+    fn kubernetes_definitions_are_those_of_1_30() {
+        let official = crate::k8s::definitions_1_30();
+        for kind in [Kind::SparkJob, Kind::Project] {
+            let defs = schema_json(kind)["definitions"]
+                .as_object()
+                .expect("draft-07 definitions");
+            let mut checked = 0;
+            let mut properties = 0;
+            for (name, def) in defs.iter().filter(|(name, _)| is_kubernetes(name)) {
+                let theirs = official
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{kind:?}: {name} is not a Kubernetes 1.30 type"));
+                let known = |p: &str| {
+                    theirs
+                        .get("properties")
+                        .and_then(Json::as_object)
+                        .is_some_and(|props| props.contains_key(p))
+                };
+                if let Some(props) = def.get("properties").and_then(Json::as_object) {
+                    for p in props.keys() {
+                        assert!(known(p), "{kind:?}: {name}.{p} is not in Kubernetes 1.30");
+                        properties += 1;
+                    }
+                }
+                for r in def
+                    .get("required")
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(known(r.as_str().unwrap()), "{kind:?}: {name} requires {r}");
+                }
+                checked += 1;
+            }
+            assert!(
+                checked >= 50 && properties >= 300,
+                "{kind:?}: only {checked} Kubernetes definitions, {properties} properties"
+            );
+        }
+    }
+
+    /// Pruning leaves no reference dangling.
+    #[test]
+    fn every_reference_resolves() {
+        for kind in [Kind::SparkJob, Kind::Project] {
+            let root = schema_json(kind);
+            let mut names = Vec::new();
+            references(root, "#/definitions/", &mut names);
+            assert!(!names.is_empty());
+            for name in names {
+                assert!(
+                    root["definitions"].get(&name).is_some(),
+                    "{kind:?}: #/definitions/{name} is referenced but not defined"
+                );
+            }
+            assert!(
+                root["definitions"]
+                    .get("io.k8s.api.core.v1.ImageVolumeSource")
+                    .is_none()
+            );
+        }
+    }
+
+    #[test]
+    fn fields_newer_than_kubernetes_1_30_are_unknown() {
+        let issues = check(
+            Kind::SparkJob,
+            &job(json!({
+                "volumes": [{"name": "x", "image": {"reference": "registry.example.com/data:1"}}],
+                "driver": {"lifecycle": {"stopSignal": "SIGTERM"}},
+            })),
+        );
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_deref()).collect();
+        assert_eq!(keys, [Some("stopSignal"), Some("image")], "{issues:?}");
+        assert!(
+            issues
+                .iter()
+                .all(|i| i.message.starts_with("unknown field"))
+        );
     }
 
     #[test]

@@ -116,6 +116,35 @@ fn unknown_field() {
     );
 }
 
+/// Fields of Kubernetes types newer than 1.30 (an image volume, a container stop signal)
+/// are unknown fields, at their position, not objects `sparkc render` refuses later.
+#[test]
+fn kubernetes_fields_newer_than_1_30() {
+    let (code, out) = validate(
+        &[(
+            "jobs/job.yaml",
+            format!(
+                "{}  volumes:\n    - name: x\n      image: {{reference: \"registry.example.com/data:1\"}}\n  driver:\n    lifecycle:\n      stopSignal: SIGTERM\n",
+                job("a")
+            )
+            .as_bytes(),
+        )],
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("jobs/job.yaml:10:7: spec.volumes[0].image: unknown field `image`"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "jobs/job.yaml:13:7: spec.driver.lifecycle.stopSignal: unknown field `stopSignal`"
+        ),
+        "{out}"
+    );
+    insta::assert_snapshot!("kubernetes_fields_newer_than_1_30", out);
+}
+
 #[test]
 fn path_like_name() {
     bad("path_like_name", job("../../etc").as_bytes());
