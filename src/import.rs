@@ -438,6 +438,9 @@ impl SubmitBuilder {
             self.set(&["target"], json!(target::id_text(target::for_mode(mode))));
             return;
         }
+        if *entry == conf::GPU_DISCOVERY_SCRIPT && v == conf::GPU_DISCOVERY_SCRIPT_PATH {
+            return;
+        }
         let path = match entry.source {
             conf::Source::Derived(why) => {
                 let why = if why.is_empty() {
@@ -484,6 +487,7 @@ impl SubmitBuilder {
                     .lost
                     .push(format!("{what}: the value is not `secret-name:key`")),
             },
+            conf::Value::GpuVendor => self.set(&segs, json!(format!("{v}/gpu"))),
             conf::Value::Manual => self.lost.push(format!("{what}: set {}", entry.instead())),
         }
     }

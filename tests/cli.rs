@@ -87,3 +87,101 @@ fn paths_on_the_command_line() {
     let out = run(&mut p.sparkc(&["validate", "specs"]));
     assert_eq!(out.code, 1, "{}", out.stdout);
 }
+
+/// Every command's exit code for each way it can end: 0 success, 1 findings in the specs
+/// (or differences), 2 an operational error.
+#[test]
+fn exit_codes_of_every_command() {
+    let good = Project::new();
+    good.write("jobs/a.yaml", crate::harness::job("a"));
+    let bad = Project::new();
+    bad.write(
+        "jobs/a.yaml",
+        crate::harness::job("a").replace("apache/spark:3.5.3", "Not An Image"),
+    );
+    // A live object that differs from the render, and one that is not JSON or YAML.
+    good.write(
+        "live-empty.json",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []}",
+    );
+    good.write("broken.json", "{");
+    good.write(
+        "submit.sh",
+        "spark-submit --master k8s://https://h:6443 --deploy-mode cluster --name x local:///a.py\n",
+    );
+    good.write("unknown.sh", "spark-submit --frobnicate 1 local:///a.py\n");
+    let g = good.path().to_str().unwrap().to_owned();
+    let b = bad.path().to_str().unwrap().to_owned();
+    let cases: &[(&str, &[&str], i32)] = &[
+        ("validate ok", &["-C", &g, "validate"], 0),
+        ("validate findings", &["-C", &b, "validate"], 1),
+        ("validate error", &["-C", "/no/such/folder", "validate"], 2),
+        ("render --stdout ok", &["-C", &g, "render", "--stdout"], 0),
+        (
+            "render --stdout findings",
+            &["-C", &b, "render", "--stdout"],
+            1,
+        ),
+        (
+            "render --check differences",
+            &["-C", &g, "render", "--check"],
+            1,
+        ),
+        ("render findings", &["-C", &b, "render"], 1),
+        ("render error", &["-C", &g, "render", "-o", "."], 2),
+        ("render ok", &["-C", &g, "render"], 0),
+        ("render --check ok", &["-C", &g, "render", "--check"], 0),
+        (
+            "diff differences",
+            &["-C", &g, "diff", "--live", "live-empty.json"],
+            1,
+        ),
+        ("diff findings", &["-C", &b, "diff", "--live", "-"], 1),
+        (
+            "diff error",
+            &["-C", &g, "diff", "--live", "broken.json"],
+            2,
+        ),
+        ("submit-command ok", &["-C", &g, "submit-command", "a"], 0),
+        (
+            "submit-command findings",
+            &["-C", &b, "submit-command", "a"],
+            1,
+        ),
+        (
+            "submit-command error",
+            &["-C", &g, "submit-command", "b"],
+            2,
+        ),
+        (
+            "import ok",
+            &["-C", &g, "import", "--from-submit", "submit.sh"],
+            0,
+        ),
+        (
+            "import findings",
+            &["-C", &g, "import", "--from-submit", "unknown.sh"],
+            1,
+        ),
+        ("import error", &["-C", &g, "import", "nope.yaml"], 2),
+        ("schema ok", &["schema"], 0),
+        ("completions ok", &["completions", "bash"], 0),
+        ("usage error", &["validate", "--no-such-flag"], 2),
+    ];
+    for (what, args, code) in cases {
+        let out = run(sparkc().args(*args).stdin(std::process::Stdio::null()));
+        assert_eq!(
+            out.code,
+            *code,
+            "{what}: sparkc {}\n{}{}",
+            args.join(" "),
+            out.stdout,
+            out.stderr
+        );
+    }
+    // Differences found after a render are the render's; diff of an up-to-date cluster is 0.
+    let rendered = run(sparkc().args(["-C", &g, "render", "--stdout"]));
+    good.write("live-same.yaml", rendered.stdout);
+    let out = run(sparkc().args(["-C", &g, "diff", "--live", "live-same.yaml"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}

@@ -5,6 +5,8 @@ mod harness;
 
 // Output frozen before a refactor: streams, submit commands, a generated 1,000-job project.
 mod freeze;
+// The Spark configuration table against the rendered arguments, and import round trips.
+mod conf;
 // `sparkc --help`, usage errors, exit codes, init, completions.
 mod cli;
 // `sparkc diff --cluster` through kube-rs against a local server replaying API responses.

@@ -51,6 +51,8 @@ pub enum Value {
     Map,
     /// A prefix key whose value is `secret:key`: an entry of `envSecretKeyRefs`.
     SecretKeyRef,
+    /// A GPU vendor (`nvidia.com`): the resource name `<vendor>/gpu`.
+    GpuVendor,
     /// Not read back: the field has a shape a configuration string does not carry.
     Manual,
 }
@@ -459,18 +461,25 @@ pub const GPU_AMOUNT: Key = Key {
     instead: Some("`spec.executor.gpu` (`{name: nvidia.com/gpu, quantity: 1}`)"),
     ..field(
         "spark.executor.resource.gpu.amount",
-        "spec.executor.gpu",
-        Value::Manual,
+        "spec.executor.gpu.quantity",
+        Value::Int,
     )
 };
 pub const GPU_VENDOR: Key = Key {
     key: "spark.executor.resource.gpu.vendor",
+    source: Source::Field("spec.executor.gpu.name"),
+    value: Value::GpuVendor,
     ..GPU_AMOUNT
 };
 pub const GPU_DISCOVERY_SCRIPT: Key = Key {
     key: "spark.executor.resource.gpu.discoveryScript",
+    source: Source::Derived("sparkc points Spark at the GPU discovery script of the Spark image"),
+    access: Access::Field,
     ..GPU_AMOUNT
 };
+/// The GPU discovery script the Apache Spark images ship.
+pub const GPU_DISCOVERY_SCRIPT_PATH: &str =
+    "/opt/spark/examples/src/main/scripts/getGpusResources.sh";
 
 // Dynamic allocation.
 pub const DYNAMIC_ENABLED: Key = Key {

@@ -332,10 +332,7 @@ fn executor_extras(s: &Submit<'_>, out: &mut Settings) {
             .rsplit_once('/')
             .map_or(gpu.name.as_str(), |(v, _)| v);
         out.set(&conf::GPU_VENDOR, vendor);
-        out.set(
-            &conf::GPU_DISCOVERY_SCRIPT,
-            "/opt/spark/examples/src/main/scripts/getGpusResources.sh",
-        );
+        out.set(&conf::GPU_DISCOVERY_SCRIPT, conf::GPU_DISCOVERY_SCRIPT_PATH);
     }
 }
 
