@@ -9,9 +9,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 echo "work folder: $work"
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+# SPARKC=/path/to/sparkc measures another build (e.g. the one before a change).
+if [ -z "${SPARKC:-}" ]; then cargo build --release --quiet --manifest-path "$root/Cargo.toml"; fi
 python3 "$root/scripts/gen-project.py" "$jobs" "$work/project"
-bin="$root/target/release/sparkc"
+bin=${SPARKC:-$root/target/release/sparkc}
 "$bin" -C "$work/project" render --stdout > "$work/render.yaml"
 python3 - "$work" <<'PY'
 import json, sys, yaml

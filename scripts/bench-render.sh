@@ -10,9 +10,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 out=${OUT:-$work/project/deploy}
 rm -rf "$out"
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+# SPARKC=/path/to/sparkc measures another build (e.g. the one before a change).
+if [ -z "${SPARKC:-}" ]; then cargo build --release --quiet --manifest-path "$root/Cargo.toml"; fi
 python3 "$root/scripts/gen-project.py" "$n" "$work/project" --environments "${ENVIRONMENTS:-1}"
-bin="$root/target/release/sparkc"
+bin=${SPARKC:-$root/target/release/sparkc}
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
 echo "render (fresh):  $(t "$bin" -C "$work/project" render -q -o "$out") s"
 echo "render (again):  $(t "$bin" -C "$work/project" render -q -o "$out") s"

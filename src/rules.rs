@@ -560,9 +560,9 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
         for (key, value) in user {
             let at = spec_key(&["sparkConf"], key);
             let entry = conf::lookup(key);
+            let instead = entry.map(conf::Key::instead).unwrap_or_default();
             match entry.map(|e| e.access) {
                 Some(Access::Managed) => {
-                    let instead = entry.map(conf::Key::instead).unwrap_or_default();
                     out.push(
                         "reserved-conf",
                         at.clone(),
@@ -576,7 +576,6 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
                     continue;
                 }
                 Some(Access::Field) if target.sets_conf(s, key) => {
-                    let instead = entry.map(conf::Key::instead).unwrap_or_default();
                     out.push(
                         "reserved-conf",
                         at.clone(),
@@ -586,7 +585,6 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
                     continue;
                 }
                 Some(Access::Field) => {
-                    let instead = entry.map(conf::Key::instead).unwrap_or_default();
                     out.warn(
                         "conf-field",
                         at.clone(),

@@ -239,25 +239,9 @@ spec:
 fn submit_command_import_is_a_fixed_point() {
     // For every job of the bundled and fixture projects: the imported command line, run
     // through submit-command again, is the same command line.
-    for (project, env, jobs) in [
-        (
-            "examples/quickstart",
-            "prod",
-            &[
-                "nightly-etl",
-                "feature-build",
-                "daily-revenue",
-                "sessionize",
-            ][..],
-        ),
-        (
-            "tests/fixtures/all-fields",
-            "test",
-            &["everything", "scheduled", "bare-pod"][..],
-        ),
-    ] {
+    for (project, env, jobs) in crate::harness::EVERY_JOB {
         let root = repo().join(project);
-        for job in jobs {
+        for job in *jobs {
             let first = submit_command(&root, job, env);
             assert_eq!(first.code, 0, "{job}: {}", first.stderr);
             let p = copy_project(&root);

@@ -162,24 +162,8 @@ fn all_fields_fixture_stream() {
 #[test]
 fn submit_commands_of_every_job() {
     let mut all = String::new();
-    for (project, env, jobs) in [
-        (
-            "examples/quickstart",
-            "prod",
-            &[
-                "nightly-etl",
-                "feature-build",
-                "daily-revenue",
-                "sessionize",
-            ][..],
-        ),
-        (
-            "tests/fixtures/all-fields",
-            "test",
-            &["everything", "scheduled", "bare-pod"][..],
-        ),
-    ] {
-        for job in jobs {
+    for (project, env, jobs) in crate::harness::EVERY_JOB {
+        for job in *jobs {
             let out = run(sparkc().arg("-C").arg(repo().join(project)).args([
                 "submit-command",
                 job,

@@ -85,3 +85,23 @@ pub(crate) fn required_in_ci(what: &str) -> bool {
     eprintln!("skipped: {what} is not available here; CI installs it and runs this test");
     false
 }
+
+/// Every job of the bundled project and of the all-fields fixture: (project folder, the
+/// environment to use, job names).
+pub(crate) const EVERY_JOB: &[(&str, &str, &[&str])] = &[
+    (
+        "examples/quickstart",
+        "prod",
+        &[
+            "nightly-etl",
+            "feature-build",
+            "daily-revenue",
+            "sessionize",
+        ],
+    ),
+    (
+        "tests/fixtures/all-fields",
+        "test",
+        &["everything", "scheduled", "bare-pod"],
+    ),
+];
