@@ -117,6 +117,9 @@ impl Renderer {
         );
         env.add_filter("combine", combine);
         let mut overridden = BTreeMap::new();
+        if let Some(dir) = overrides {
+            check_overrides(dir)?;
+        }
         for (name, source) in target::all_templates() {
             let path = overrides.map(|d| d.join(name));
             let text = match &path {
@@ -256,6 +259,43 @@ impl Renderer {
             value,
         })
     }
+}
+
+/// An override folder must exist, and every file in it must replace a built-in template
+/// (a misspelled name would otherwise be ignored without a word).
+fn check_overrides(dir: &Path) -> Result<(), Error> {
+    if !dir.is_dir() {
+        return Err(Error::Missing {
+            path: dir.to_path_buf(),
+        });
+    }
+    let builtin = target::all_templates();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::Walk {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if !builtin.iter().any(|(name, _)| *name == rel) {
+            let names: Vec<String> = builtin.iter().map(|(n, _)| (*n).to_owned()).collect();
+            let hint = crate::schema::suggest(&rel, &names)
+                .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"));
+            return Err(Error::Usage(format!(
+                "template override {} replaces no built-in template{hint}; the built-in templates are: {}",
+                entry.path().display(),
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A large value handed to the templates as its JSON text, marked safe: serialized once by

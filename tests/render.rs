@@ -834,3 +834,25 @@ fn real_spark_submit_parses_the_rendered_arguments() {
         .collect();
     assert!(extra.is_empty(), "unexpected properties: {extra:?}\n{log}");
 }
+
+#[test]
+fn a_misspelled_or_missing_template_override_is_an_error() {
+    let p = one_job("");
+    p.write("sparkc.yaml", "apiVersion: sparkc.io/v1alpha1\nkind: Project\ntemplates: my-templates\nenvironments: {default: {}}\n");
+    let out = run(&mut p.sparkc(&["render", "--stdout"]));
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("my-templates does not exist"),
+        "{}",
+        out.stderr
+    );
+    p.write("my-templates/native/jobs.yaml", "{}\n");
+    let out = run(&mut p.sparkc(&["render", "--stdout"]));
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("replaces no built-in template (did you mean `native/job.yaml`?)"),
+        "{}",
+        out.stderr
+    );
+}
