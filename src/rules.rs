@@ -15,6 +15,7 @@ use crate::spark::conf::{self, Access};
 use crate::spec::{
     AppType, DriverSpec, ExecutorSpec, PythonVersion, RestartType, SparkJobSpec, StringMap,
 };
+use crate::target::DerivedName;
 use crate::units;
 use crate::yaml::Seg;
 
@@ -73,9 +74,6 @@ impl Subject<'_> {
 impl Findings {
     /// An error.
     pub fn error(&mut self, code: &'static str, at: At, message: String, hint: Option<String>) {
-        self.push(code, at, message, hint);
-    }
-    fn push(&mut self, code: &'static str, at: At, message: String, hint: Option<String>) {
         self.0.push(Finding {
             severity: Severity::Error,
             code,
@@ -121,7 +119,13 @@ pub const EXECUTOR_PREFIX_LIMIT: usize = 47;
 
 /// Names derived from a job's name, with their limits: (what, extra characters, limit).
 /// Spark's and Kubernetes' own, then each target's.
-fn derived_names(scheduled: bool) -> Vec<(&'static str, usize, usize)> {
+fn derived_names(scheduled: bool) -> &'static [DerivedName] {
+    static ALL: LazyLock<[Vec<DerivedName>; 2]> =
+        LazyLock::new(|| [collect_derived_names(false), collect_derived_names(true)]);
+    &ALL[usize::from(scheduled)]
+}
+
+fn collect_derived_names(scheduled: bool) -> Vec<DerivedName> {
     let mut out = vec![(
         "the executor pod-name prefix `<name>-<16 hex id>`",
         17,
@@ -201,7 +205,7 @@ fn name_rules(name: &str, scheduled: bool, out: &mut Findings) {
                 "use lower-case letters, digits and `-`, starting with a letter, e.g. `{suggestion}`"
             )
         };
-        out.push(
+        out.error(
             "name",
             at,
             format!(
@@ -215,10 +219,11 @@ fn name_rules(name: &str, scheduled: bool, out: &mut Findings) {
     let limit = max_name_len(scheduled);
     if name.len() > limit {
         let (what, extra, lim) = derived_names(scheduled)
-            .into_iter()
+            .iter()
+            .copied()
             .find(|(_, extra, lim)| name.len() + extra > *lim)
             .unwrap_or(("the name", 0, 63));
-        out.push(
+        out.error(
             "name-length",
             at,
             format!(
@@ -277,7 +282,7 @@ pub fn check(s: &Subject<'_>) -> Vec<Finding> {
 
 fn check_namespace(s: &Subject<'_>, out: &mut Findings) {
     match s.namespace {
-        None => out.push(
+        None => out.error(
             "namespace",
             doc(&["metadata"]),
             "the job has no namespace".to_owned(),
@@ -286,7 +291,7 @@ fn check_namespace(s: &Subject<'_>, out: &mut Findings) {
                     .to_owned(),
             ),
         ),
-        Some(ns) if !is_dns1123_label(ns) => out.push(
+        Some(ns) if !is_dns1123_label(ns) => out.error(
             "namespace",
             doc(&["metadata", "namespace"]),
             format!(
@@ -308,7 +313,7 @@ fn check_required(s: &Subject<'_>, out: &mut Findings) {
             "image",
             "set the container image here or in the project's `defaults`",
         );
-        out.push("required", spec_at(&[]), m, h);
+        out.error("required", spec_at(&[]), m, h);
     } else if let Some(image) = &spec.image {
         check_image(image, spec_at(&["image"]), out);
     }
@@ -331,20 +336,20 @@ fn check_required(s: &Subject<'_>, out: &mut Findings) {
             "sparkVersion",
             "set the Spark version of the image (e.g. \"3.5.3\") here or in the project's `defaults`",
         );
-        out.push("required", spec_at(&[]), m, h);
+        out.error("required", spec_at(&[]), m, h);
     } else if let Some(v) = &spec.spark_version {
         static RE: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r"^[0-9]+\.[0-9]+(\.[0-9]+)?([-+.][0-9A-Za-z.-]+)?$").expect("regex")
         });
         if !RE.is_match(v) {
-            out.push(
+            out.error(
                 "spark-version",
                 spec_at(&["sparkVersion"]),
                 format!("`{}` is not a Spark version", escape_short(v)),
                 Some("write it as a quoted string such as \"3.5.3\"".to_owned()),
             );
         } else if version_lt(v, (3, 0)) {
-            out.push(
+            out.error(
                 "spark-version",
                 spec_at(&["sparkVersion"]),
                 format!("Spark {v} is not supported"),
@@ -364,11 +369,11 @@ fn check_required(s: &Subject<'_>, out: &mut Findings) {
             "mainApplicationFile",
             "name the application, e.g. `local:///opt/app/main.py` or `s3a://bucket/app.jar`",
         );
-        out.push("required", spec_at(&[]), m, h);
+        out.error("required", spec_at(&[]), m, h);
         return;
     };
     match infer_type(spec) {
-        None => out.push(
+        None => out.error(
             "type",
             spec_at(&["mainApplicationFile"]),
             format!(
@@ -379,7 +384,7 @@ fn check_required(s: &Subject<'_>, out: &mut Findings) {
         ),
         Some(AppType::Scala | AppType::Java) => {
             if spec.main_class.as_deref().is_none_or(str::is_empty) {
-                out.push(
+                out.error(
                     "main-class",
                     spec_at(&[]),
                     "missing `spec.mainClass`: Scala and Java applications need one".to_owned(),
@@ -392,7 +397,7 @@ fn check_required(s: &Subject<'_>, out: &mut Findings) {
         }
         Some(AppType::Python) => {
             if spec.python_version == Some(PythonVersion::Two) {
-                out.push(
+                out.error(
                     "python-version",
                     spec_at(&["pythonVersion"]),
                     "Python 2 is not supported by Spark 3.1 and later".to_owned(),
@@ -408,7 +413,7 @@ fn spec_at(path: &[&str]) -> At {
     sp(path)
 }
 
-pub use crate::spark::conf::version_lt;
+use crate::spark::conf::version_lt;
 
 /// A process-wide cache of a check's results by input string.
 type Memo<T> = LazyLock<Mutex<HashMap<String, T>>>;
@@ -460,7 +465,7 @@ fn check_image(image: &str, at: At, out: &mut Findings) {
         } else {
             "write `[registry/]repository[:tag][@sha256:digest]`, e.g. `registry.example.com/etl:1.4.2`".to_owned()
         };
-        out.push(
+        out.error(
             "image",
             at,
             format!("`{}` is not a valid image reference", escape_short(image)),
@@ -556,6 +561,8 @@ pub fn looks_like_credential(value: &str) -> bool {
 fn check_conf(s: &Subject<'_>, out: &mut Findings) {
     let spec = s.spec;
     let target = crate::target::of(spec);
+    // What the target sets itself, computed once and only when a key needs it.
+    let mut target_keys: Option<Vec<String>> = None;
     if let Some(user) = &spec.spark_conf {
         for (key, value) in user {
             let at = spec_key(&["sparkConf"], key);
@@ -563,7 +570,7 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
             let instead = entry.map(conf::Key::instead).unwrap_or_default();
             match entry.map(|e| e.access) {
                 Some(Access::Managed) => {
-                    out.push(
+                    out.error(
                         "reserved-conf",
                         at.clone(),
                         format!("`{key}` may not be set in sparkConf"),
@@ -575,8 +582,12 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
                     );
                     continue;
                 }
-                Some(Access::Field) if target.sets_conf(s, key) => {
-                    out.push(
+                Some(Access::Field)
+                    if target_keys
+                        .get_or_insert_with(|| target.conf_keys(s))
+                        .contains(key) =>
+                {
+                    out.error(
                         "reserved-conf",
                         at.clone(),
                         format!("`{key}` is also set by sparkc for this job, from {instead}; the two values would fight"),
@@ -605,7 +616,7 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
         for (key, value) in conf {
             let at = spec_key(&["hadoopConf"], key);
             if let Some(rest) = key.strip_prefix(conf::HADOOP.key) {
-                out.push(
+                out.error(
                     "hadoop-conf",
                     at.clone(),
                     format!("`{key}` already has the `{}` prefix", conf::HADOOP.key),
@@ -622,7 +633,7 @@ fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Findings)
         return;
     }
     if is_credential_key(key) || looks_like_credential(value) {
-        out.push(
+        out.error(
             "plain-secret",
             at,
             format!("`{key}` holds a credential in plain text"),
@@ -652,7 +663,7 @@ fn check_env(s: &Subject<'_>, out: &mut Findings) {
                 continue;
             };
             if is_credential_key(&var.name) || looks_like_credential(value) {
-                out.push(
+                out.error(
                     "plain-secret",
                     At::Spec(vec![
                         Seg::Key(role.to_owned()),
@@ -670,7 +681,7 @@ fn check_env(s: &Subject<'_>, out: &mut Findings) {
         }
         for (key, value) in env_vars.into_iter().flatten() {
             if !value.is_empty() && (is_credential_key(key) || looks_like_credential(value)) {
-                out.push(
+                out.error(
                     "plain-secret",
                     spec_key(&[role, "envVars"], key),
                     format!("`{key}` holds a credential in plain text"),
@@ -685,7 +696,7 @@ fn check_memory(value: Option<&String>, at: &[&str], out: &mut Findings) {
     if let Some(v) = value
         && let Err(e) = units::spark_memory_mib(v)
     {
-        out.push("memory-notation", sp(at), e.message, Some(e.hint));
+        out.error("memory-notation", sp(at), e.message, Some(e.hint));
     }
 }
 
@@ -693,7 +704,7 @@ fn check_quantity(value: Option<&String>, at: &[&str], out: &mut Findings) {
     if let Some(v) = value
         && let Err(e) = units::check_quantity(v)
     {
-        out.push("quantity-notation", sp(at), e.message, Some(e.hint));
+        out.error("quantity-notation", sp(at), e.message, Some(e.hint));
     }
 }
 
@@ -778,7 +789,7 @@ fn check_pods(s: &Subject<'_>, out: &mut Findings) {
                 || !is_dns1123_label(name)
                 || !name.chars().any(|c| c.is_ascii_lowercase())
             {
-                out.push(
+                out.error(
                     "port-name",
                     At::Spec(vec![Seg::Key(role.to_owned()), Seg::Key("ports".to_owned()), Seg::Index(i), Seg::Key("name".to_owned())]),
                     format!("`{}` is not a valid port name", escape_short(name)),
@@ -789,7 +800,7 @@ fn check_pods(s: &Subject<'_>, out: &mut Findings) {
         if let Some(sa) = pod.service_account
             && !is_dns1123_subdomain(sa)
         {
-            out.push(
+            out.error(
                 "service-account",
                 sp(&[role, "serviceAccount"]),
                 format!("`{}` is not a valid service account name", escape_short(sa)),
@@ -800,7 +811,7 @@ fn check_pods(s: &Subject<'_>, out: &mut Findings) {
     if let Some(sa) = &spec.service_account
         && !is_dns1123_subdomain(sa)
     {
-        out.push(
+        out.error(
             "service-account",
             sp(&["serviceAccount"]),
             format!("`{}` is not a valid service account name", escape_short(sa)),
@@ -817,7 +828,7 @@ fn check_factor(spec: &SparkJobSpec, out: &mut Findings) {
     if let Some(f) = &spec.memory_overhead_factor {
         match f.parse::<f64>() {
             Ok(v) if v > 0.0 && v < 10.0 => {}
-            _ => out.push(
+            _ => out.error(
                 "memory-overhead-factor",
                 sp(&["memoryOverheadFactor"]),
                 format!("`{}` is not a memory overhead factor", escape_short(f)),
@@ -831,7 +842,7 @@ fn object_name(name: &str, path: &[&str], i: usize, what: &str, out: &mut Findin
     if !is_dns1123_subdomain(name) {
         let mut segs: Vec<Seg> = path.iter().map(|k| Seg::Key((*k).to_owned())).collect();
         segs.push(Seg::Index(i));
-        out.push(
+        out.error(
             "object-name",
             At::Spec(segs),
             format!("`{}` is not a valid {what} name", escape_short(name)),
@@ -879,7 +890,7 @@ fn check_labels(labels: Option<&StringMap>, at: &At, out: &mut Findings, pod: bo
     };
     for (key, value) in labels.into_iter().flatten() {
         if !qualified_name_ok(key) {
-            out.push(
+            out.error(
                 "label",
                 wrap(key),
                 format!("`{}` is not a valid label key", escape_short(key)),
@@ -889,21 +900,21 @@ fn check_labels(labels: Option<&StringMap>, at: &At, out: &mut Findings, pod: bo
                 ),
             );
         } else if value.len() > 63 || !VALUE.is_match(value) {
-            out.push(
+            out.error(
                 "label",
                 wrap(key),
                 format!("`{}` is not a valid label value", escape_short(value)),
                 Some("label values are at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit".to_owned()),
             );
         } else if pod && SPARK_LABELS.contains(&key.as_str()) {
-            out.push(
+            out.error(
                 "label",
                 wrap(key),
                 format!("`{key}` is a label Spark sets itself"),
                 Some("choose another label key".to_owned()),
             );
         } else if key.starts_with("sparkc.io/") || key == "app.kubernetes.io/managed-by" {
-            out.push(
+            out.error(
                 "label",
                 wrap(key),
                 format!("`{key}` is a label sparkc sets itself"),
@@ -923,7 +934,7 @@ fn check_annotation_keys(annotations: Option<&StringMap>, at: &At, out: &mut Fin
                 At::Spec(_) => At::Spec(p),
                 At::Doc(_) => At::Doc(p),
             };
-            out.push(
+            out.error(
                 "annotation",
                 at,
                 format!("`{}` is not a valid annotation key", escape_short(key)),
@@ -948,7 +959,7 @@ fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Findings) {
     if let (Some(lo), Some(hi)) = (min, max)
         && lo > hi
     {
-        out.push(
+        out.error(
             "dynamic-allocation",
             at("minExecutors"),
             format!("minExecutors ({lo}) is greater than maxExecutors ({hi})"),
@@ -958,7 +969,7 @@ fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Findings) {
     if let (Some(lo), Some(i)) = (min, init)
         && i < lo
     {
-        out.push(
+        out.error(
             "dynamic-allocation",
             at("initialExecutors"),
             format!("initialExecutors ({i}) is less than minExecutors ({lo})"),
@@ -968,7 +979,7 @@ fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Findings) {
     if let (Some(i), Some(hi)) = (init, max)
         && i > hi
     {
-        out.push(
+        out.error(
             "dynamic-allocation",
             at("initialExecutors"),
             format!("initialExecutors ({i}) is greater than maxExecutors ({hi})"),
@@ -984,7 +995,7 @@ fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Findings) {
         );
     }
     if da.shuffle_tracking_enabled == Some(false) {
-        out.push(
+        out.error(
             "dynamic-allocation",
             at("shuffleTrackingEnabled"),
             "dynamic allocation on Kubernetes needs shuffle tracking (there is no external shuffle service)".to_owned(),
@@ -1068,7 +1079,7 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Findings) {
         return;
     };
     match schedule.cron.as_deref() {
-        None | Some("") => out.push(
+        None | Some("") => out.error(
             "schedule",
             sp(&["schedule"]),
             "missing `schedule.cron`".to_owned(),
@@ -1079,7 +1090,7 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Findings) {
         ),
         Some(cron) => {
             if let Some((message, hint)) = crate::target::of(spec).cron_error(cron) {
-                out.push("cron", sp(&["schedule", "cron"]), message, Some(hint));
+                out.error("cron", sp(&["schedule", "cron"]), message, Some(hint));
             }
         }
     }
@@ -1091,7 +1102,7 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Findings) {
         } else {
             "use an IANA time zone name such as `Etc/UTC` or `Europe/Berlin`".to_owned()
         };
-        out.push(
+        out.error(
             "time-zone",
             sp(&["schedule", "timeZone"]),
             format!("`{}` is not an IANA time zone", escape_short(tz)),
@@ -1103,7 +1114,7 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Findings) {
 fn check_misc(spec: &SparkJobSpec, out: &mut Findings) {
     if let Some(rp) = &spec.restart_policy {
         if rp.restart_type == Some(RestartType::Always) {
-            out.push(
+            out.error(
                 "restart-policy",
                 sp(&["restartPolicy", "type"]),
                 "`Always` restarts a batch job even after it succeeded".to_owned(),
@@ -1112,7 +1123,7 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Findings) {
         }
         if rp.restart_type != Some(RestartType::OnFailure) && rp.on_failure_retries.unwrap_or(0) > 0
         {
-            out.push(
+            out.error(
                 "restart-policy",
                 sp(&["restartPolicy", "onFailureRetries"]),
                 "`onFailureRetries` has no effect unless `type` is `OnFailure`".to_owned(),
@@ -1124,7 +1135,7 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Findings) {
         && let Some(p) = &m.prometheus
         && p.jmx_exporter_jar.as_deref().is_none_or(str::is_empty)
     {
-        out.push(
+        out.error(
             "monitoring",
             sp(&["monitoring", "prometheus"]),
             "missing `jmxExporterJar`".to_owned(),
@@ -1134,7 +1145,7 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Findings) {
     if let Some(ttl) = spec.time_to_live_seconds
         && ttl < 0
     {
-        out.push(
+        out.error(
             "ttl",
             sp(&["timeToLiveSeconds"]),
             format!("timeToLiveSeconds is {ttl}; it must be 0 or more"),

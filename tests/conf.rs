@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::Value as Json;
 use sparkc::spark::conf;
 
-use crate::harness::{Output, Project, repo, run, sparkc};
+use crate::harness::{Project, repo, run, sparkc, submit_command};
 
 /// A copy of a fixture project in a temporary folder.
 fn copy_project(from: &Path) -> Project {
@@ -126,18 +126,6 @@ fn every_emitted_key_is_in_the_table_and_refused_in_spark_conf() {
         assert_eq!(d["file"], "sparkc.yaml", "{d}");
         assert!(d["line"].as_u64().is_some_and(|l| l > 8), "{d}");
     }
-}
-
-/// `submit-command` of a job, without its comment lines.
-fn submit_command(project: &Path, job: &str, env: &str) -> Output {
-    run(sparkc().arg("-C").arg(project).args([
-        "submit-command",
-        job,
-        "--env",
-        env,
-        "--master",
-        "k8s://https://10.0.0.1:6443",
-    ]))
 }
 
 fn command_line(text: &str) -> String {

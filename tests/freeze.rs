@@ -164,14 +164,7 @@ fn submit_commands_of_every_job() {
     let mut all = String::new();
     for (project, env, jobs) in crate::harness::EVERY_JOB {
         for job in *jobs {
-            let out = run(sparkc().arg("-C").arg(repo().join(project)).args([
-                "submit-command",
-                job,
-                "--env",
-                env,
-                "--master",
-                "k8s://https://10.0.0.1:6443",
-            ]));
+            let out = crate::harness::submit_command(&repo().join(project), job, env);
             assert_eq!(out.code, 0, "{job}: {}{}", out.stdout, out.stderr);
             let _ = writeln!(all, "== {project} {job}\n{}", out.stdout);
         }

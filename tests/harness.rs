@@ -105,3 +105,16 @@ pub(crate) const EVERY_JOB: &[(&str, &str, &[&str])] = &[
         &["everything", "scheduled", "bare-pod"],
     ),
 ];
+
+/// `sparkc submit-command JOB --env ENV` for the project at `project`, through a fixed
+/// master address.
+pub(crate) fn submit_command(project: &Path, job: &str, env: &str) -> Output {
+    run(sparkc().arg("-C").arg(project).args([
+        "submit-command",
+        job,
+        "--env",
+        env,
+        "--master",
+        "k8s://https://10.0.0.1:6443",
+    ]))
+}

@@ -22,6 +22,17 @@ pub struct Exporter {
     pub executor: bool,
 }
 
+/// A job's driver and executor settings, or the defaults when the spec has none.
+pub fn roles(spec: &SparkJobSpec) -> (&DriverSpec, &ExecutorSpec) {
+    static DRIVER: std::sync::LazyLock<DriverSpec> = std::sync::LazyLock::new(DriverSpec::default);
+    static EXECUTOR: std::sync::LazyLock<ExecutorSpec> =
+        std::sync::LazyLock::new(ExecutorSpec::default);
+    (
+        spec.driver.as_deref().unwrap_or(&DRIVER),
+        spec.executor.as_deref().unwrap_or(&EXECUTOR),
+    )
+}
+
 fn to_json<T: Serialize>(v: &T) -> Json {
     serde_json::to_value(v).unwrap_or(Json::Null)
 }

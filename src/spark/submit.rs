@@ -367,10 +367,7 @@ fn dynamic_allocation(spec: &SparkJobSpec, out: &mut Settings) {
 /// the command line cannot carry.
 pub fn cluster_submit(job: &Job, master: &str) -> (Vec<String>, Vec<String>) {
     let spec = &job.spec;
-    let default_driver = DriverSpec::default();
-    let default_executor = ExecutorSpec::default();
-    let driver = spec.driver.as_deref().unwrap_or(&default_driver);
-    let executor = spec.executor.as_deref().unwrap_or(&default_executor);
+    let (driver, executor) = crate::spark::pod::roles(spec);
     let names = Names::new(&job.name, &job.namespace, "");
     let factor = memory::overhead_factor(spec, job.app_type);
     let mut args = args(&Submit {

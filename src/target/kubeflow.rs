@@ -315,11 +315,11 @@ impl super::Target for Kubeflow {
         ]
     }
 
-    fn derived_names(&self) -> &'static [(&'static str, usize, usize)] {
+    fn derived_names(&self) -> &'static [super::DerivedName] {
         &[("the operator's UI Service `<name>-ui-svc`", 7, 63)]
     }
 
-    fn scheduled_names(&self) -> &'static [(&'static str, usize, usize)] {
+    fn scheduled_names(&self) -> &'static [super::DerivedName] {
         &[(
             "a ScheduledSparkApplication run `<name>-<19-digit timestamp>`",
             20,
@@ -343,16 +343,22 @@ impl super::Target for Kubeflow {
         }
     }
 
-    fn sets_conf(&self, subject: &Subject<'_>, key: &str) -> bool {
-        match conf::lookup(key).map(|e| e.kubeflow) {
-            Some(conf::Kubeflow::Operator) => true,
-            Some(conf::Kubeflow::Field(path)) => {
-                let spec = serde_json::to_value(subject.spec).unwrap_or_default();
-                let pointer = format!("/{}", path.replace('.', "/"));
-                spec.pointer(&pointer).is_some_and(|v| !v.is_null())
-            }
-            Some(conf::Kubeflow::Conf) | None => false,
-        }
+    fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String> {
+        // The keys of the fields this job sets (the operator turns each into its key), and
+        // those the operator always sets.
+        let spec = serde_json::to_value(subject.spec).unwrap_or_default();
+        conf::TABLE
+            .iter()
+            .filter(|k| k.pattern == conf::Pattern::Exact && !k.key.is_empty())
+            .filter(|k| match k.kubeflow {
+                conf::Kubeflow::Operator => true,
+                conf::Kubeflow::Field(path) => spec
+                    .pointer(&format!("/{}", path.replace('.', "/")))
+                    .is_some_and(|v| !v.is_null()),
+                conf::Kubeflow::Conf => false,
+            })
+            .map(|k| k.key.to_owned())
+            .collect()
     }
 
     fn plan(&self, job: &Job, project: Option<&Project>) -> Result<super::Plan, super::Problem> {

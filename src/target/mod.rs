@@ -17,6 +17,9 @@ use crate::rules::{Findings, Subject};
 use crate::spec::{self, Project};
 use crate::validate::Job;
 
+/// A name derived from a job's name: (what it is, characters it adds, its limit).
+pub type DerivedName = (&'static str, usize, usize);
+
 /// A Kubernetes kind: (apiVersion, kind).
 pub type Kind = (&'static str, &'static str);
 
@@ -51,10 +54,10 @@ pub trait Target: Sync {
     fn templates(&self) -> &'static [(&'static str, &'static str)];
     /// Names derived from the job's name, with their limits: (what, extra characters,
     /// limit), for every job and for scheduled ones.
-    fn derived_names(&self) -> &'static [(&'static str, usize, usize)] {
+    fn derived_names(&self) -> &'static [DerivedName] {
         &[]
     }
-    fn scheduled_names(&self) -> &'static [(&'static str, usize, usize)] {
+    fn scheduled_names(&self) -> &'static [DerivedName] {
         &[]
     }
     /// Why a cron expression would not run on this target, if it would not.
@@ -63,9 +66,10 @@ pub trait Target: Sync {
     }
     /// The rules that hold only for this target.
     fn check(&self, _subject: &Subject<'_>, _out: &mut Findings) {}
-    /// Whether the target itself sets `key` for this job (so that the same key in the
-    /// user's `sparkConf` would fight with it).
-    fn sets_conf(&self, subject: &Subject<'_>, key: &str) -> bool;
+    /// The configuration keys the target itself sets for this job (the same key in the
+    /// user's `sparkConf` would fight with it). Asked at most once per job, and only when
+    /// its `sparkConf` has a key with a field of its own.
+    fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String>;
     /// The objects of one job.
     fn plan(&self, job: &Job, project: Option<&Project>) -> Result<Plan, Problem>;
     /// What a change at these paths does to a live object of one of its kinds.

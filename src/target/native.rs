@@ -19,7 +19,7 @@ use crate::spark::memory::{memory, overhead_factor};
 use crate::spark::pod::{Exporter, driver_pod, executor_pod, merge_pod_spec};
 use crate::spark::submit::{self, Mode, Submit};
 use crate::spec::Project;
-use crate::spec::{DriverSpec, ExecutorSpec, RestartType, SparkJobSpec, Workload};
+use crate::spec::{RestartType, SparkJobSpec, Workload};
 use crate::validate::Job;
 
 /// Which objects the native target renders for a job, in output order.
@@ -124,10 +124,7 @@ fn run_id(
 /// Builds the plan of one native job.
 pub fn plan(job: &Job) -> Plan {
     let spec = &job.spec;
-    let default_driver = DriverSpec::default();
-    let default_executor = ExecutorSpec::default();
-    let driver = spec.driver.as_deref().unwrap_or(&default_driver);
-    let executor = spec.executor.as_deref().unwrap_or(&default_executor);
+    let (driver, executor) = crate::spark::pod::roles(spec);
     // The run id is not known until the pod is built; build with a placeholder first.
     let provisional = Names::new(&job.name, &job.namespace, "");
     let existing = names::existing_service_account(spec);
@@ -360,14 +357,14 @@ impl super::Target for Native {
         ]
     }
 
-    fn derived_names(&self) -> &'static [(&'static str, usize, usize)] {
+    fn derived_names(&self) -> &'static [super::DerivedName] {
         &[
             ("the driver Service `<name>-driver-svc`", 11, 63),
             ("the driver Job `<name>-<8 hex hash>`", 9, 63),
         ]
     }
 
-    fn scheduled_names(&self) -> &'static [(&'static str, usize, usize)] {
+    fn scheduled_names(&self) -> &'static [super::DerivedName] {
         &[("the CronJob `<name>`", 0, 52)]
     }
 
@@ -384,25 +381,25 @@ impl super::Target for Native {
         }
     }
 
-    fn sets_conf(&self, subject: &Subject<'_>, key: &str) -> bool {
+    fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String> {
         let job = subject.to_job();
         let spec = &job.spec;
-        let default_driver = DriverSpec::default();
-        let default_executor = ExecutorSpec::default();
+        let (driver, executor) = crate::spark::pod::roles(spec);
         let names = Names::new(&job.name, &job.namespace, "");
         let exporter = exporter(spec, &mut BTreeMap::new());
         submit::settings(&Submit {
             job: &job,
             names: &names,
-            driver: spec.driver.as_deref().unwrap_or(&default_driver),
-            executor: spec.executor.as_deref().unwrap_or(&default_executor),
+            driver,
+            executor,
             factor: overhead_factor(spec, job.app_type),
             exporter: exporter.as_ref(),
             mode: Mode::Client,
             master: names::IN_CLUSTER_MASTER,
         })
         .iter()
-        .any(|s| s.conf_key() == key)
+        .map(submit::Setting::conf_key)
+        .collect()
     }
 
     fn plan(&self, job: &Job, _project: Option<&Project>) -> Result<super::Plan, super::Problem> {
