@@ -125,6 +125,12 @@ pub enum Command {
         #[arg(short, long, value_name = "DIR")]
         output: Option<PathBuf>,
     },
+    /// The built-in templates: list them, or write them into a folder as the start of a
+    /// project's overrides (`templates:` in sparkc.yaml).
+    Templates {
+        #[command(subcommand)]
+        action: TemplatesAction,
+    },
     /// Print the JSON Schema of the job spec (or of the project file).
     Schema {
         /// The schema of `sparkc.yaml` instead.
@@ -135,5 +141,17 @@ pub enum Command {
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// What `sparkc templates` does.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum TemplatesAction {
+    /// List the built-in templates.
+    List,
+    /// Write every built-in template into DIR (existing files are not overwritten).
+    Export {
+        /// The folder (relative to the project folder).
+        dir: PathBuf,
     },
 }

@@ -261,6 +261,7 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             from_submit,
             output,
         } => import(&cfg, files, *from_submit, output.as_deref()),
+        Command::Templates { action } => templates(&cfg, action),
         Command::Schema { project } => {
             let kind = if *project {
                 Kind::Project
@@ -472,6 +473,57 @@ fn import(
         stdout,
         stderr,
         exit: Exit::findings_if(failed),
+    })
+}
+
+/// `sparkc templates list|export`.
+fn templates(cfg: &Config, action: &crate::cli::TemplatesAction) -> Result<Outcome, Error> {
+    let builtin = crate::target::all_templates();
+    let mut stdout = String::new();
+    match action {
+        crate::cli::TemplatesAction::List => {
+            for (name, _) in &builtin {
+                stdout.push_str(name);
+                stdout.push('\n');
+            }
+        }
+        crate::cli::TemplatesAction::Export { dir } => {
+            let root = cfg.root.join(dir);
+            for (name, _) in &builtin {
+                let path = root.join(name);
+                if path.exists() {
+                    return Err(Error::Usage(format!(
+                        "{} already exists; sparkc templates export does not overwrite files",
+                        path.display()
+                    )));
+                }
+            }
+            for (name, source) in &builtin {
+                let path = root.join(name);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
+                }
+                std::fs::write(&path, source).map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+            if !cfg.quiet {
+                stdout.push_str(&format!(
+                    "wrote {} templates to {}\nnext: set `templates: {}` in sparkc.yaml, and keep only the files you change (docs/templates.md lists what each receives)\n",
+                    builtin.len(),
+                    root.display(),
+                    dir.display()
+                ));
+            }
+        }
+    }
+    Ok(Outcome {
+        stdout,
+        ..Outcome::default()
     })
 }
 

@@ -586,9 +586,10 @@ fn project_templates_replace_built_in_ones() {
         .unwrap()
         .1
         .replace(
-            "\"clusterIP\": \"None\",",
-            "\"clusterIP\": \"None\", \"ipFamilyPolicy\": \"SingleStack\",",
+            "  clusterIP: None\n",
+            "  clusterIP: None\n  ipFamilyPolicy: SingleStack\n",
         );
+    assert!(custom.contains("ipFamilyPolicy"), "{custom}");
     p.write("my-templates/native/service.yaml", custom);
     let (_, docs) = render(p.path(), &[]);
     assert_eq!(
@@ -855,4 +856,39 @@ fn a_misspelled_or_missing_template_override_is_an_error() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn exported_templates_render_what_the_built_ins_render() {
+    let p = Project::new();
+    for entry in walkdir::WalkDir::new(repo().join("examples/quickstart")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(repo().join("examples/quickstart"))
+                .unwrap();
+            p.write(
+                &rel.display().to_string(),
+                std::fs::read(entry.path()).unwrap(),
+            );
+        }
+    }
+    let listed = run(&mut p.sparkc(&["templates", "list"]));
+    assert_eq!(listed.code, 0);
+    assert!(listed.stdout.lines().count() >= 11, "{}", listed.stdout);
+    let out = run(&mut p.sparkc(&["templates", "export", "my-templates"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("wrote "), "{}", out.stdout);
+    for name in listed.stdout.lines() {
+        assert!(p.path().join("my-templates").join(name).is_file(), "{name}");
+    }
+    // Exporting again would overwrite: refused.
+    let again = run(&mut p.sparkc(&["templates", "export", "my-templates"]));
+    assert_eq!(again.code, 2);
+    let (builtin, _) = render(p.path(), &[]);
+    let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
+    p.write("sparkc.yaml", format!("{project}templates: my-templates\n"));
+    let (overridden, _) = render(p.path(), &[]);
+    assert_eq!(overridden, builtin);
 }

@@ -125,6 +125,10 @@ pub fn id_text(t: &dyn Target) -> String {
 /// Templates every target shares.
 pub const COMMON_TEMPLATES: &[(&str, &str)] = &[
     (
+        "common/macros.yaml",
+        include_str!("../../templates/common/macros.yaml"),
+    ),
+    (
         "common/serviceaccount.yaml",
         include_str!("../../templates/common/serviceaccount.yaml"),
     ),
@@ -193,5 +197,55 @@ mod tests {
             assert_eq!(n, 1, "target `{id}` is registered {n} times");
         }
         assert_eq!(TARGETS.len(), ids.len());
+    }
+
+    #[test]
+    fn every_context_variable_is_documented() {
+        let doc = include_str!("../../docs/templates.md");
+        for target in TARGETS {
+            let spec: spec::SparkJobSpec = serde_json::from_value(serde_json::json!({
+                "target": id_text(*target),
+                "image": "apache/spark:3.5.3",
+                "sparkVersion": "3.5.3",
+                "mainApplicationFile": "local:///opt/app/main.py",
+                "schedule": {"cron": "0 3 * * *"},
+            }))
+            .unwrap();
+            let job = crate::rules::Subject {
+                name: "a",
+                namespace: Some("ns"),
+                labels: None,
+                annotations: None,
+                spec: &spec,
+            }
+            .to_job();
+            let plan = target.plan(&job, None).unwrap();
+            let mut keys: Vec<String> = plan
+                .context
+                .try_iter()
+                .unwrap()
+                .map(|k| k.to_string())
+                .collect();
+            let names = plan.context.get_attr("names").unwrap();
+            keys.extend(names.try_iter().unwrap().map(|k| format!("names.{k}")));
+            let schedule = plan.context.get_attr("schedule").unwrap();
+            let schedule_keys: Vec<String> = schedule
+                .try_iter()
+                .unwrap()
+                .map(|k| k.to_string())
+                .collect();
+            assert!(keys.len() > 10, "{keys:?}");
+            for key in keys {
+                assert!(
+                    doc.contains(&format!("`{key}`")),
+                    "docs/templates.md does not describe `{key}` ({})",
+                    id_text(*target)
+                );
+            }
+            assert!(schedule_keys.len() >= 6, "{schedule_keys:?}");
+            for key in schedule_keys {
+                assert!(doc.contains(&key), "docs/templates.md: schedule.{key}");
+            }
+        }
     }
 }
