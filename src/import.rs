@@ -30,9 +30,11 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-const OPERATOR_API: &str = "sparkoperator.k8s.io/v1beta2";
+/// What could not be carried over: (path in the source object, why).
+pub type Lost = Vec<(Vec<Seg>, String)>;
 
-/// Imports the operator objects in one file's text.
+/// Imports the objects in one file's text that a target reads back (the Kubeflow
+/// operator's SparkApplication and ScheduledSparkApplication).
 pub fn from_manifests(file: &str, text: &str) -> Outcome {
     let mut out = Outcome::default();
     let docs = match yaml::parse_documents(text) {
@@ -54,10 +56,12 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
         } else {
             file.to_owned()
         };
-        match (api, kind) {
-            (OPERATOR_API, "SparkApplication" | "ScheduledSparkApplication") => {
-                let mut lost = Vec::new();
-                let job = convert(&doc, kind == "ScheduledSparkApplication", &mut lost);
+        let mut lost = Vec::new();
+        match target::TARGETS
+            .iter()
+            .find_map(|t| t.import(api, kind, &doc, &mut lost))
+        {
+            Some(job) => {
                 let job = fit_schema(job, &mut lost);
                 for (path, why) in lost {
                     out.diagnostics.push(
@@ -83,9 +87,23 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
                 } else {
                     format!("a {kind} ({api})")
                 };
+                let mut by_api: Vec<(&str, Vec<&str>)> = Vec::new();
+                for (api, kind) in target::TARGETS.iter().flat_map(|t| t.imports()) {
+                    match by_api.iter_mut().find(|(a, _)| a == api) {
+                        Some((_, kinds)) => kinds.push(kind),
+                        None => by_api.push((api, vec![kind])),
+                    }
+                }
+                let importable: Vec<String> = by_api
+                    .iter()
+                    .map(|(api, kinds)| format!("{api} {}", kinds.join(" and ")))
+                    .collect();
                 out.diagnostics.push(
                     Diagnostic::warning("import-skipped", file, Some(node.pos))
-                        .message(format!("skipped {what}: only sparkoperator.k8s.io/v1beta2 SparkApplication and ScheduledSparkApplication are imported"))
+                        .message(format!(
+                            "skipped {what}: only {} are imported",
+                            importable.join(", ")
+                        ))
                         .hint("keep it in Git as it is, beside the rendered tree"),
                 );
             }
@@ -94,157 +112,8 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
     out
 }
 
-fn take(map: &mut Map<String, Json>, key: &str) -> Option<Json> {
-    map.remove(key)
-}
-
-fn key(path: &[&str]) -> Vec<Seg> {
-    path.iter().map(|k| Seg::Key((*k).to_owned())).collect()
-}
-
-/// Converts one operator object into a SparkJob document.
-fn convert(doc: &Json, scheduled: bool, lost: &mut Vec<(Vec<Seg>, String)>) -> Json {
-    let meta = doc
-        .get("metadata")
-        .and_then(Json::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut metadata = Map::new();
-    for k in ["name", "namespace"] {
-        if let Some(v) = meta.get(k) {
-            metadata.insert(k.to_owned(), v.clone());
-        }
-    }
-    for k in ["labels", "annotations"] {
-        if let Some(Json::Object(m)) = meta.get(k) {
-            let kept: Map<String, Json> = m
-                .iter()
-                .filter(|(key, _)| {
-                    !matches!(
-                        key.as_str(),
-                        names::LABEL_MANAGED_BY | names::LABEL_NAME | names::LABEL_ENV
-                    ) && !key.starts_with("kubectl.kubernetes.io/")
-                })
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            if !kept.is_empty() {
-                metadata.insert(k.to_owned(), Json::Object(kept));
-            }
-        }
-    }
-    for k in meta
-        .keys()
-        .filter(|k| !matches!(k.as_str(), "name" | "namespace" | "labels" | "annotations"))
-    {
-        if !matches!(
-            k.as_str(),
-            "uid"
-                | "resourceVersion"
-                | "generation"
-                | "creationTimestamp"
-                | "managedFields"
-                | "selfLink"
-        ) {
-            lost.push((
-                key(&["metadata", k]),
-                format!("`metadata.{k}` is set by the cluster or has no SparkJob field"),
-            ));
-        }
-    }
-    let spec_src = doc
-        .get("spec")
-        .and_then(Json::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let (mut spec, schedule) = if scheduled {
-        let mut s = spec_src.clone();
-        let template = take(&mut s, "template")
-            .and_then(|t| t.as_object().cloned())
-            .unwrap_or_default();
-        let mut sched = Map::new();
-        if let Some(v) = take(&mut s, "schedule") {
-            sched.insert("cron".into(), v);
-        }
-        for k in [
-            "timeZone",
-            "concurrencyPolicy",
-            "suspend",
-            "successfulRunHistoryLimit",
-            "failedRunHistoryLimit",
-        ] {
-            if let Some(v) = take(&mut s, k) {
-                sched.insert(k.into(), v);
-            }
-        }
-        // The operator's defaults, written out so the import behaves as the original did.
-        sched.entry("concurrencyPolicy").or_insert(json!("Allow"));
-        sched.entry("successfulRunHistoryLimit").or_insert(json!(1));
-        sched.entry("failedRunHistoryLimit").or_insert(json!(1));
-        for k in s.keys() {
-            lost.push((
-                key(&["spec", k]),
-                format!("`spec.{k}` has no ScheduledSparkApplication field in sparkc"),
-            ));
-        }
-        (template, Some(sched))
-    } else {
-        (spec_src, None)
-    };
-    let prefix: &[&str] = if scheduled {
-        &["spec", "template"]
-    } else {
-        &["spec"]
-    };
-    let at = |field: &[&str]| {
-        let mut p = prefix.to_vec();
-        p.extend_from_slice(field);
-        key(&p)
-    };
-    match take(&mut spec, "mode") {
-        Some(Json::String(m)) if m == "client" => lost.push((
-            at(&["mode"]),
-            "`mode: client` is not implemented by the operator; sparkc's operator target runs cluster mode (use `target: native` for client mode)".to_owned(),
-        )),
-        _ => {}
-    }
-    for legacy in ["failureRetries", "retryInterval"] {
-        if take(&mut spec, legacy).is_some() {
-            lost.push((
-                at(&[legacy]),
-                format!(
-                    "`{legacy}` is a legacy field the operator no longer reads; use `restartPolicy`"
-                ),
-            ));
-        }
-    }
-    spec.insert("target".into(), json!("operator"));
-    if let Some(Json::Object(driver)) = spec.get_mut("driver")
-        && let Some(sa) = driver.remove("serviceAccount")
-    {
-        spec.insert("serviceAccount".into(), sa);
-    }
-    if let Some(Json::Object(driver)) = spec.get_mut("driver")
-        && let Some(Json::Object(annotations)) = driver.get_mut("annotations")
-        && let Some(rerun) = annotations.remove("sparkc.io/rerun")
-    {
-        if annotations.is_empty() {
-            driver.remove("annotations");
-        }
-        spec.insert("rerun".into(), rerun);
-    }
-    if let Some(s) = schedule {
-        spec.insert("schedule".into(), Json::Object(s));
-    }
-    json!({
-        "apiVersion": API_VERSION,
-        "kind": "SparkJob",
-        "metadata": metadata,
-        "spec": spec,
-    })
-}
-
 /// Removes what the SparkJob schema refuses, reporting each removal.
-fn fit_schema(mut job: Json, lost: &mut Vec<(Vec<Seg>, String)>) -> Json {
+fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
     for _ in 0..8 {
         let issues = schema::check(Kind::SparkJob, &job);
         if issues.is_empty() {

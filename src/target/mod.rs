@@ -72,6 +72,21 @@ pub trait Target: Sync {
     fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String>;
     /// The objects of one job.
     fn plan(&self, job: &Job, project: Option<&Project>) -> Result<Plan, Problem>;
+    /// The kinds `sparkc import` reads back into job specs with [`Target::import`].
+    fn imports(&self) -> &'static [Kind] {
+        &[]
+    }
+    /// One object of a kind it imports as a SparkJob document (what cannot be carried
+    /// over goes to `lost`); `None` for other kinds.
+    fn import(
+        &self,
+        _api_version: &str,
+        _kind: &str,
+        _doc: &Json,
+        _lost: &mut crate::import::Lost,
+    ) -> Option<Json> {
+        None
+    }
     /// What a change at these paths does to a live object of one of its kinds.
     fn effect(&self, _group: &str, _kind: &str, _changed: &[&str]) -> Option<Effect> {
         None

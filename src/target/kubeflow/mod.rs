@@ -6,6 +6,8 @@
 //! (so a live diff shows no false drift). Without the webhook (`operator: {webhook: false}`
 //! in `sparkc.yaml`), pod settings move into `driver.template` / `executor.template`.
 
+mod import;
+
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -292,12 +294,12 @@ impl super::Target for Kubeflow {
             (
                 API_VERSION,
                 "SparkApplication",
-                include_str!("../../schemas/crds/sparkapplication.v1beta2.json"),
+                include_str!("../../../schemas/crds/sparkapplication.v1beta2.json"),
             ),
             (
                 API_VERSION,
                 "ScheduledSparkApplication",
-                include_str!("../../schemas/crds/scheduledsparkapplication.v1beta2.json"),
+                include_str!("../../../schemas/crds/scheduledsparkapplication.v1beta2.json"),
             ),
         ]
     }
@@ -306,11 +308,11 @@ impl super::Target for Kubeflow {
         &[
             (
                 "operator/sparkapplication.yaml",
-                include_str!("../../templates/operator/sparkapplication.yaml"),
+                include_str!("../../../templates/operator/sparkapplication.yaml"),
             ),
             (
                 "operator/scheduledsparkapplication.yaml",
-                include_str!("../../templates/operator/scheduledsparkapplication.yaml"),
+                include_str!("../../../templates/operator/scheduledsparkapplication.yaml"),
             ),
         ]
     }
@@ -379,6 +381,21 @@ impl super::Target for Kubeflow {
             context,
             embedded: Vec::new(),
         })
+    }
+
+    fn imports(&self) -> &'static [super::Kind] {
+        self.kinds()
+    }
+
+    fn import(
+        &self,
+        api_version: &str,
+        kind: &str,
+        doc: &Json,
+        lost: &mut crate::import::Lost,
+    ) -> Option<Json> {
+        (api_version == API_VERSION && self.kinds().iter().any(|(_, k)| *k == kind))
+            .then(|| import::convert(doc, kind == "ScheduledSparkApplication", lost))
     }
 
     fn effect(&self, group: &str, kind: &str, changed: &[&str]) -> Option<super::Effect> {

@@ -1,0 +1,163 @@
+//! Reading the Kubeflow operator's own objects back into SparkJob documents (`sparkc
+//! import`): a `SparkApplication` or `ScheduledSparkApplication` becomes a job with
+//! `target: operator`. sparkc's spec shares the operator's field names, so most of `spec`
+//! carries over as it is; what does not is reported.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::import::Lost;
+use crate::names;
+use crate::spec::API_VERSION;
+use crate::yaml::Seg;
+
+fn take(map: &mut Map<String, Json>, key: &str) -> Option<Json> {
+    map.remove(key)
+}
+
+fn key(path: &[&str]) -> Vec<Seg> {
+    path.iter().map(|k| Seg::Key((*k).to_owned())).collect()
+}
+
+/// Converts one operator object into a SparkJob document.
+pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
+    let meta = doc
+        .get("metadata")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut metadata = Map::new();
+    for k in ["name", "namespace"] {
+        if let Some(v) = meta.get(k) {
+            metadata.insert(k.to_owned(), v.clone());
+        }
+    }
+    for k in ["labels", "annotations"] {
+        if let Some(Json::Object(m)) = meta.get(k) {
+            let kept: Map<String, Json> = m
+                .iter()
+                .filter(|(key, _)| {
+                    !matches!(
+                        key.as_str(),
+                        names::LABEL_MANAGED_BY | names::LABEL_NAME | names::LABEL_ENV
+                    ) && !key.starts_with("kubectl.kubernetes.io/")
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !kept.is_empty() {
+                metadata.insert(k.to_owned(), Json::Object(kept));
+            }
+        }
+    }
+    for k in meta
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "name" | "namespace" | "labels" | "annotations"))
+    {
+        if !matches!(
+            k.as_str(),
+            "uid"
+                | "resourceVersion"
+                | "generation"
+                | "creationTimestamp"
+                | "managedFields"
+                | "selfLink"
+        ) {
+            lost.push((
+                key(&["metadata", k]),
+                format!("`metadata.{k}` is set by the cluster or has no SparkJob field"),
+            ));
+        }
+    }
+    let spec_src = doc
+        .get("spec")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let (mut spec, schedule) = if scheduled {
+        let mut s = spec_src.clone();
+        let template = take(&mut s, "template")
+            .and_then(|t| t.as_object().cloned())
+            .unwrap_or_default();
+        let mut sched = Map::new();
+        if let Some(v) = take(&mut s, "schedule") {
+            sched.insert("cron".into(), v);
+        }
+        for k in [
+            "timeZone",
+            "concurrencyPolicy",
+            "suspend",
+            "successfulRunHistoryLimit",
+            "failedRunHistoryLimit",
+        ] {
+            if let Some(v) = take(&mut s, k) {
+                sched.insert(k.into(), v);
+            }
+        }
+        // The operator's defaults, written out so the import behaves as the original did.
+        sched.entry("concurrencyPolicy").or_insert(json!("Allow"));
+        sched.entry("successfulRunHistoryLimit").or_insert(json!(1));
+        sched.entry("failedRunHistoryLimit").or_insert(json!(1));
+        for k in s.keys() {
+            lost.push((
+                key(&["spec", k]),
+                format!("`spec.{k}` has no ScheduledSparkApplication field in sparkc"),
+            ));
+        }
+        (template, Some(sched))
+    } else {
+        (spec_src, None)
+    };
+    let prefix: &[&str] = if scheduled {
+        &["spec", "template"]
+    } else {
+        &["spec"]
+    };
+    let at = |field: &[&str]| {
+        let mut p = prefix.to_vec();
+        p.extend_from_slice(field);
+        key(&p)
+    };
+    match take(&mut spec, "mode") {
+        Some(Json::String(m)) if m == "client" => lost.push((
+            at(&["mode"]),
+            "`mode: client` is not implemented by the operator; sparkc's operator target runs cluster mode (use `target: native` for client mode)".to_owned(),
+        )),
+        _ => {}
+    }
+    for legacy in ["failureRetries", "retryInterval"] {
+        if take(&mut spec, legacy).is_some() {
+            lost.push((
+                at(&[legacy]),
+                format!(
+                    "`{legacy}` is a legacy field the operator no longer reads; use `restartPolicy`"
+                ),
+            ));
+        }
+    }
+    spec.insert(
+        "target".into(),
+        json!(crate::target::id_text(&super::Kubeflow)),
+    );
+    if let Some(Json::Object(driver)) = spec.get_mut("driver")
+        && let Some(sa) = driver.remove("serviceAccount")
+    {
+        spec.insert("serviceAccount".into(), sa);
+    }
+    if let Some(Json::Object(driver)) = spec.get_mut("driver")
+        && let Some(Json::Object(annotations)) = driver.get_mut("annotations")
+        && let Some(rerun) = annotations.remove("sparkc.io/rerun")
+    {
+        if annotations.is_empty() {
+            driver.remove("annotations");
+        }
+        spec.insert("rerun".into(), rerun);
+    }
+    if let Some(s) = schedule {
+        spec.insert("schedule".into(), Json::Object(s));
+    }
+    json!({
+        "apiVersion": API_VERSION,
+        "kind": "SparkJob",
+        "metadata": metadata,
+        "spec": spec,
+    })
+}
