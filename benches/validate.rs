@@ -26,9 +26,13 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("1000 jobs x 2 environments", |b| {
         b.iter(|| {
-            let ws = sparkc::workspace::load(dir.path(), &[]).unwrap();
-            let report =
-                sparkc::validate::validate(&ws, None, sparkc::validate::Keep::Refs).unwrap();
+            let ws = sparkc::project::workspace::load(dir.path(), &[]).unwrap();
+            let report = sparkc::project::validate::validate(
+                &ws,
+                None,
+                sparkc::project::validate::Keep::Refs,
+            )
+            .unwrap();
             assert_eq!(report.refs.len(), 2000);
             assert!(!report.has_errors());
         });

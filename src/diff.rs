@@ -112,7 +112,7 @@ pub fn parse_live(text: &str) -> Result<Vec<Json>, String> {
         .flatten();
     let docs = match json_docs {
         Some(docs) => docs,
-        None => crate::yaml::parse_values(text)
+        None => crate::project::yaml::parse_values(text)
             .map_err(|e| format!("line {}: {}", e.pos.line, e.message))?,
     };
     let mut out = Vec::new();
@@ -816,7 +816,7 @@ fn diff_text(before: &Json, after: &Json, k: &Key) -> String {
         if v.is_null() {
             String::new()
         } else {
-            crate::yaml::to_yaml(v)
+            crate::project::yaml::to_yaml(v)
         }
     };
     let (a, b) = (text(before), text(after));

@@ -6,12 +6,12 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::diagnostic::Diagnostic;
 use crate::names;
-use crate::schema::{self, Kind};
+use crate::project::schema::{self, Kind};
+use crate::project::spec::API_VERSION;
+use crate::project::yaml::{self, Seg, path_string};
 use crate::spark::conf;
 use crate::spark::submit::Mode;
-use crate::spec::API_VERSION;
 use crate::target;
-use crate::yaml::{self, Seg, path_string};
 
 /// One imported job.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +40,8 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
     let docs = match yaml::parse_documents(text) {
         Ok(d) => d,
         Err(e) => {
-            out.diagnostics.push(crate::workspace::syntax_diag(file, e));
+            out.diagnostics
+                .push(crate::project::workspace::syntax_diag(file, e));
             return out;
         }
     };
@@ -124,7 +125,7 @@ fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
                 issue.path.clone(),
                 format!("{} (sparkc has no such field or value)", issue.message),
             ));
-            crate::validate::remove_path(&mut job, &issue.path);
+            crate::project::validate::remove_path(&mut job, &issue.path);
         }
     }
     job

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::schema::{self, Kind};
+use crate::project::schema::{self, Kind};
 
 /// The starter project file.
 pub const PROJECT: &str = include_str!("../templates/init/sparkc.yaml");

@@ -67,7 +67,7 @@ fn definitions() -> &'static Json {
 
 /// The Kubernetes 1.30 type definitions by name (`io.k8s.api.core.v1.Volume`, ...): the
 /// `$defs` of the embedded `_definitions.json`. The job spec's schema restricts the
-/// Kubernetes types it embeds to these (see [`crate::schema`]).
+/// Kubernetes types it embeds to these (see [`crate::project::schema`]).
 pub(crate) fn definitions_1_30() -> &'static serde_json::Map<String, Json> {
     definitions()
         .get("$defs")

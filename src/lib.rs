@@ -1,34 +1,39 @@
 //! sparkc: a compiler for Git-committed Spark job definitions.
 //!
-//! The pipeline: `workspace` loads the project file and every job document (walkdir,
-//! `yaml`), `validate` checks each against the JSON Schema generated from `spec` (`schema`)
-//! and against the Spark and Kubernetes `rules` after the `merge` of defaults and
-//! environment overrides, and returns `Diagnostic`s and effective jobs as data. `run` is the
-//! one place that prints.
+//! The pipeline, stage by stage (`pipeline` runs it as one function):
+//! - `project`: load the project file and the job specs (`workspace`, `yaml`), check them
+//!   against the schema generated from `spec` (`schema`), merge defaults and environments
+//!   (`merge`) and run the `rules` on each effective job (`validate`);
+//! - `spark`: Spark's own knowledge, target-neutral: the one configuration table, the
+//!   spark-submit arguments, the driver and executor pods, memory;
+//! - `target`: the ways a job runs (native client mode, the Kubeflow operator), behind one
+//!   trait and one registry: each plans its objects;
+//! - `render`: plans through the templates, read back and checked against the schema of
+//!   their kind (`k8s`);
+//! - `tree`: the deterministic tree for Argo CD or Flux, written atomically or compared;
+//! - `live` and `diff`: live objects (dumps, the cluster, another git ref) against the
+//!   render;
+//! - `import`: existing manifests and spark-submit lines back into specs.
+//!
+//! Stages return data (`diagnostic::Diagnostic`s, jobs, manifests); `cli` is the one place
+//! that prints, and maps every outcome to the exit code.
 
 pub mod cli;
-pub mod cluster;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
-pub mod gitref;
 pub mod import;
 pub mod init;
-pub mod merge;
+pub mod k8s;
+pub mod live;
 pub mod names;
 pub mod pipeline;
+pub mod project;
 pub mod render;
 pub mod rules;
-pub mod run;
-pub mod schema;
 pub mod spark;
-pub mod spec;
 pub mod target;
 pub mod tree;
 pub mod units;
-pub mod validate;
-pub mod workspace;
-pub mod yaml;
 
-pub use run::run;
-pub mod k8s;
+pub use cli::run;

@@ -123,7 +123,7 @@ impl Names {
 /// The existing service account a job names, if any: `spec.serviceAccount`, the driver's
 /// `serviceAccount`, or `serviceAccountName` in the driver's pod template. With one, sparkc
 /// renders no ServiceAccount, Role or RoleBinding.
-pub fn existing_service_account(spec: &crate::spec::SparkJobSpec) -> Option<String> {
+pub fn existing_service_account(spec: &crate::project::spec::SparkJobSpec) -> Option<String> {
     let driver = spec.driver.as_deref();
     spec.service_account
         .clone()

@@ -9,10 +9,10 @@ use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Severity, Sources, sort_dedup};
 use crate::error::Error;
+use crate::project::spec::Project;
+use crate::project::validate::{self, Keep, Report};
+use crate::project::workspace::{self, Workspace};
 use crate::render::{self, Manifest, Renderer};
-use crate::spec::Project;
-use crate::validate::{self, Keep, Report};
-use crate::workspace::{self, Workspace};
 
 /// A project compiled for one environment (or all).
 pub struct Compiled {

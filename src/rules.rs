@@ -11,13 +11,13 @@ use std::sync::{LazyLock, Mutex};
 use regex::Regex;
 
 use crate::diagnostic::Severity;
-use crate::spark::conf::{self, Access};
-use crate::spec::{
+use crate::project::spec::{
     AppType, DriverSpec, ExecutorSpec, PythonVersion, RestartType, SparkJobSpec, StringMap,
 };
+use crate::project::yaml::Seg;
+use crate::spark::conf::{self, Access};
 use crate::target::DerivedName;
 use crate::units;
-use crate::yaml::Seg;
 
 /// Where a finding is: a path in the merged spec (located through the layers it came
 /// from), or a path in the job document itself.
@@ -54,8 +54,8 @@ pub struct Findings(Vec<Finding>);
 impl Subject<'_> {
     /// The job as a target would plan it (for rules that need the target's own view; a
     /// copy, so only made when a rule needs it).
-    pub fn to_job(&self) -> crate::validate::Job {
-        crate::validate::Job {
+    pub fn to_job(&self) -> crate::project::validate::Job {
+        crate::project::validate::Job {
             name: self.name.to_owned(),
             namespace: self.namespace.unwrap_or_default().to_owned(),
             env: String::new(),
@@ -1157,7 +1157,7 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{ConcurrencyPolicy, Schedule, Target};
+    use crate::project::spec::{ConcurrencyPolicy, Schedule, Target};
 
     fn base() -> SparkJobSpec {
         serde_json::from_value(serde_json::json!({

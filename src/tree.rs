@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::diagnostic::Diagnostic;
+use crate::project::spec::{GitOpsTool, Project};
+use crate::project::yaml;
 use crate::render::Manifest;
-use crate::spec::{GitOpsTool, Project};
-use crate::yaml;
 
 /// The ownership record, at the root of the output folder.
 pub const MARKER: &str = ".sparkc-tree.json";
@@ -267,7 +267,7 @@ fn gitops(
             GitOpsTool::Argocd => {
                 let Some(repo) = &s.repo_url else {
                     diags.push(
-                        Diagnostic::error("gitops", crate::workspace::PROJECT_FILE, None)
+                        Diagnostic::error("gitops", crate::project::workspace::PROJECT_FILE, None)
                             .path("gitops.repoURL")
                             .message("`gitops.tool: argocd` needs the repository's URL")
                             .hint("set `gitops.repoURL` (and `targetRevision`) in sparkc.yaml"),
@@ -314,7 +314,7 @@ fn gitops(
         };
         if let Err(errors) = crate::k8s::check(&doc) {
             diags.push(
-                Diagnostic::error("gitops", crate::workspace::PROJECT_FILE, None)
+                Diagnostic::error("gitops", crate::project::workspace::PROJECT_FILE, None)
                     .path("gitops")
                     .message(format!(
                         "the {} for unit {env}/{unit} fails its CRD schema: {}",
@@ -740,7 +740,7 @@ pub fn keep_other_environments(
 }
 
 /// Where GitOps and batch jobs fight: warnings about the jobs of a render.
-pub fn gitops_warnings(jobs: &[crate::validate::Job], s: &Settings) -> Vec<Diagnostic> {
+pub fn gitops_warnings(jobs: &[crate::project::validate::Job], s: &Settings) -> Vec<Diagnostic> {
     let reconciles = match s.tool {
         GitOpsTool::Argocd => s.self_heal,
         GitOpsTool::Flux => true,

@@ -94,7 +94,10 @@ fn every_example_renders_and_the_argocd_plugin_runs() {
         let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&out.stdout).unwrap();
         assert!(docs.len() > 10);
         for d in docs.iter().filter(|d| !d.is_null()) {
-            assert_eq!(sparkc::yaml::to_yaml(d), sparkc::yaml::to_yaml_reference(d));
+            assert_eq!(
+                sparkc::project::yaml::to_yaml(d),
+                sparkc::project::yaml::to_yaml_reference(d)
+            );
         }
     }
     let plugin = std::fs::read_to_string(repo().join("examples/argocd-cmp/plugin.yaml")).unwrap();

@@ -17,9 +17,9 @@ use serde_json::Value as Json;
 
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
-use crate::spec::Project;
-use crate::validate::Job;
-use crate::{k8s, target, yaml};
+use crate::project::spec::Project;
+use crate::project::validate::Job;
+use crate::{k8s, project::yaml, target};
 
 mod read;
 
@@ -56,7 +56,7 @@ impl Manifest {
             env: String::new(),
             group: String::new(),
             file: String::new(),
-            text: crate::yaml::to_yaml(&value),
+            text: crate::project::yaml::to_yaml(&value),
             yaml_start: 0,
             value,
         }
@@ -293,7 +293,7 @@ fn check_overrides(dir: &Path) -> Result<(), Error> {
             .replace('\\', "/");
         if !builtin.iter().any(|(name, _)| *name == rel) {
             let names: Vec<String> = builtin.iter().map(|(n, _)| (*n).to_owned()).collect();
-            let hint = crate::schema::suggest(&rel, &names)
+            let hint = crate::project::schema::suggest(&rel, &names)
                 .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"));
             return Err(Error::Usage(format!(
                 "template override {} replaces no built-in template{hint}; the built-in templates are: {}",

@@ -42,7 +42,7 @@ pub(super) fn assert_same_as_full_parser(template: &str, text: &str) {
     let fast = template_output(text).unwrap_or_else(|| {
         panic!("{template} rendered text outside the fast reader's subset:\n{text}")
     });
-    let full = crate::yaml::parse_values(text).map(|mut d| d.pop());
+    let full = crate::project::yaml::parse_values(text).map(|mut d| d.pop());
     assert!(
         matches!(&full, Ok(Some(v)) if *v == fast),
         "{template}: the fast reader and the YAML parser disagree on\n{text}"
@@ -144,7 +144,7 @@ mod tests {
     use super::*;
 
     fn full(text: &str) -> Json {
-        let docs = crate::yaml::parse_values(text).expect("valid YAML");
+        let docs = crate::project::yaml::parse_values(text).expect("valid YAML");
         assert_eq!(docs.len(), 1);
         docs.into_iter().next().unwrap()
     }

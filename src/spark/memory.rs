@@ -1,7 +1,7 @@
 //! Memory of Spark's processes: heap plus overhead, and the overhead factor. Spark's own
 //! rule, written once for every target (pods request what Spark will ask for).
 
-use crate::spec::{AppType, SparkJobSpec};
+use crate::project::spec::{AppType, SparkJobSpec};
 use crate::units;
 
 /// Spark's minimum memory overhead in MiB.

@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::names::{self, Names, kubelet_escape};
+use crate::project::spec::{DriverSpec, ExecutorSpec, SparkJobSpec};
+use crate::project::validate::Job;
 use crate::spark::memory::Memory;
-use crate::spec::{DriverSpec, ExecutorSpec, SparkJobSpec};
-use crate::validate::Job;
 
 /// The user and group of the `spark` user in the official Apache Spark images.
 const SPARK_UID: i64 = 185;
@@ -86,10 +86,10 @@ macro_rules! pod_parts {
             volumes.push(json!({"name": vol, "secret": {"secretName": s.name}}));
             mounts.push(json!({"name": vol, "mountPath": s.path}));
             match s.secret_type {
-                Some(crate::spec::SecretType::GCPServiceAccount) => env.push(
+                Some(crate::project::spec::SecretType::GCPServiceAccount) => env.push(
                     json!({"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": format!("{}/key.json", s.path.trim_end_matches('/'))}),
                 ),
-                Some(crate::spec::SecretType::HadoopDelegationToken) => env.push(
+                Some(crate::project::spec::SecretType::HadoopDelegationToken) => env.push(
                     json!({"name": "HADOOP_TOKEN_FILE_LOCATION", "value": format!("{}/hadoop.token", s.path.trim_end_matches('/'))}),
                 ),
                 _ => {}
@@ -271,7 +271,7 @@ pub fn driver_pod(
         Json::String(format!(
             "{:?}",
             spec.image_pull_policy
-                .unwrap_or(crate::spec::PullPolicy::IfNotPresent)
+                .unwrap_or(crate::project::spec::PullPolicy::IfNotPresent)
         )),
     );
     container.insert("command".into(), json!(["/opt/spark/bin/spark-submit"]));

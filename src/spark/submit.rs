@@ -6,11 +6,11 @@
 //! command `sparkc submit-command` prints.
 
 use crate::names::{self, Names};
+use crate::project::spec::{DriverSpec, ExecutorSpec, PullPolicy, SparkJobSpec};
+use crate::project::validate::Job;
 use crate::spark::conf::{self, Key};
 use crate::spark::memory;
 use crate::spark::pod::Exporter;
-use crate::spec::{DriverSpec, ExecutorSpec, PullPolicy, SparkJobSpec};
-use crate::validate::Job;
 
 /// Where the driver runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,9 +13,9 @@ pub mod native;
 use minijinja::Value;
 use serde_json::Value as Json;
 
+use crate::project::spec::{self, Project};
+use crate::project::validate::Job;
 use crate::rules::{Findings, Subject};
-use crate::spec::{self, Project};
-use crate::validate::Job;
 
 /// A name derived from a job's name: (what it is, characters it adds, its limit).
 pub type DerivedName = (&'static str, usize, usize);

@@ -13,14 +13,14 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::names::{self, Names};
+use crate::project::spec::Project;
+use crate::project::spec::{RestartType, SparkJobSpec, Workload};
+use crate::project::validate::Job;
 use crate::render::raw_json;
 use crate::rules::{Findings, Subject};
 use crate::spark::memory::{memory, overhead_factor};
 use crate::spark::pod::{Exporter, driver_pod, executor_pod, merge_pod_spec};
 use crate::spark::submit::{self, Mode, Submit};
-use crate::spec::Project;
-use crate::spec::{RestartType, SparkJobSpec, Workload};
-use crate::validate::Job;
 
 /// Which objects the native target renders for a job, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,7 +138,7 @@ pub fn plan(job: &Job) -> Plan {
     let executor_template = executor_pod(job, &provisional, executor, exporter.as_ref());
     config_map_data.insert(
         names::EXECUTOR_TEMPLATE_KEY.to_owned(),
-        crate::yaml::to_yaml(&executor_template),
+        crate::project::yaml::to_yaml(&executor_template),
     );
 
     let mem = memory(
@@ -246,7 +246,7 @@ pub fn plan(job: &Job) -> Plan {
         json!({
             "cron": s.cron,
             "timeZone": s.time_zone.clone().unwrap_or_else(|| "Etc/UTC".to_owned()),
-            "concurrencyPolicy": format!("{:?}", s.concurrency_policy.unwrap_or(crate::spec::ConcurrencyPolicy::Forbid)),
+            "concurrencyPolicy": format!("{:?}", s.concurrency_policy.unwrap_or(crate::project::spec::ConcurrencyPolicy::Forbid)),
             "suspend": s.suspend.unwrap_or(false),
             "successfulJobsHistoryLimit": s.successful_run_history_limit.unwrap_or(3),
             "failedJobsHistoryLimit": s.failed_run_history_limit.unwrap_or(3),
@@ -329,8 +329,8 @@ macro_rules! template {
 }
 
 impl super::Target for Native {
-    fn id(&self) -> crate::spec::Target {
-        crate::spec::Target::Native
+    fn id(&self) -> crate::project::spec::Target {
+        crate::project::spec::Target::Native
     }
 
     fn deploy_mode(&self) -> Mode {
@@ -370,7 +370,7 @@ impl super::Target for Native {
 
     fn check(&self, subject: &Subject<'_>, out: &mut Findings) {
         if let Some(s) = &subject.spec.schedule
-            && s.concurrency_policy == Some(crate::spec::ConcurrencyPolicy::Allow)
+            && s.concurrency_policy == Some(crate::project::spec::ConcurrencyPolicy::Allow)
         {
             out.error(
                 "concurrency",

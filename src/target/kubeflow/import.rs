@@ -7,8 +7,8 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::import::Lost;
 use crate::names;
-use crate::spec::API_VERSION;
-use crate::yaml::Seg;
+use crate::project::spec::API_VERSION;
+use crate::project::yaml::Seg;
 
 fn take(map: &mut Map<String, Json>, key: &str) -> Option<Json> {
     map.remove(key)

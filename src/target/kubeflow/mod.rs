@@ -16,14 +16,14 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
-use crate::merge::strip_nulls;
 use crate::names::{self, Names};
+use crate::project::merge::strip_nulls;
+use crate::project::spec::{ConcurrencyPolicy, RestartType};
+use crate::project::spec::{Project, SparkJobSpec};
+use crate::project::validate::Job;
+use crate::project::yaml::Seg;
 use crate::rules::{At, Findings, Subject, spec_path};
 use crate::spark::conf;
-use crate::spec::{ConcurrencyPolicy, RestartType};
-use crate::spec::{Project, SparkJobSpec};
-use crate::validate::Job;
-use crate::yaml::Seg;
 
 /// What the operator templates need for one job.
 #[derive(Debug, Clone, Serialize)]
@@ -274,8 +274,8 @@ pub struct Kubeflow;
 const API_VERSION: &str = "sparkoperator.k8s.io/v1beta2";
 
 impl super::Target for Kubeflow {
-    fn id(&self) -> crate::spec::Target {
-        crate::spec::Target::Operator
+    fn id(&self) -> crate::project::spec::Target {
+        crate::project::spec::Target::Operator
     }
 
     fn deploy_mode(&self) -> crate::spark::submit::Mode {

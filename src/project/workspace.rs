@@ -15,9 +15,9 @@ use serde_json::Value as Json;
 
 use crate::diagnostic::{Diagnostic, Sources};
 use crate::error::Error;
-use crate::schema::{self, Kind};
-use crate::spec::{API_VERSION, Project};
-use crate::yaml::{self, MAX_FILE_BYTES, Node, Pos, Seg};
+use crate::project::schema::{self, Kind};
+use crate::project::spec::{API_VERSION, Project};
+use crate::project::yaml::{self, MAX_FILE_BYTES, Node, Pos, Seg};
 
 /// Name of the project file.
 pub const PROJECT_FILE: &str = "sparkc.yaml";

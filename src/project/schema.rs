@@ -29,8 +29,8 @@ use schemars::generate::SchemaSettings;
 use schemars::transform::{RecursiveTransform, Transform as _};
 use serde_json::Value as Json;
 
-use crate::spec::{Project, SparkJob};
-use crate::yaml::{Seg, describe_json};
+use crate::project::spec::{Project, SparkJob};
+use crate::project::yaml::{Seg, describe_json};
 
 /// Which document type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,7 @@ fn generate<T: schemars::JsonSchema>(name: &str) -> Json {
         if let Some(Json::Object(props)) = obj.get_mut("properties") {
             props.insert(
                 "apiVersion".to_owned(),
-                serde_json::json!({"description": "Always `sparkc.io/v1alpha1`.", "const": crate::spec::API_VERSION}),
+                serde_json::json!({"description": "Always `sparkc.io/v1alpha1`.", "const": crate::project::spec::API_VERSION}),
             );
             props.insert(
                 "kind".to_owned(),

@@ -13,12 +13,12 @@ use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 
 use crate::diagnostic::{Diagnostic, Severity, sort_dedup};
-use crate::merge;
+use crate::project::merge;
+use crate::project::schema::{self, Kind};
+use crate::project::spec::{AppType, JobMetadata, SparkJobSpec, StringMap, Target};
+use crate::project::workspace::{self, DEFAULT_ENV, Document, Workspace};
+use crate::project::yaml::{Node, Pos, Seg, path_string};
 use crate::rules::{self, At, Subject};
-use crate::schema::{self, Kind};
-use crate::spec::{AppType, JobMetadata, SparkJobSpec, StringMap, Target};
-use crate::workspace::{self, DEFAULT_ENV, Document, Workspace};
-use crate::yaml::{Node, Pos, Seg, path_string};
 
 /// One job in one environment, fully merged and valid.
 #[derive(Debug, Clone)]

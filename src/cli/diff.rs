@@ -1,0 +1,210 @@
+//! `sparkc diff`: the render against live objects (a dump, the cluster, or the render at
+//! another git ref), and its presentation.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::diagnostic::Format;
+use crate::error::Error;
+use crate::{pipeline, render};
+
+use super::present::{plural, stopped_outcome};
+use super::{Config, Exit, Outcome};
+
+/// `sparkc diff`: the render against live objects from dumps, the cluster, or the render
+/// at another git ref.
+pub(super) fn diff_command(
+    cfg: &Config,
+    env: Option<&str>,
+    live: &[PathBuf],
+    base: Option<&str>,
+    cluster: Option<&crate::live::cluster::Options>,
+) -> Result<Outcome, Error> {
+    let mut objects = read_dumps(cfg, live)?;
+    let compiled = match pipeline::compile(&cfg.root, env, true) {
+        Ok(c) => c,
+        Err(stopped) => return stopped_outcome(cfg, stopped),
+    };
+    let project = compiled.project().cloned();
+    let mut manifests = compiled.manifests;
+    let mut failed = Vec::new();
+    if let Some(options) = cluster {
+        let lists = cluster_lists(project.as_ref(), env, &manifests);
+        let fetched = crate::live::cluster::fetch(options, lists)?;
+        objects.extend(fetched.objects);
+        failed = fetched.failed;
+        // What could not be read is left out of the comparison (its objects would show as
+        // created); the rest is still shown, then the errors (exit 2).
+        manifests.retain(|m| {
+            let group = m.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+            !failed
+                .iter()
+                .any(|(t, _)| t.group == group && t.kind == m.kind && t.namespace == m.namespace)
+        });
+    }
+    let _base_checkout;
+    if let Some(reference) = base {
+        let (dir, root) = crate::live::gitref::checkout(&cfg.root, reference)?;
+        _base_checkout = dir;
+        match pipeline::compile(&root, env, true) {
+            Ok(c) => objects = c.manifests.into_iter().map(|m| m.value).collect(),
+            Err(stopped) => {
+                let mut outcome = stopped_outcome(cfg, stopped)?;
+                outcome.stdout = format!(
+                    "error: the project at {reference} does not render:\n{}",
+                    outcome.stdout
+                );
+                return Ok(outcome);
+            }
+        }
+    }
+    // With one environment chosen, live objects of the others are not ours to delete.
+    if let Some(env) = env {
+        objects.retain(|o| {
+            o.pointer("/metadata/labels")
+                .and_then(|l| l.get(crate::names::LABEL_ENV))
+                .and_then(serde_json::Value::as_str)
+                .is_none_or(|e| e == env)
+        });
+    }
+    let diff = crate::diff::compare(&manifests, &objects);
+    let mut exit = Exit::findings_if(diff.differs());
+    let mut stderr = String::new();
+    for (_, e) in &failed {
+        stderr.push_str(&format!("error: {e}\n"));
+        exit = Exit::Error;
+    }
+    if !failed.is_empty() {
+        stderr.push_str(&format!(
+            "note: {} list{} could not be read; {} objects are left out of the comparison\n",
+            failed.len(),
+            plural(failed.len()),
+            if failed.len() == 1 { "its" } else { "their" }
+        ));
+    }
+    let stdout = if cfg.format == Format::Json {
+        let mut s = serde_json::to_string_pretty(&diff).unwrap_or_default();
+        s.push('\n');
+        s
+    } else {
+        human(cfg, &diff)
+    };
+    Ok(Outcome {
+        stdout,
+        stderr,
+        exit,
+    })
+}
+
+/// Reads the live objects of the dumps (`-` is standard input).
+fn read_dumps(cfg: &Config, live: &[PathBuf]) -> Result<Vec<serde_json::Value>, Error> {
+    use std::io::Read as _;
+    let mut objects = Vec::new();
+    for f in live {
+        let text = if f.as_os_str() == "-" {
+            let mut t = String::new();
+            io::stdin()
+                .read_to_string(&mut t)
+                .map_err(|source| Error::Read {
+                    path: f.clone(),
+                    source,
+                })?;
+            t
+        } else {
+            let path = cfg.root.join(f);
+            std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?
+        };
+        let parsed = crate::diff::parse_live(&text)
+            .map_err(|m| Error::Usage(format!("{}: {m}", f.display())))?;
+        objects.extend(parsed);
+    }
+    Ok(objects)
+}
+
+/// The report for a person: the counts, then each changed object with its effect and its
+/// unified diff (coloured when asked).
+fn human(cfg: &Config, diff: &crate::diff::Report) -> String {
+    let mut s = format!(
+        "{} created, {} changed, {} deleted, {} unchanged\n",
+        diff.summary["created"],
+        diff.summary["changed"],
+        diff.summary["deleted"],
+        diff.summary["unchanged"]
+    );
+    for r in diff
+        .resources
+        .iter()
+        .filter(|r| r.action != crate::diff::Action::Unchanged)
+    {
+        let action = serde_json::to_value(r.action).unwrap_or_default();
+        let effect = match r.effect {
+            Some(crate::diff::Effect::Replace) => {
+                " (replace: Kubernetes cannot patch this in place; the object is deleted and created again)"
+            }
+            Some(crate::diff::Effect::Rerun) => {
+                " (rerun: the Spark operator kills the application and runs it again)"
+            }
+            None => "",
+        };
+        s.push_str(&format!(
+            "\n{}/{}/{} {}{effect}\n",
+            r.kind,
+            r.namespace,
+            r.name,
+            action.as_str().unwrap_or_default()
+        ));
+        for line in r.diff.lines() {
+            let colored = match line.chars().next() {
+                Some('+') if cfg.color && !line.starts_with("+++") => {
+                    format!("\x1b[32m{line}\x1b[0m")
+                }
+                Some('-') if cfg.color && !line.starts_with("---") => {
+                    format!("\x1b[31m{line}\x1b[0m")
+                }
+                _ => line.to_owned(),
+            };
+            s.push_str(&colored);
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// The lists that `diff --cluster` makes: the namespaces of the chosen environments (and of
+/// the render), every kind sparkc renders.
+fn cluster_lists(
+    project: Option<&crate::project::spec::Project>,
+    env: Option<&str>,
+    manifests: &[render::Manifest],
+) -> Vec<crate::live::cluster::Target> {
+    let mut namespaces: std::collections::BTreeSet<String> = manifests
+        .iter()
+        .map(|m| m.namespace.clone())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if let Some(environments) = project.and_then(|p| p.environments.as_ref()) {
+        for (name, e) in environments {
+            if env.is_none_or(|x| x == name)
+                && let Some(ns) = &e.namespace
+            {
+                namespaces.insert(ns.clone());
+            }
+        }
+    }
+    let mut kinds: Vec<(String, String, String)> = manifests
+        .iter()
+        .map(|m| {
+            let (group, version) = m
+                .api_version
+                .rsplit_once('/')
+                .unwrap_or(("", &m.api_version));
+            (group.to_owned(), version.to_owned(), m.kind.clone())
+        })
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    crate::live::cluster::targets(&namespaces, &kinds)
+}

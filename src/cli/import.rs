@@ -1,0 +1,111 @@
+//! `sparkc import`: SparkApplications or spark-submit lines in, job specs out (to standard
+//! output or as files that are never overwritten).
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::diagnostic::{self, Diagnostic, Format};
+use crate::error::Error;
+use crate::project::workspace;
+
+use super::{Config, Exit, Outcome};
+
+pub(super) fn import(
+    cfg: &Config,
+    files: &[PathBuf],
+    from_submit: bool,
+    output: Option<&std::path::Path>,
+) -> Result<Outcome, Error> {
+    use std::io::Read as _;
+    let mut jobs = Vec::new();
+    let mut diags = Vec::new();
+    let mut sources = diagnostic::Sources::new();
+    for f in files {
+        let (display, text) = if f.as_os_str() == "-" {
+            let mut text = String::new();
+            io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| Error::Read {
+                    path: f.clone(),
+                    source,
+                })?;
+            ("<stdin>".to_owned(), text)
+        } else {
+            let path = cfg.root.join(f);
+            let display = f.display().to_string();
+            match workspace::read_text(&path, &display)? {
+                Ok(t) => (display, t),
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            }
+        };
+        let outcome = if from_submit {
+            crate::import::from_submit(&display, &text)
+        } else {
+            crate::import::from_manifests(&display, &text)
+        };
+        sources.insert(display, std::sync::Arc::from(text.as_str()));
+        jobs.extend(outcome.jobs);
+        diags.extend(outcome.diagnostics);
+    }
+    let mut stdout = String::new();
+    if let Some(dir) = output {
+        let dir = cfg.root.join(dir);
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        for job in &jobs {
+            if !crate::rules::is_dns1035(&job.name) {
+                diags.push(
+                    Diagnostic::error("import", &job.source, None)
+                        .path("metadata.name")
+                        .message(format!("`{}` is not a valid job name, so it cannot name a file", job.name.escape_debug()))
+                        .hint("rename the application (a DNS-1035 label), or import to standard output"),
+                );
+                continue;
+            }
+            let path = dir.join(format!("{}.yaml", job.name));
+            if path.exists() {
+                return Err(Error::Usage(format!(
+                    "{} already exists; sparkc import does not overwrite files",
+                    path.display()
+                )));
+            }
+            std::fs::write(&path, crate::import::to_text(job)).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            if !cfg.quiet {
+                stdout.push_str(&format!("wrote {}\n", path.display()));
+            }
+        }
+    } else {
+        for (i, job) in jobs.iter().enumerate() {
+            if i > 0 {
+                stdout.push_str("---\n");
+            }
+            stdout.push_str(&crate::import::to_text(job));
+        }
+    }
+    diagnostic::sort_dedup(&mut diags);
+    let stderr = diagnostic::render(
+        &diags,
+        &sources,
+        if cfg.format == Format::Json {
+            Format::Json
+        } else {
+            cfg.format
+        },
+        cfg.color,
+    );
+    // Anything not carried over (or unreadable) fails the import; skipping other kinds does not.
+    let failed = jobs.is_empty() || diags.iter().any(|d| d.code != "import-skipped");
+    Ok(Outcome {
+        stdout,
+        stderr,
+        exit: Exit::findings_if(failed),
+    })
+}
