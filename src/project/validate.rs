@@ -315,48 +315,13 @@ fn check_document(
     if !workspace::check_header(&d.file, &d.node, &json, "SparkJob", &mut diags) {
         return (Vec::new(), diags);
     }
-    let issues = schema::check(Kind::SparkJob, &json);
-    let mut json = json;
-    let repaired = !issues.is_empty();
-    if repaired {
-        // Report the schema problems, then remove the offending values and go on with the
-        // rest, so that one run shows every problem. Jobs are not produced from a repaired
-        // document, and "missing field" findings caused by a removal are not reported.
-        let mut paths: Vec<Vec<Seg>> = issues.iter().map(|i| i.path.clone()).collect();
-        diags.extend(
-            issues
-                .into_iter()
-                .map(|i| workspace::issue_diag(&d.file, &d.node, i)),
-        );
-        paths.sort();
-        paths.dedup();
-        let removable = paths.iter().all(|p| {
-            p.len() >= 2 && !matches!(p[0], Seg::Key(ref k) if k == "apiVersion" || k == "kind")
-        });
-        for p in paths.iter().rev() {
-            remove_path(&mut json, p);
-        }
-        let only_metadata_left = !removable || !schema::check(Kind::SparkJob, &json).is_empty();
-        if only_metadata_left {
-            // The name is checked even when the rest of the document cannot be repaired.
-            if let Some(name) = json.pointer("/metadata/name").and_then(Json::as_str) {
-                let scheduled = json.pointer("/spec/schedule").is_some_and(Json::is_object);
-                for f in rules::check_name(name, scheduled) {
-                    let (pos, _) = d.node.pos_of(&workspace::keys(&["metadata", "name"]));
-                    let mut diag = Diagnostic::error(f.code, &d.file, Some(pos))
-                        .path("metadata.name")
-                        .message(f.message);
-                    diag.hint = f.hint;
-                    diags.push(diag);
-                }
-            }
-            return (Vec::new(), diags);
-        }
-    }
+    let Some((mut json, repaired)) = schema_pass(d, json, &mut diags) else {
+        return (Vec::new(), diags);
+    };
     // The schema passed: only the metadata needs a typed decode here; the spec is decoded
     // per environment after the merge.
     let job_spec = json.get_mut("spec").map_or(Json::Null, Json::take);
-    let job_envs_json = json.get_mut("environments").map_or(Json::Null, Json::take);
+    let job_envs = json.get_mut("environments").map_or(Json::Null, Json::take);
     let metadata: JobMetadata = match json
         .get_mut("metadata")
         .map(Json::take)
@@ -371,42 +336,145 @@ fn check_document(
         }
         None => return (Vec::new(), diags),
     };
-    // Environments named by the job must exist.
-    if let Json::Object(job_envs) = &job_envs_json {
-        for name in job_envs.keys() {
-            if !all_envs.iter().any(|e| e == name) {
-                let pos = d.node.key_pos(&workspace::keys(&["environments"]), name);
-                let hint = match schema::suggest(name, all_envs) {
-                    Some(s) => format!("did you mean `{s}`? Environments are defined in sparkc.yaml: {}", all_envs.join(", ")),
-                    None if ws.project.is_none() => "define environments in a sparkc.yaml project file (`sparkc init` writes one)".to_owned(),
-                    None => format!("define it under `environments:` in sparkc.yaml, or use one of: {}", all_envs.join(", ")),
-                };
-                diags.push(
-                    Diagnostic::error("environment", &d.file, pos)
-                        .path(path_string(&[
-                            Seg::Key("environments".into()),
-                            Seg::Key(name.clone()),
-                        ]))
-                        .message(format!("the project has no environment `{name}`"))
-                        .hint(hint),
-                );
-            }
-        }
-    }
-    let layers = Layers { ws, doc: d };
-    let empty = Json::Null;
-    let project = ws.project.as_ref().map(|p| &p.project);
-    // The raw layers (not the typed ones: a typed `None` would serialize as a removing null).
+    check_job_environments(ws, d, &job_envs, all_envs, &mut diags);
+    // The raw project defaults (not the typed ones: a typed `None` would serialize as a
+    // removing null).
     let project_defaults = ws
         .project
         .as_ref()
         .and_then(|p| p.node.get("defaults"))
         .map_or(Json::Null, Node::to_json);
-    let job_spec = &job_spec;
+    let doc = Doc {
+        ws,
+        d,
+        metadata: &metadata,
+        project_defaults: &project_defaults,
+        spec: &job_spec,
+        envs: &job_envs,
+    };
     let mut jobs = Vec::new();
     // Per environment: (finding key) -> environments where it occurs.
     let mut per_env: BTreeMap<Diagnostic, Vec<String>> = BTreeMap::new();
     for env in envs {
+        if let Some(job) = doc.evaluate(env, &mut per_env) {
+            jobs.push(job);
+        }
+    }
+    let multi = envs.len() > 1 || envs.first().is_some_and(|e| e != DEFAULT_ENV);
+    if repaired {
+        jobs.clear();
+        per_env.retain(|d, _| d.code != "required" && d.code != "type" && d.code != "main-class");
+    }
+    for (mut diag, in_envs) in per_env {
+        if multi && in_envs.len() < envs.len() {
+            let which = in_envs.join(", ");
+            diag.message = format!("{} (environment {which})", diag.message);
+        }
+        diags.push(diag);
+    }
+    (jobs, diags)
+}
+
+/// The schema check of the raw document. Problems are reported, then the offending values
+/// removed so that one run shows every problem; returns the (repaired) document and whether
+/// it was repaired, or `None` when nothing but the name can be checked.
+fn schema_pass(d: &Document, mut json: Json, diags: &mut Vec<Diagnostic>) -> Option<(Json, bool)> {
+    let issues = schema::check(Kind::SparkJob, &json);
+    if issues.is_empty() {
+        return Some((json, false));
+    }
+    // Jobs are not produced from a repaired document, and "missing field" findings caused
+    // by a removal are not reported.
+    let mut paths: Vec<Vec<Seg>> = issues.iter().map(|i| i.path.clone()).collect();
+    diags.extend(
+        issues
+            .into_iter()
+            .map(|i| workspace::issue_diag(&d.file, &d.node, i)),
+    );
+    paths.sort();
+    paths.dedup();
+    let removable = paths.iter().all(|p| {
+        p.len() >= 2 && !matches!(p[0], Seg::Key(ref k) if k == "apiVersion" || k == "kind")
+    });
+    for p in paths.iter().rev() {
+        remove_path(&mut json, p);
+    }
+    if removable && schema::check(Kind::SparkJob, &json).is_empty() {
+        return Some((json, true));
+    }
+    // The name is checked even when the rest of the document cannot be repaired.
+    if let Some(name) = json.pointer("/metadata/name").and_then(Json::as_str) {
+        let scheduled = json.pointer("/spec/schedule").is_some_and(Json::is_object);
+        for f in rules::check_name(name, scheduled) {
+            let (pos, _) = d.node.pos_of(&workspace::keys(&["metadata", "name"]));
+            let mut diag = Diagnostic::error(f.code, &d.file, Some(pos))
+                .path("metadata.name")
+                .message(f.message);
+            diag.hint = f.hint;
+            diags.push(diag);
+        }
+    }
+    None
+}
+
+/// Environments named by a job must exist in the project.
+fn check_job_environments(
+    ws: &Workspace,
+    d: &Document,
+    job_envs: &Json,
+    all_envs: &[String],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Json::Object(job_envs) = job_envs else {
+        return;
+    };
+    for name in job_envs.keys() {
+        if all_envs.iter().any(|e| e == name) {
+            continue;
+        }
+        let pos = d.node.key_pos(&workspace::keys(&["environments"]), name);
+        let hint = match schema::suggest(name, all_envs) {
+            Some(s) => format!(
+                "did you mean `{s}`? Environments are defined in sparkc.yaml: {}",
+                all_envs.join(", ")
+            ),
+            None if ws.project.is_none() => {
+                "define environments in a sparkc.yaml project file (`sparkc init` writes one)"
+                    .to_owned()
+            }
+            None => format!(
+                "define it under `environments:` in sparkc.yaml, or use one of: {}",
+                all_envs.join(", ")
+            ),
+        };
+        diags.push(
+            Diagnostic::error("environment", &d.file, pos)
+                .path(path_string(&[
+                    Seg::Key("environments".into()),
+                    Seg::Key(name.clone()),
+                ]))
+                .message(format!("the project has no environment `{name}`"))
+                .hint(hint),
+        );
+    }
+}
+
+/// One job document, ready to be evaluated in each environment.
+struct Doc<'a> {
+    ws: &'a Workspace,
+    d: &'a Document,
+    metadata: &'a JobMetadata,
+    project_defaults: &'a Json,
+    spec: &'a Json,
+    envs: &'a Json,
+}
+
+impl Doc<'_> {
+    /// The effective job in one environment: the merge of every layer, the rules, and the
+    /// job when the rules found no error. Findings go to `per_env`.
+    fn evaluate(&self, env: &str, per_env: &mut BTreeMap<Diagnostic, Vec<String>>) -> Option<Job> {
+        let (ws, d, metadata) = (self.ws, self.d, self.metadata);
+        let project = ws.project.as_ref().map(|p| &p.project);
         let env_cfg = project
             .and_then(|p| p.environments.as_ref())
             .and_then(|e| e.get(env));
@@ -419,13 +487,12 @@ fn check_document(
                     .ok()
             })
             .map_or(Json::Null, Node::to_json);
-        let job_env = job_envs_json.get(env).unwrap_or(&empty);
         let merged = merge::merge_all([
             builtin_defaults(),
-            &project_defaults,
-            job_spec,
+            self.project_defaults,
+            self.spec,
             &env_overrides,
-            job_env,
+            self.envs.get(env).unwrap_or(&Json::Null),
         ]);
         let spec: SparkJobSpec = match serde_json::from_value(merged) {
             Ok(s) => s,
@@ -433,8 +500,8 @@ fn check_document(
                 let diag = Diagnostic::error("merge", &d.file, Some(d.node.pos))
                     .path("spec")
                     .message(format!("the merged spec is invalid: {e}"));
-                per_env.entry(diag).or_default().push(env.clone());
-                continue;
+                per_env.entry(diag).or_default().push(env.to_owned());
+                return None;
             }
         };
         let namespace = metadata
@@ -448,9 +515,9 @@ fn check_document(
             annotations: metadata.annotations.as_ref(),
             spec: &spec,
         };
-        let findings = rules::check(&subject);
+        let layers = Layers { ws, doc: d };
         let mut failed = false;
-        for f in findings {
+        for f in rules::check(&subject) {
             failed |= f.severity == Severity::Error;
             let (file, pos, path) = match &f.at {
                 At::Spec(p) => layers.locate(env, p),
@@ -466,18 +533,16 @@ fn check_document(
             .path(path)
             .message(f.message);
             diag.hint = f.hint;
-            per_env.entry(diag).or_default().push(env.clone());
+            per_env.entry(diag).or_default().push(env.to_owned());
         }
         if failed {
-            continue;
+            return None;
         }
-        let Some(app_type) = rules::infer_type(&spec) else {
-            continue;
-        };
-        jobs.push(Job {
+        let app_type = rules::infer_type(&spec)?;
+        Some(Job {
             name: metadata.name.clone(),
             namespace: namespace.unwrap_or_default(),
-            env: env.clone(),
+            env: env.to_owned(),
             group: group_of(&d.rel),
             file: d.file.clone(),
             name_pos: d
@@ -490,21 +555,8 @@ fn check_document(
             app_type,
             target: spec.target.unwrap_or(crate::target::DEFAULT),
             spec,
-        });
+        })
     }
-    let multi = envs.len() > 1 || envs.first().is_some_and(|e| e != DEFAULT_ENV);
-    if repaired {
-        jobs.clear();
-        per_env.retain(|d, _| d.code != "required" && d.code != "type" && d.code != "main-class");
-    }
-    for (mut diag, in_envs) in per_env {
-        if multi && in_envs.len() < envs.len() {
-            let which = in_envs.join(", ");
-            diag.message = format!("{} (environment {which})", diag.message);
-        }
-        diags.push(diag);
-    }
-    (jobs, diags)
 }
 
 fn check_duplicates(root: &std::path::Path, report: &mut Report) {

@@ -137,6 +137,22 @@ pub fn id_text(t: &dyn Target) -> String {
         .unwrap_or_default()
 }
 
+/// A schedule as the templates receive it, after its defaults (time zone `Etc/UTC`, policy
+/// `Forbid`, 3 runs of history each); `history` names the two history limits as the kind
+/// spells them (`successfulJobsHistoryLimit` for a CronJob, `successfulRunHistoryLimit`
+/// for the operator).
+pub fn schedule_context(s: &spec::Schedule, history: (&str, &str)) -> Json {
+    let mut out = serde_json::json!({
+        "cron": s.cron,
+        "timeZone": s.time_zone.clone().unwrap_or_else(|| "Etc/UTC".to_owned()),
+        "concurrencyPolicy": format!("{:?}", s.concurrency_policy.unwrap_or(spec::ConcurrencyPolicy::Forbid)),
+        "suspend": s.suspend.unwrap_or(false),
+    });
+    out[history.0] = Json::from(s.successful_run_history_limit.unwrap_or(3));
+    out[history.1] = Json::from(s.failed_run_history_limit.unwrap_or(3));
+    out
+}
+
 /// Templates every target shares.
 pub const COMMON_TEMPLATES: &[(&str, &str)] = &[
     (

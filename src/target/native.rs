@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::names::{self, Names};
 use crate::project::spec::Project;
@@ -166,17 +166,66 @@ pub fn plan(job: &Job) -> Plan {
         exporter.as_ref(),
     );
 
-    let restart = spec.restart_policy.as_ref();
-    let backoff_limit = match restart.and_then(|r| r.restart_type) {
-        Some(RestartType::OnFailure) => restart.and_then(|r| r.on_failure_retries).unwrap_or(0),
-        _ => 0,
-    };
+    let backoff_limit = backoff_limit(spec);
     let run = run_id(&pod_spec, &config_map_data, spec, backoff_limit);
     let names = Names::new(&job.name, &job.namespace, &run);
     debug_assert_eq!(names.driver_host, provisional.driver_host);
+    let (pod_labels, pod_annotations) = driver_metadata(job, driver, &names, exporter.as_ref());
+    // User pod template under ours (ours wins), for what the spec has no field for.
+    if let Some(template) = &driver.template {
+        pod_spec = merge_pod_spec(
+            template.get("spec").cloned().unwrap_or(Json::Null),
+            pod_spec,
+        );
+    }
+    let schedule = spec.schedule.as_ref().map(|s| {
+        super::schedule_context(s, ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"))
+    });
+    let mut job_template_labels = job.labels.clone();
+    job_template_labels.insert(names::LABEL_NAME.to_owned(), names.job.clone());
+    job_template_labels.insert(names::LABEL_ENV.to_owned(), job.env.clone());
+    job_template_labels.insert(names::LABEL_JOB.to_owned(), names.job.clone());
 
-    // Labels and annotations: the user's pod template, then the job's, then the driver's,
-    // then sparkc's own.
+    Plan {
+        labels: names.object_labels(&job.env, &job.labels),
+        annotations: job.annotations.clone(),
+        selector: names.driver_selector(),
+        env: job.env.clone(),
+        service_account,
+        rbac,
+        ports: ports(exporter.as_ref()),
+        pod_labels,
+        pod_annotations,
+        pod_spec,
+        job_template_labels,
+        backoff_limit,
+        ttl_seconds_after_finished: spec.time_to_live_seconds,
+        schedule,
+        config_map_data,
+        submit_args,
+        objects: objects(spec, rbac),
+        names,
+        executor_template,
+    }
+}
+
+/// Retries: Spark assumes a driver never restarts, so a retry is a new pod of the Job.
+fn backoff_limit(spec: &SparkJobSpec) -> i32 {
+    let restart = spec.restart_policy.as_ref();
+    match restart.and_then(|r| r.restart_type) {
+        Some(RestartType::OnFailure) => restart.and_then(|r| r.on_failure_retries).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Labels and annotations of the driver pod: the user's pod template, then the job's, then
+/// the driver's, then sparkc's own.
+fn driver_metadata(
+    job: &Job,
+    driver: &crate::project::spec::DriverSpec,
+    names: &Names,
+    exporter: Option<&Exporter>,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let template_meta = driver.template.as_ref().and_then(|t| t.get("metadata"));
     let string_map = |v: Option<&Json>| -> BTreeMap<String, String> {
         v.and_then(Json::as_object)
@@ -187,24 +236,20 @@ pub fn plan(job: &Job) -> Plan {
             })
             .unwrap_or_default()
     };
-    let mut driver_labels = string_map(template_meta.and_then(|m| m.get("labels")));
-    driver_labels.extend(job.labels.clone());
-    driver_labels.extend(driver.labels.clone().unwrap_or_default());
-    let pod_labels = names.pod_labels(&job.env, "driver", &driver_labels);
-    let mut pod_annotations = string_map(template_meta.and_then(|m| m.get("annotations")));
-    pod_annotations.extend(driver.annotations.clone().unwrap_or_default());
-    if let Some(e) = exporter.as_ref().filter(|e| e.driver) {
-        pod_annotations.insert("prometheus.io/scrape".to_owned(), "true".to_owned());
-        pod_annotations.insert("prometheus.io/port".to_owned(), e.port.to_string());
+    let mut labels = string_map(template_meta.and_then(|m| m.get("labels")));
+    labels.extend(job.labels.clone());
+    labels.extend(driver.labels.clone().unwrap_or_default());
+    let mut annotations = string_map(template_meta.and_then(|m| m.get("annotations")));
+    annotations.extend(driver.annotations.clone().unwrap_or_default());
+    if let Some(e) = exporter.filter(|e| e.driver) {
+        annotations.insert("prometheus.io/scrape".to_owned(), "true".to_owned());
+        annotations.insert("prometheus.io/port".to_owned(), e.port.to_string());
     }
-    // User pod template under ours (ours wins), for what the spec has no field for.
-    if let Some(template) = &driver.template {
-        pod_spec = merge_pod_spec(
-            template.get("spec").cloned().unwrap_or(Json::Null),
-            pod_spec,
-        );
-    }
+    (names.pod_labels(&job.env, "driver", &labels), annotations)
+}
 
+/// The driver's named ports: RPC, block manager, UI, and the exporter's.
+fn ports(exporter: Option<&Exporter>) -> Vec<NamedPort> {
     let mut ports = vec![
         NamedPort {
             name: "driver-rpc".into(),
@@ -219,13 +264,18 @@ pub fn plan(job: &Job) -> Plan {
             port: names::UI_PORT,
         },
     ];
-    if let Some(e) = exporter.as_ref().filter(|e| e.driver) {
+    if let Some(e) = exporter.filter(|e| e.driver) {
         ports.push(NamedPort {
             name: e.port_name.clone(),
             port: e.port,
         });
     }
+    ports
+}
 
+/// The objects of the job, in output order: RBAC unless an account is named, the
+/// ConfigMap and the Service, then the workload.
+fn objects(spec: &SparkJobSpec, rbac: bool) -> Vec<Object> {
     let workload = spec
         .native
         .as_ref()
@@ -241,43 +291,7 @@ pub fn plan(job: &Job) -> Plan {
         (None, Workload::Job) => Object::Job,
         (None, Workload::Pod) => Object::Pod,
     });
-
-    let schedule = spec.schedule.as_ref().map(|s| {
-        json!({
-            "cron": s.cron,
-            "timeZone": s.time_zone.clone().unwrap_or_else(|| "Etc/UTC".to_owned()),
-            "concurrencyPolicy": format!("{:?}", s.concurrency_policy.unwrap_or(crate::project::spec::ConcurrencyPolicy::Forbid)),
-            "suspend": s.suspend.unwrap_or(false),
-            "successfulJobsHistoryLimit": s.successful_run_history_limit.unwrap_or(3),
-            "failedJobsHistoryLimit": s.failed_run_history_limit.unwrap_or(3),
-        })
-    });
-    let mut job_template_labels = job.labels.clone();
-    job_template_labels.insert(names::LABEL_NAME.to_owned(), names.job.clone());
-    job_template_labels.insert(names::LABEL_ENV.to_owned(), job.env.clone());
-    job_template_labels.insert(names::LABEL_JOB.to_owned(), names.job.clone());
-
-    Plan {
-        labels: names.object_labels(&job.env, &job.labels),
-        annotations: job.annotations.clone(),
-        selector: names.driver_selector(),
-        env: job.env.clone(),
-        service_account,
-        rbac,
-        ports,
-        pod_labels,
-        pod_annotations,
-        pod_spec,
-        job_template_labels,
-        backoff_limit,
-        ttl_seconds_after_finished: spec.time_to_live_seconds,
-        schedule,
-        config_map_data,
-        submit_args,
-        objects,
-        names,
-        executor_template,
-    }
+    objects
 }
 
 /// The Prometheus JMX exporter of a job, if it has one; its default configuration goes into

@@ -18,7 +18,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::names::{self, Names};
 use crate::project::merge::strip_nulls;
-use crate::project::spec::{ConcurrencyPolicy, RestartType};
+use crate::project::spec::RestartType;
 use crate::project::spec::{Project, SparkJobSpec};
 use crate::project::validate::Job;
 use crate::project::yaml::Seg;
@@ -161,14 +161,7 @@ pub fn plan(job: &Job, webhook: bool) -> Result<Plan, String> {
     }
 
     let schedule = spec.schedule.as_ref().map(|s| {
-        json!({
-            "cron": s.cron,
-            "timeZone": s.time_zone.clone().unwrap_or_else(|| "Etc/UTC".to_owned()),
-            "concurrencyPolicy": format!("{:?}", s.concurrency_policy.unwrap_or(ConcurrencyPolicy::Forbid)),
-            "suspend": s.suspend.unwrap_or(false),
-            "successfulRunHistoryLimit": s.successful_run_history_limit.unwrap_or(3),
-            "failedRunHistoryLimit": s.failed_run_history_limit.unwrap_or(3),
-        })
+        super::schedule_context(s, ("successfulRunHistoryLimit", "failedRunHistoryLimit"))
     });
     let mut templates = Vec::new();
     if rbac {
