@@ -203,6 +203,12 @@ fn import_reports_what_it_cannot_carry_over() {
 #[test]
 fn import_from_a_spark_submit_line() {
     let p = Project::new();
+    // A command line names no Spark version: the project's defaults do, so what import
+    // writes validates (import checks it).
+    p.write(
+        "sparkc.yaml",
+        "apiVersion: sparkc.io/v1alpha1\nkind: Project\njobs: [jobs]\ndefaults: {sparkVersion: \"3.5.3\"}\n",
+    );
     p.write(
         "submit.sh",
         "spark-submit --master k8s://https://10.0.0.1:6443 --deploy-mode cluster --name etl \\\n  --class com.example.Main --conf spark.kubernetes.namespace=data \\\n  --conf spark.kubernetes.container.image=registry.example.com/etl:1.0 \\\n  --conf spark.executor.instances=4 --executor-memory 4g --conf spark.kubernetes.driver.label.team=data \\\n  --conf spark.sql.shuffle.partitions=200 --jars local:///a.jar,local:///b.jar \\\n  local:///opt/app.jar --date 2026-01-01\n",
@@ -359,4 +365,37 @@ fn rendered_operator_objects_pass_the_crd_schemas_in_an_independent_validator() 
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// What `import -o` writes is validated with the project's defaults: a spec that
+/// `sparkc validate` would refuse fails the import (exit 1) with the finding located in the
+/// written file; one that validates passes.
+#[test]
+fn import_validates_what_it_writes() {
+    let app = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: pi, namespace: spark}\nspec:\n  type: Scala\n  mode: cluster\n  image: apache/spark:3.5.3\n  mainClass: org.apache.spark.examples.SparkPi\n  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar\n  driver: {cores: 1, memory: 512m}\n  executor: {cores: 1, instances: 1, memory: 512m}\n";
+    let p = Project::new();
+    p.write(
+        "sparkc.yaml",
+        "apiVersion: sparkc.io/v1alpha1\nkind: Project\njobs: [jobs]\nenvironments: {dev: {namespace: spark}}\n",
+    );
+    p.write("pi.yaml", app);
+    let out = run(&mut p.sparkc(&["import", "pi.yaml", "-o", "jobs"]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("wrote"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("jobs/pi.yaml") && out.stderr.contains("missing `spec.sparkVersion`"),
+        "{}",
+        out.stderr
+    );
+    // With the Spark version in the project's defaults, the same import validates.
+    let q = Project::new();
+    q.write(
+        "sparkc.yaml",
+        "apiVersion: sparkc.io/v1alpha1\nkind: Project\njobs: [jobs]\ndefaults: {sparkVersion: \"3.5.3\"}\nenvironments: {dev: {namespace: spark}}\n",
+    );
+    q.write("pi.yaml", app);
+    let out = run(&mut q.sparkc(&["import", "pi.yaml", "-o", "jobs"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = run(&mut q.sparkc(&["validate"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
 }

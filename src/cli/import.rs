@@ -4,8 +4,11 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::diagnostic::{self, Diagnostic, Format};
+use crate::diagnostic::Severity;
+use crate::diagnostic::{self, Diagnostic};
 use crate::error::Error;
+use crate::pipeline;
+use crate::project::validate::Keep;
 use crate::project::workspace;
 
 use super::{Config, Exit, Outcome};
@@ -51,8 +54,10 @@ pub(super) fn import(
         diags.extend(outcome.diagnostics);
     }
     let mut stdout = String::new();
+    let mut validation = Vec::new();
     if let Some(dir) = output {
         let dir = cfg.root.join(dir);
+        let mut written = Vec::new();
         std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
             path: dir.clone(),
             source,
@@ -78,8 +83,25 @@ pub(super) fn import(
                 path: path.clone(),
                 source,
             })?;
+            written.push(path.clone());
             if !cfg.quiet {
                 stdout.push_str(&format!("wrote {}\n", path.display()));
+            }
+        }
+        // What was written is checked as `sparkc validate` checks it, with the project's
+        // defaults and environments: an import that leaves specs validate refuses says so.
+        if !written.is_empty() {
+            match pipeline::check(&cfg.root, &written, None, Keep::Refs) {
+                Ok((_, report)) => {
+                    for (file, text) in report.sources.iter() {
+                        sources.insert(file.clone(), text.clone());
+                    }
+                    validation = report.diagnostics;
+                }
+                Err(e) => diags.push(
+                    Diagnostic::warning("import-unchecked", "", None)
+                        .message(format!("the imported specs could not be validated: {e}")),
+                ),
             }
         }
     } else {
@@ -90,19 +112,16 @@ pub(super) fn import(
             stdout.push_str(&crate::import::to_text(job));
         }
     }
+    // Anything not carried over (or unreadable), and a written spec that does not validate,
+    // fails the import; skipping other kinds does not.
+    let failed = jobs.is_empty()
+        || diags
+            .iter()
+            .any(|d| d.code != "import-skipped" && d.code != "import-unchecked")
+        || validation.iter().any(|d| d.severity == Severity::Error);
+    diags.extend(validation);
     diagnostic::sort_dedup(&mut diags);
-    let stderr = diagnostic::render(
-        &diags,
-        &sources,
-        if cfg.format == Format::Json {
-            Format::Json
-        } else {
-            cfg.format
-        },
-        cfg.color,
-    );
-    // Anything not carried over (or unreadable) fails the import; skipping other kinds does not.
-    let failed = jobs.is_empty() || diags.iter().any(|d| d.code != "import-skipped");
+    let stderr = diagnostic::render(&diags, &sources, cfg.format, cfg.color);
     Ok(Outcome {
         stdout,
         stderr,
