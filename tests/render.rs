@@ -876,7 +876,13 @@ fn exported_templates_render_what_the_built_ins_render() {
     }
     let listed = run(&mut p.sparkc(&["templates", "list"]));
     assert_eq!(listed.code, 0);
-    assert!(listed.stdout.lines().count() >= 11, "{}", listed.stdout);
+    assert_eq!(
+        listed.stdout.lines().count(),
+        sparkc::target::all_templates().len(),
+        "{}",
+        listed.stdout
+    );
+    assert!(listed.stdout.lines().count() >= 10, "{}", listed.stdout);
     let out = run(&mut p.sparkc(&["templates", "export", "my-templates"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.starts_with("wrote "), "{}", out.stdout);

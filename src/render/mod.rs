@@ -105,6 +105,34 @@ fn combine(a: Value, b: Value) -> Result<Value, minijinja::Error> {
     Ok(Value::from(Serde(&out)))
 }
 
+/// `metadata(name, namespace, labels, annotations)`: an object's metadata as one JSON
+/// mapping (a YAML flow value); `annotations` is left out when empty. The one place the
+/// templates' metadata block is written.
+fn metadata(
+    name: Value,
+    namespace: Value,
+    labels: Value,
+    annotations: Value,
+) -> Result<Value, minijinja::Error> {
+    let json = |v: &Value| {
+        serde_json::to_string(v).map_err(|e| {
+            minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
+        })
+    };
+    let mut out = format!(
+        "{{\"name\": {}, \"namespace\": {}, \"labels\": {}",
+        json(&name)?,
+        json(&namespace)?,
+        json(&labels)?
+    );
+    if annotations.is_true() {
+        out.push_str(", \"annotations\": ");
+        out.push_str(&json(&annotations)?);
+    }
+    out.push('}');
+    Ok(Value::from_safe_string(out))
+}
+
 impl Renderer {
     /// The renderer, with templates from `overrides` (a folder) replacing built-in ones of
     /// the same relative name.
@@ -118,6 +146,7 @@ impl Renderer {
                 .expect("default syntax"),
         );
         env.add_filter("combine", combine);
+        env.add_function("metadata", metadata);
         let mut overridden = BTreeMap::new();
         if let Some(dir) = overrides {
             check_overrides(dir)?;

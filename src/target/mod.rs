@@ -156,10 +156,6 @@ pub fn schedule_context(s: &spec::Schedule, history: (&str, &str)) -> Json {
 /// Templates every target shares.
 pub const COMMON_TEMPLATES: &[(&str, &str)] = &[
     (
-        "common/macros.yaml",
-        include_str!("../../templates/common/macros.yaml"),
-    ),
-    (
         "common/serviceaccount.yaml",
         include_str!("../../templates/common/serviceaccount.yaml"),
     ),
