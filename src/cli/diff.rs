@@ -1,7 +1,6 @@
 //! `sparkc diff`: the render against live objects (a dump, the cluster, or the render at
 //! another git ref), and its presentation.
 
-use std::io;
 use std::path::PathBuf;
 
 use crate::diagnostic::Format;
@@ -98,18 +97,10 @@ pub(super) fn diff_command(
 
 /// Reads the live objects of the dumps (`-` is standard input).
 fn read_dumps(cfg: &Config, live: &[PathBuf]) -> Result<Vec<serde_json::Value>, Error> {
-    use std::io::Read as _;
     let mut objects = Vec::new();
     for f in live {
         let text = if f.as_os_str() == "-" {
-            let mut t = String::new();
-            io::stdin()
-                .read_to_string(&mut t)
-                .map_err(|source| Error::Read {
-                    path: f.clone(),
-                    source,
-                })?;
-            t
+            super::read_stdin()?
         } else {
             let path = cfg.root.join(f);
             std::fs::read_to_string(&path).map_err(|source| Error::Read {

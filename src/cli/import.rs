@@ -1,7 +1,6 @@
 //! `sparkc import`: SparkApplications or spark-submit lines in, job specs out (to standard
 //! output or as files that are never overwritten).
 
-use std::io;
 use std::path::PathBuf;
 
 use crate::diagnostic::Severity;
@@ -19,20 +18,12 @@ pub(super) fn import(
     from_submit: bool,
     output: Option<&std::path::Path>,
 ) -> Result<Outcome, Error> {
-    use std::io::Read as _;
     let mut jobs = Vec::new();
     let mut diags = Vec::new();
     let mut sources = diagnostic::Sources::new();
     for f in files {
         let (display, text) = if f.as_os_str() == "-" {
-            let mut text = String::new();
-            io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|source| Error::Read {
-                    path: f.clone(),
-                    source,
-                })?;
-            ("<stdin>".to_owned(), text)
+            ("<stdin>".to_owned(), super::read_stdin()?)
         } else {
             let path = cfg.root.join(f);
             let display = f.display().to_string();

@@ -224,6 +224,19 @@ fn init_command(cfg: &Config, dir: Option<&std::path::Path>) -> Result<Outcome, 
     })
 }
 
+/// All of standard input (a file argument `-`).
+fn read_stdin() -> Result<String, Error> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|source| Error::Read {
+            path: PathBuf::from("-"),
+            source,
+        })?;
+    Ok(text)
+}
+
 /// Frees a large render (hundreds of thousands of strings and maps) on another thread, so
 /// the answer is printed without waiting for it; when the process exits first, the system
 /// takes the memory back at once.
