@@ -64,6 +64,9 @@ pub enum Effect {
     Replace,
     /// The Spark operator kills the application and runs it again.
     Rerun,
+    /// The operator does not act on the change of an application it has submitted: the
+    /// new spec runs only when the object is created anew.
+    Ignored,
 }
 
 /// The result for one object.

@@ -113,6 +113,61 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
     out
 }
 
+/// A SparkJob's `metadata` from an imported object's: name, namespace, and the labels and
+/// annotations that are the user's (not sparkc's, not kubectl's); what the cluster sets is
+/// dropped, anything else reported.
+pub(crate) fn job_metadata(doc: &Json, lost: &mut Lost) -> Map<String, Json> {
+    let key = |path: &[&str]| path.iter().map(|k| Seg::Key((*k).to_owned())).collect();
+    let meta = doc
+        .get("metadata")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut metadata = Map::new();
+    for k in ["name", "namespace"] {
+        if let Some(v) = meta.get(k) {
+            metadata.insert(k.to_owned(), v.clone());
+        }
+    }
+    for k in ["labels", "annotations"] {
+        if let Some(Json::Object(m)) = meta.get(k) {
+            let kept: Map<String, Json> = m
+                .iter()
+                .filter(|(key, _)| {
+                    !matches!(
+                        key.as_str(),
+                        names::LABEL_MANAGED_BY | names::LABEL_NAME | names::LABEL_ENV
+                    ) && !key.starts_with("kubectl.kubernetes.io/")
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !kept.is_empty() {
+                metadata.insert(k.to_owned(), Json::Object(kept));
+            }
+        }
+    }
+    for k in meta
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "name" | "namespace" | "labels" | "annotations"))
+    {
+        if !matches!(
+            k.as_str(),
+            "uid"
+                | "resourceVersion"
+                | "generation"
+                | "creationTimestamp"
+                | "managedFields"
+                | "selfLink"
+        ) {
+            lost.push((
+                key(&["metadata", k]),
+                format!("`metadata.{k}` is set by the cluster or has no SparkJob field"),
+            ));
+        }
+    }
+    metadata
+}
+
 /// Removes what the SparkJob schema refuses, reporting each removal.
 fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
     for _ in 0..8 {
@@ -213,18 +268,20 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
     out
 }
 
+/// Reads spark-submit settings (flags and `--conf` pairs) back into a SparkJob spec, through
+/// the configuration table.
 #[derive(Default)]
-struct SubmitBuilder {
-    spec: Map<String, Json>,
+pub(crate) struct SubmitBuilder {
+    pub(crate) spec: Map<String, Json>,
     /// Labels of both roles: the job's own.
-    labels: Map<String, Json>,
-    name: Option<String>,
-    namespace: Option<String>,
-    lost: Vec<String>,
+    pub(crate) labels: Map<String, Json>,
+    pub(crate) name: Option<String>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) lost: Vec<String>,
 }
 
 impl SubmitBuilder {
-    fn set(&mut self, path: &[&str], value: Json) {
+    pub(crate) fn set(&mut self, path: &[&str], value: Json) {
         let Some((last, parents)) = path.split_last() else {
             return;
         };
@@ -245,7 +302,7 @@ impl SubmitBuilder {
         node.insert((*last).to_owned(), value);
     }
 
-    fn list(&mut self, path: &[&str], csv: &str) {
+    pub(crate) fn list(&mut self, path: &[&str], csv: &str) {
         let items: Vec<Json> = csv
             .split(',')
             .filter(|s| !s.is_empty())
@@ -279,7 +336,7 @@ impl SubmitBuilder {
     }
 
     /// One `--conf key=value`: into the field the table names, else into `sparkConf`.
-    fn conf(&mut self, key: &str, v: &str) {
+    pub(crate) fn conf(&mut self, key: &str, v: &str) {
         match conf::lookup(key) {
             Some(entry) => {
                 let rest =
@@ -364,7 +421,7 @@ impl SubmitBuilder {
 
     /// What sparkc would derive anyway is not written back: labels on both roles are the
     /// job's, and the driver's default service account is sparkc's own.
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         let role_labels = |spec: &Map<String, Json>, role: &str| {
             spec.get(role)
                 .and_then(|r| r.get("labels"))

@@ -189,6 +189,19 @@ fn crd_validator(api_version: &str, kind: &str) -> Option<&'static Validator> {
     Some(VALIDATORS[index].get_or_init(|| {
         let file: Json = serde_json::from_str(crds()[index].2).expect("embedded CRD schema parses");
         let mut schema = file["openAPIV3Schema"].clone();
+        // Every object has these, whether or not the CRD lists them (fabric8-generated
+        // CRDs, such as the Apache operator's, do not).
+        if let Some(Json::Object(props)) = schema.get_mut("properties") {
+            for (k, t) in [
+                ("apiVersion", "string"),
+                ("kind", "string"),
+                ("metadata", "object"),
+            ] {
+                props
+                    .entry(k)
+                    .or_insert_with(|| serde_json::json!({"type": t}));
+            }
+        }
         strict_structural(&mut schema);
         jsonschema::draft4::options()
             .build(&schema)

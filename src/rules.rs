@@ -119,34 +119,39 @@ pub const EXECUTOR_PREFIX_LIMIT: usize = 47;
 
 /// Names derived from a job's name, with their limits: (what, extra characters, limit).
 /// Spark's and Kubernetes' own, then each target's.
-fn derived_names(scheduled: bool) -> &'static [DerivedName] {
-    static ALL: LazyLock<[Vec<DerivedName>; 2]> =
-        LazyLock::new(|| [collect_derived_names(false), collect_derived_names(true)]);
-    &ALL[usize::from(scheduled)]
-}
+/// The executor pods' name prefix `<name>-<16 hex id>` that Spark derives from the
+/// application's name, for the targets where Spark names the executors after the job.
+pub const EXECUTOR_PREFIX: DerivedName = (
+    "the executor pod-name prefix `<name>-<16 hex id>`",
+    17,
+    EXECUTOR_PREFIX_LIMIT,
+);
 
-fn collect_derived_names(scheduled: bool) -> Vec<DerivedName> {
-    let mut out = vec![(
-        "the executor pod-name prefix `<name>-<16 hex id>`",
-        17,
-        EXECUTOR_PREFIX_LIMIT,
-    )];
-    for t in crate::target::TARGETS {
-        out.extend_from_slice(t.derived_names());
-    }
-    out.push(("the label value `app.kubernetes.io/name: <name>`", 0, 63));
-    if scheduled {
-        for t in crate::target::TARGETS {
-            out.extend_from_slice(t.scheduled_names());
-        }
-    }
-    out
-}
-
-/// Longest name a job may have.
-pub fn max_name_len(scheduled: bool) -> usize {
-    derived_names(scheduled)
+/// The names derived from a job's name on its target, with their limits.
+fn derived_names(
+    target: &dyn crate::target::Target,
+    scheduled: bool,
+) -> impl Iterator<Item = DerivedName> {
+    let scheduled: &[DerivedName] = if scheduled {
+        target.scheduled_names()
+    } else {
+        &[]
+    };
+    target
+        .derived_names()
         .iter()
+        .copied()
+        .chain(std::iter::once((
+            "the label value `app.kubernetes.io/name: <name>`",
+            0,
+            63,
+        )))
+        .chain(scheduled.iter().copied())
+}
+
+/// Longest name a job may have on its target.
+pub fn max_name_len(target: &dyn crate::target::Target, scheduled: bool) -> usize {
+    derived_names(target, scheduled)
         .map(|(_, extra, limit)| limit - extra)
         .min()
         .unwrap_or(63)
@@ -188,13 +193,15 @@ fn suggest_name(s: &str) -> String {
 }
 
 /// The findings about a job name alone.
-pub fn check_name(name: &str, scheduled: bool) -> Vec<Finding> {
+pub fn check_name(name: &str, spec: &SparkJobSpec) -> Vec<Finding> {
     let mut out = Findings::default();
-    name_rules(name, scheduled, &mut out);
+    name_rules(name, spec, &mut out);
     out.0
 }
 
-fn name_rules(name: &str, scheduled: bool, out: &mut Findings) {
+fn name_rules(name: &str, spec: &SparkJobSpec, out: &mut Findings) {
+    let scheduled = spec.schedule.is_some();
+    let target = crate::target::of(spec);
     let at = doc(&["metadata", "name"]);
     if !is_dns1035(name) && name.len() <= 63 {
         let suggestion = suggest_name(name);
@@ -216,11 +223,9 @@ fn name_rules(name: &str, scheduled: bool, out: &mut Findings) {
         );
         return;
     }
-    let limit = max_name_len(scheduled);
+    let limit = max_name_len(target, scheduled);
     if name.len() > limit {
-        let (what, extra, lim) = derived_names(scheduled)
-            .iter()
-            .copied()
+        let (what, extra, lim) = derived_names(target, scheduled)
             .find(|(_, extra, lim)| name.len() + extra > *lim)
             .unwrap_or(("the name", 0, 63));
         out.error(
@@ -251,7 +256,10 @@ pub fn infer_type(spec: &SparkJobSpec) -> Option<AppType> {
     if let Some(t) = spec.app_type {
         return Some(t);
     }
-    let file = spec.main_application_file.as_deref()?;
+    let Some(file) = spec.main_application_file.as_deref() else {
+        // A main class alone runs from the image's class path.
+        return spec.main_class.is_some().then_some(AppType::Scala);
+    };
     let path = file.split(['?', '#']).next().unwrap_or(file);
     let ext = path.rsplit_once('.').map(|(_, e)| e)?;
     match ext {
@@ -265,7 +273,7 @@ pub fn infer_type(spec: &SparkJobSpec) -> Option<AppType> {
 /// Runs every rule on one job's effective spec.
 pub fn check(s: &Subject<'_>) -> Vec<Finding> {
     let mut out = Findings::default();
-    name_rules(s.name, s.spec.schedule.is_some(), &mut out);
+    name_rules(s.name, s.spec, &mut out);
     check_namespace(s, &mut out);
     check_required(s, &mut out);
     check_conf(s, &mut out);
@@ -365,6 +373,11 @@ fn check_required(s: &Subject<'_>, out: &mut Findings) {
         .as_deref()
         .filter(|m| !m.is_empty())
     else {
+        if crate::target::of(spec).main_class_alone()
+            && spec.main_class.as_deref().is_some_and(|c| !c.is_empty())
+        {
+            return;
+        }
         let (m, h) = missing(
             "mainApplicationFile",
             "name the application, e.g. `local:///opt/app/main.py` or `s3a://bucket/app.jar`",
@@ -566,7 +579,7 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
     if let Some(user) = &spec.spark_conf {
         for (key, value) in user {
             let at = spec_key(&["sparkConf"], key);
-            let entry = conf::lookup(key);
+            let entry = conf::lookup(key).filter(|e| !target.leaves_to_user(e));
             let instead = entry.map(conf::Key::instead).unwrap_or_default();
             match entry.map(|e| e.access) {
                 Some(Access::Managed) => {
@@ -1113,7 +1126,9 @@ fn check_schedule(spec: &SparkJobSpec, out: &mut Findings) {
 
 fn check_misc(spec: &SparkJobSpec, out: &mut Findings) {
     if let Some(rp) = &spec.restart_policy {
-        if rp.restart_type == Some(RestartType::Always) {
+        if rp.restart_type == Some(RestartType::Always)
+            && !crate::target::of(spec).restarts_always()
+        {
             out.error(
                 "restart-policy",
                 sp(&["restartPolicy", "type"]),
@@ -1121,13 +1136,14 @@ fn check_misc(spec: &SparkJobSpec, out: &mut Findings) {
                 Some("use `OnFailure` with `onFailureRetries`, or `Never`".to_owned()),
             );
         }
-        if rp.restart_type != Some(RestartType::OnFailure) && rp.on_failure_retries.unwrap_or(0) > 0
+        if matches!(rp.restart_type, None | Some(RestartType::Never))
+            && rp.on_failure_retries.unwrap_or(0) > 0
         {
-            out.error(
+            out.warn(
                 "restart-policy",
                 sp(&["restartPolicy", "onFailureRetries"]),
-                "`onFailureRetries` has no effect unless `type` is `OnFailure`".to_owned(),
-                Some("set `restartPolicy.type: OnFailure`".to_owned()),
+                "`onFailureRetries` has no effect: the job never restarts".to_owned(),
+                Some("set `restartPolicy.type: OnFailure`, or remove the retries".to_owned()),
             );
         }
     }

@@ -1,10 +1,11 @@
-"""Checks Spark Operator objects against the operator's own CRD schemas, independently of
-sparkc: reads the CRDs from shared/reference, makes them strict the way
-`kubectl --validate=strict` treats structural schemas, and validates with Python's
-`jsonschema`.
+"""Checks Spark operator objects against the operators' own CRD schemas, independently of
+sparkc: reads CRD files, makes them strict the way `kubectl --validate=strict` treats
+structural schemas, and validates with Python's `jsonschema`.
 
-usage: crd_check.py CRD_DIR FILE...   (each FILE a YAML stream; exit 0 when all pass)
+usage: crd_check.py CRD... -- FILE...   (a CRD is a CRD file or a folder of them; each FILE
+       a YAML stream; exit 0 when every object of a kind some CRD defines passes)
 """
+import os
 import sys
 
 import jsonschema
@@ -32,13 +33,24 @@ def strict(node):
 
 
 def main() -> int:
-    crd_dir, *files = sys.argv[1:]
+    args = sys.argv[1:]
+    split = args.index("--")
+    crd_paths, files = args[:split], args[split + 1:]
+    crd_files = []
+    for path in crd_paths:
+        if os.path.isdir(path):
+            crd_files += sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".yaml"))
+        else:
+            crd_files.append(path)
     validators = {}
-    for name in ("sparkapplications", "scheduledsparkapplications"):
-        with open(f"{crd_dir}/sparkoperator.k8s.io_{name}.yaml", encoding="utf-8") as f:
+    for crd_file in crd_files:
+        with open(crd_file, encoding="utf-8") as f:
             crd = yaml.safe_load(f)
         for version in crd["spec"]["versions"]:
             schema = version["schema"]["openAPIV3Schema"]
+            # Every object has these, whether or not the CRD lists them.
+            for key, kind in (("apiVersion", "string"), ("kind", "string"), ("metadata", "object")):
+                schema.setdefault("properties", {}).setdefault(key, {"type": kind})
             strict(schema)
             key = (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
             validators[key] = jsonschema.Draft4Validator(schema)

@@ -17,6 +17,8 @@ mod diff;
 mod examples;
 // The committed schemas match the types; an independent validator accepts the examples.
 mod schema;
+// The Apache operator target: its upstream examples round-trip; the quickstart on every target.
+mod apache;
 // The operator target and `sparkc import`, round-tripping the operator's own examples.
 mod operator;
 // `sparkc render --stdout` and `submit-command` for the native target.

@@ -352,6 +352,7 @@ fn rendered_operator_objects_pass_the_crd_schemas_in_an_independent_validator() 
     let out = Command::new("python3")
         .arg(repo().join("tests/crd_check.py"))
         .arg(&crds)
+        .arg("--")
         .args(&files)
         .output()
         .unwrap();

@@ -138,6 +138,9 @@ fn human(cfg: &Config, diff: &crate::diff::Report) -> String {
             Some(crate::diff::Effect::Rerun) => {
                 " (rerun: the Spark operator kills the application and runs it again)"
             }
+            Some(crate::diff::Effect::Ignored) => {
+                " (ignored: the operator does not act on a submitted application's spec change; delete it to run the new spec)"
+            }
             None => "",
         };
         s.push_str(&format!(

@@ -65,6 +65,9 @@ pub enum Target {
     Native,
     /// A Kubeflow Spark Operator `SparkApplication` (`mode: cluster`).
     Operator,
+    /// An Apache Spark Kubernetes Operator `SparkApplication` (`spark.apache.org/v1`,
+    /// cluster mode).
+    ApacheOperator,
 }
 
 /// The application's language.
@@ -89,7 +92,8 @@ pub enum PullPolicy {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SparkJobSpec {
-    /// `native` (a driver Job running spark-submit in client mode) or `operator` (a Kubeflow
+    /// `native` (a driver Job running spark-submit in client mode), `operator` (a Kubeflow
+    /// SparkApplication) or `apache-operator` (an Apache Spark Kubernetes Operator
     /// SparkApplication). Default: the project's default, else `native`.
     pub target: Option<Target>,
     /// Python, Scala, Java or R. When absent it is inferred from `mainApplicationFile`:
@@ -169,6 +173,8 @@ pub struct SparkJobSpec {
     pub python_version: Option<PythonVersion>,
     /// Settings that apply only to the `native` target.
     pub native: Option<NativeOptions>,
+    /// Settings that apply only to the `apache-operator` target.
+    pub apache: Option<ApacheOptions>,
 }
 
 /// Python major version.
@@ -572,6 +578,113 @@ pub enum Workload {
 pub struct NativeOptions {
     /// `Job` (default) or `Pod`.
     pub workload: Option<Workload>,
+}
+
+/// Settings for the `apache-operator` target: the Apache operator's own fields that no
+/// other spec field expresses. sparkc derives `restartConfig`, `ttlAfterStopMillis` and
+/// `instanceConfig` from `restartPolicy`, `timeToLiveSeconds` and the executor counts; a
+/// value here that sparkc also derives is refused.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApacheOptions {
+    /// Scala and JDK versions of the image (`runtimeVersions`; the Spark version is
+    /// `sparkVersion`).
+    pub runtime_versions: Option<RuntimeVersions>,
+    /// The operator's `applicationTolerations`: timeouts, instance thresholds, retention.
+    pub application_tolerations: Option<ApplicationTolerations>,
+    /// ConfigMaps the operator creates for the application (`configMapSpecs`).
+    pub config_map_specs: Option<Vec<serde_json::Value>>,
+    /// Services and Ingresses for the driver (`driverServiceIngressList`).
+    pub driver_service_ingress_list: Option<Vec<serde_json::Value>>,
+    /// Gateway API HTTP routes for the driver (`driverHttpRouteList`).
+    pub driver_http_route_list: Option<Vec<serde_json::Value>>,
+    /// Gateway API gRPC routes for the driver (`driverGrpcRouteList`).
+    pub driver_grpc_route_list: Option<Vec<serde_json::Value>>,
+}
+
+/// Versions of the image's runtimes besides Spark.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuntimeVersions {
+    pub scala_version: Option<String>,
+    pub jdk_version: Option<String>,
+}
+
+/// The Apache operator's `applicationTolerations`, in milliseconds as the operator reads
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApplicationTolerations {
+    /// Restarts beyond what `restartPolicy` says.
+    pub restart_config: Option<ApacheRestartConfig>,
+    /// Timeouts of the driver's and executors' start.
+    pub application_timeout_config: Option<ApacheTimeouts>,
+    /// Executor thresholds; derived from the executor counts when absent.
+    pub instance_config: Option<ApacheInstanceConfig>,
+    /// Keep the driver's resources after the end: `Always`, `OnFailure` or `Never`.
+    pub resource_retain_policy: Option<RetainPolicy>,
+    pub resource_retain_duration_millis: Option<i64>,
+    /// Delete the application this long after it stops; set `timeToLiveSeconds` instead
+    /// for whole seconds.
+    pub ttl_after_stop_millis: Option<i64>,
+}
+
+/// When the Apache operator keeps a finished application's resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum RetainPolicy {
+    Always,
+    OnFailure,
+    Never,
+}
+
+/// The Apache operator's `restartConfig`. `restartPolicy` (the spec field) fills in the
+/// policy, `maxRestartAttempts`, `restartBackoffMillis` and the scheduling-failure pair;
+/// set here only what it does not (a field set both ways is refused).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApacheRestartConfig {
+    /// `Never`, `Always`, `OnFailure` or `OnInfrastructureFailure` (restart only after what
+    /// looks like an infrastructure failure).
+    pub restart_policy: Option<ApacheRestartPolicy>,
+    pub max_restart_attempts: Option<i64>,
+    pub restart_backoff_millis: Option<i64>,
+    /// Consecutive failures before it stops (resets on success).
+    pub max_restart_on_failure: Option<i64>,
+    pub restart_backoff_millis_for_failure: Option<i64>,
+    pub max_restart_on_scheduling_failure: Option<i64>,
+    pub restart_backoff_millis_for_scheduling_failure: Option<i64>,
+    /// Reset the counters after an attempt ran this long (-1: never).
+    pub restart_counter_reset_millis: Option<i64>,
+}
+
+/// The Apache operator's restart policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ApacheRestartPolicy {
+    Never,
+    Always,
+    OnFailure,
+    OnInfrastructureFailure,
+}
+
+/// The Apache operator's timeouts, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApacheTimeouts {
+    pub driver_start_timeout_millis: Option<i64>,
+    pub executor_start_timeout_millis: Option<i64>,
+    pub driver_ready_timeout_millis: Option<i64>,
+    pub force_termination_grace_period_millis: Option<i64>,
+    pub termination_requeue_period_millis: Option<i64>,
+}
+
+/// The executor counts the Apache operator judges an application's health by.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApacheInstanceConfig {
+    /// Fewer executors than this within `executorStartTimeoutMillis` stops the attempt.
+    pub init_executors: Option<i64>,
+    pub min_executors: Option<i64>,
+    pub max_executors: Option<i64>,
 }
 
 /// The project file `sparkc.yaml`.

@@ -404,8 +404,18 @@ fn schema_pass(d: &Document, mut json: Json, diags: &mut Vec<Diagnostic>) -> Opt
     }
     // The name is checked even when the rest of the document cannot be repaired.
     if let Some(name) = json.pointer("/metadata/name").and_then(Json::as_str) {
-        let scheduled = json.pointer("/spec/schedule").is_some_and(Json::is_object);
-        for f in rules::check_name(name, scheduled) {
+        // As much of the spec as the name's limits depend on: the target, a schedule.
+        let spec = crate::project::spec::SparkJobSpec {
+            target: json
+                .pointer("/spec/target")
+                .and_then(|t| serde_json::from_value(t.clone()).ok()),
+            schedule: json
+                .pointer("/spec/schedule")
+                .is_some_and(Json::is_object)
+                .then(Default::default),
+            ..Default::default()
+        };
+        for f in rules::check_name(name, &spec) {
             let (pos, _) = d.node.pos_of(&workspace::keys(&["metadata", "name"]));
             let mut diag = Diagnostic::error(f.code, &d.file, Some(pos))
                 .path("metadata.name")

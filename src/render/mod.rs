@@ -264,7 +264,7 @@ impl Renderer {
                 return Err(self.problem(
                     job,
                     &format!(
-                        "{origin} produced an object that fails the Kubernetes 1.30 schema: {}",
+                        "{origin} produced an object that fails the schema of its kind (Kubernetes 1.30, or the CRD): {}",
                         errors.join("; ")
                     ),
                     if self.overridden.contains_key(name) {

@@ -225,6 +225,13 @@ pub const EXECUTOR_POD_TEMPLATE: Key = Key {
         Value::Manual,
     )
 };
+pub const DRIVER_TEMPLATE_CONTAINER: Key = Key {
+    since: Some((3, 0)),
+    ..derived(
+        "spark.kubernetes.driver.podTemplateContainerName",
+        "sparkc names the driver container of the template it writes",
+    )
+};
 pub const EXECUTOR_TEMPLATE_CONTAINER: Key = Key {
     since: Some((3, 0)),
     ..derived(
@@ -723,6 +730,7 @@ pub static TABLE: &[Key] = &[
     DRIVER_POD_NAME,
     DRIVER_MASTER,
     EXECUTOR_POD_TEMPLATE,
+    DRIVER_TEMPLATE_CONTAINER,
     EXECUTOR_TEMPLATE_CONTAINER,
     EXECUTOR_POD_NAME_PREFIX,
     IMAGE,

@@ -67,6 +67,15 @@ fn container_security(user: Option<&k8s_openapi::api::core::v1::SecurityContext>
     )
 }
 
+/// Where a role's maps of settings (node selectors, `envVars`, `envSecretKeyRefs`) go:
+/// into the pod, or into Spark's configuration, which applies them to the pods it builds
+/// (the Apache operator's applications carry them as `sparkConf`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maps {
+    Pod,
+    Conf,
+}
+
 /// Settings shared by the driver pod and the executor template.
 struct PodParts {
     env: Vec<Json>,
@@ -75,8 +84,9 @@ struct PodParts {
 }
 
 macro_rules! pod_parts {
-    ($spec:expr, $role:expr) => {{
+    ($spec:expr, $role:expr, $maps:expr) => {{
         let role = $role;
+        let in_pod = $maps == Maps::Pod;
         let spec: &SparkJobSpec = $spec;
         let mut env: Vec<Json> = Vec::new();
         let mut volumes: Vec<Json> = spec.volumes.iter().flatten().map(to_json).collect();
@@ -110,10 +120,10 @@ macro_rules! pod_parts {
             mounts.push(json!({"name": "sparkc-hadoop-conf", "mountPath": "/etc/hadoop/conf"}));
             env.push(json!({"name": "HADOOP_CONF_DIR", "value": "/etc/hadoop/conf"}));
         }
-        for (k, v) in role.env_vars.iter().flatten() {
+        for (k, v) in role.env_vars.iter().flatten().filter(|_| in_pod) {
             env.push(json!({"name": k, "value": kubelet_escape(v)}));
         }
-        for (k, r) in role.env_secret_key_refs.iter().flatten() {
+        for (k, r) in role.env_secret_key_refs.iter().flatten().filter(|_| in_pod) {
             env.push(json!({"name": k, "valueFrom": {"secretKeyRef": {"name": r.name, "key": r.key}}}));
         }
         for var in role.env.iter().flatten() {
@@ -129,13 +139,13 @@ macro_rules! pod_parts {
 
 /// Pod-level fields shared by both roles.
 macro_rules! pod_common {
-    ($map:expr, $spec:expr, $role:expr) => {{
+    ($map:expr, $spec:expr, $role:expr, $maps:expr) => {{
         let map: &mut Map<String, Json> = $map;
         let spec: &SparkJobSpec = $spec;
         let role = $role;
         let mut selector = spec.node_selector.clone().unwrap_or_default();
         selector.extend(role.node_selector.clone().unwrap_or_default());
-        if !selector.is_empty() {
+        if !selector.is_empty() && $maps == Maps::Pod {
             map.insert("nodeSelector".into(), to_json(&selector));
         }
         let tolerations: Vec<Json> = spec
@@ -211,7 +221,7 @@ pub fn driver_pod(
     exporter: Option<&Exporter>,
 ) -> Json {
     let spec = &job.spec;
-    let parts = pod_parts!(spec, driver);
+    let parts = pod_parts!(spec, driver, Maps::Pod);
     let mut env = vec![
         json!({"name": "SPARK_DRIVER_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}),
         json!({"name": "SPARK_DRIVER_BIND_ADDRESS", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}),
@@ -332,20 +342,93 @@ pub fn driver_pod(
             Json::Array(secrets.iter().map(|s| json!({"name": s})).collect()),
         );
     }
-    pod_common!(&mut pod, spec, driver);
+    pod_common!(&mut pod, spec, driver, Maps::Pod);
     pod.insert("containers".into(), Json::Array(containers));
     pod.insert("volumes".into(), Json::Array(volumes));
     Json::Object(pod)
 }
 
+/// The driver's pod template for a target where Spark builds the driver pod (cluster
+/// mode): the role's pod settings and the restricted security defaults, merged over the
+/// user's `driver.template`. Spark sets the image, command, resources and account itself.
+pub fn driver_template(job: &Job, driver: &DriverSpec, maps: Maps) -> Json {
+    let spec = &job.spec;
+    let parts = pod_parts!(spec, driver, maps);
+    let mut container = Map::new();
+    container.insert("name".into(), names::DRIVER_CONTAINER.into());
+    if !parts.env.is_empty() {
+        container.insert("env".into(), Json::Array(parts.env));
+    }
+    if let Some(from) = &driver.env_from {
+        container.insert("envFrom".into(), to_json(from));
+    }
+    if !parts.mounts.is_empty() {
+        container.insert("volumeMounts".into(), Json::Array(parts.mounts));
+    }
+    let ports: Vec<Json> = driver
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| json!({"name": p.name, "containerPort": p.container_port, "protocol": p.protocol}))
+        .collect();
+    if !ports.is_empty() {
+        container.insert("ports".into(), Json::Array(ports));
+    }
+    container.insert(
+        "securityContext".into(),
+        container_security(driver.security_context.as_deref()),
+    );
+    if let Some(l) = &driver.lifecycle {
+        container.insert("lifecycle".into(), to_json(l));
+    }
+    if let Some(gpu) = &driver.gpu {
+        container.insert(
+            "resources".into(),
+            json!({"limits": {gpu.name.clone(): gpu.quantity.to_string()}}),
+        );
+    }
+    let mut containers = vec![Json::Object(container)];
+    containers.extend(driver.sidecars.iter().flatten().map(to_json));
+    let mut pod = Map::new();
+    pod.insert(
+        "securityContext".into(),
+        pod_security(driver.pod_security_context.as_deref()),
+    );
+    pod_common!(&mut pod, spec, driver, maps);
+    pod.insert("containers".into(), Json::Array(containers));
+    if !parts.volumes.is_empty() {
+        pod.insert("volumes".into(), Json::Array(parts.volumes));
+    }
+    under_template(driver.template.as_ref(), pod)
+}
+
+/// A pod template: our pod spec merged over the user's template, the template's metadata
+/// kept.
+fn under_template(template: Option<&Map<String, Json>>, pod: Map<String, Json>) -> Json {
+    let mut spec_json = Json::Object(pod);
+    let mut metadata = json!({});
+    if let Some(template) = template {
+        spec_json = merge_pod_spec(
+            template.get("spec").cloned().unwrap_or(Json::Null),
+            spec_json,
+        );
+        if let Some(meta) = template.get("metadata") {
+            metadata = meta.clone();
+        }
+    }
+    json!({"metadata": metadata, "spec": spec_json})
+}
+
+/// The executor pod template (what Spark merges under the executor pods it creates).
 pub fn executor_pod(
     job: &Job,
     names: &Names,
     executor: &ExecutorSpec,
     exporter: Option<&Exporter>,
+    maps: Maps,
 ) -> Json {
     let spec = &job.spec;
-    let parts = pod_parts!(spec, executor);
+    let parts = pod_parts!(spec, executor, maps);
     let mut volumes = parts.volumes;
     let mut mounts = parts.mounts;
     if exporter.is_some_and(|e| e.executor)
@@ -406,23 +489,16 @@ pub fn executor_pod(
     if executor.service_account.is_none() {
         pod.insert("automountServiceAccountToken".into(), Json::Bool(false));
     }
-    pod_common!(&mut pod, spec, executor);
+    pod_common!(&mut pod, spec, executor, maps);
     pod.insert("containers".into(), Json::Array(containers));
     if !volumes.is_empty() {
         pod.insert("volumes".into(), Json::Array(volumes));
     }
-    let mut spec_json = Json::Object(pod);
-    let mut metadata = json!({});
-    if let Some(template) = &executor.template {
-        spec_json = merge_pod_spec(
-            template.get("spec").cloned().unwrap_or(Json::Null),
-            spec_json,
-        );
-        if let Some(meta) = template.get("metadata") {
-            metadata = meta.clone();
-        }
+    let mut out = json!({"apiVersion": "v1", "kind": "Pod"});
+    if let Json::Object(t) = under_template(executor.template.as_ref(), pod) {
+        out.as_object_mut().expect("an object").extend(t);
     }
-    json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec_json})
+    out
 }
 
 /// Merges our pod spec over a user's template: maps deeply, containers by name, other

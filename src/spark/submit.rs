@@ -241,13 +241,26 @@ fn spark_labels(
 
 fn images(s: &Submit<'_>, out: &mut Settings) {
     let spec = &s.job.spec;
-    let image = s
-        .executor
-        .image
-        .clone()
-        .or_else(|| spec.image.clone())
-        .unwrap_or_default();
-    out.set(&conf::IMAGE, image);
+    match s.mode {
+        // The driver is the rendered pod: the key names the executors' image.
+        Mode::Client => out.set(
+            &conf::IMAGE,
+            s.executor
+                .image
+                .clone()
+                .or_else(|| spec.image.clone())
+                .unwrap_or_default(),
+        ),
+        Mode::Cluster => {
+            out.set(&conf::IMAGE, spec.image.clone().unwrap_or_default());
+            if let Some(image) = &s.driver.image {
+                out.set(&conf::DRIVER_IMAGE, image.clone());
+            }
+            if let Some(image) = &s.executor.image {
+                out.set(&conf::EXECUTOR_IMAGE, image.clone());
+            }
+        }
+    }
     out.set(
         &conf::PULL_POLICY,
         format!(

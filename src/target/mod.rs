@@ -7,6 +7,7 @@
 //! folder matches on `spec::Target`: code asks [`of`] for the job's target, or walks
 //! [`TARGETS`].
 
+pub mod apache;
 pub mod kubeflow;
 pub mod native;
 
@@ -60,6 +61,16 @@ pub trait Target: Sync {
     fn scheduled_names(&self) -> &'static [DerivedName] {
         &[]
     }
+    /// Whether a job may name only a main class, found on the image's class path, without
+    /// `mainApplicationFile` (a Spark Connect or history server).
+    fn main_class_alone(&self) -> bool {
+        false
+    }
+    /// Whether `restartPolicy.type: Always` (restart even after success, as a streaming
+    /// application wants) is something this target does.
+    fn restarts_always(&self) -> bool {
+        true
+    }
     /// Why a cron expression would not run on this target, if it would not.
     fn cron_error(&self, cron: &str) -> Option<(String, String)> {
         crate::rules::cron_error(cron)
@@ -70,6 +81,11 @@ pub trait Target: Sync {
     /// user's `sparkConf` would fight with it). Asked at most once per job, and only when
     /// its `sparkConf` has a key with a field of its own.
     fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String>;
+    /// Whether a key sparkc manages (on the targets that derive it) is the user's on this
+    /// target.
+    fn leaves_to_user(&self, _key: &crate::spark::conf::Key) -> bool {
+        false
+    }
     /// The objects of one job.
     fn plan(&self, job: &Job, project: Option<&Project>) -> Result<Plan, Problem>;
     /// The kinds `sparkc import` reads back into job specs with [`Target::import`].
@@ -101,7 +117,7 @@ pub struct Problem {
 }
 
 /// Every target, in the order `import` prefers them for a deploy mode.
-pub static TARGETS: &[&dyn Target] = &[&native::Native, &kubeflow::Kubeflow];
+pub static TARGETS: &[&dyn Target] = &[&native::Native, &kubeflow::Kubeflow, &apache::Apache];
 
 /// The target a job runs on when its spec names none.
 pub const DEFAULT: spec::Target = spec::Target::Native;
@@ -230,23 +246,32 @@ mod tests {
     fn every_context_variable_is_documented() {
         let doc = include_str!("../../docs/templates.md");
         for target in TARGETS {
-            let spec: spec::SparkJobSpec = serde_json::from_value(serde_json::json!({
-                "target": id_text(*target),
-                "image": "apache/spark:3.5.3",
-                "sparkVersion": "3.5.3",
-                "mainApplicationFile": "local:///opt/app/main.py",
-                "schedule": {"cron": "0 3 * * *"},
-            }))
-            .unwrap();
-            let job = crate::rules::Subject {
-                name: "a",
-                namespace: Some("ns"),
-                labels: None,
-                annotations: None,
-                spec: &spec,
-            }
-            .to_job();
-            let plan = target.plan(&job, None).unwrap();
+            let plan_of = |schedule: bool| {
+                let mut spec = serde_json::json!({
+                    "target": id_text(*target),
+                    "image": "apache/spark:3.5.3",
+                    "sparkVersion": "3.5.3",
+                    "mainApplicationFile": "local:///opt/app/main.py",
+                });
+                if schedule {
+                    spec["schedule"] = serde_json::json!({"cron": "0 3 * * *"});
+                }
+                let spec: spec::SparkJobSpec = serde_json::from_value(spec).unwrap();
+                let job = crate::rules::Subject {
+                    name: "a",
+                    namespace: Some("ns"),
+                    labels: None,
+                    annotations: None,
+                    spec: &spec,
+                }
+                .to_job();
+                target.plan(&job, None)
+            };
+            // A target without a scheduled kind refuses the schedule.
+            let (plan, scheduled) = match plan_of(true) {
+                Ok(plan) => (plan, true),
+                Err(_) => (plan_of(false).unwrap(), false),
+            };
             let mut keys: Vec<String> = plan
                 .context
                 .try_iter()
@@ -255,12 +280,16 @@ mod tests {
                 .collect();
             let names = plan.context.get_attr("names").unwrap();
             keys.extend(names.try_iter().unwrap().map(|k| format!("names.{k}")));
-            let schedule = plan.context.get_attr("schedule").unwrap();
-            let schedule_keys: Vec<String> = schedule
-                .try_iter()
-                .unwrap()
-                .map(|k| k.to_string())
-                .collect();
+            let schedule_keys: Vec<String> = if scheduled {
+                let schedule = plan.context.get_attr("schedule").unwrap();
+                schedule
+                    .try_iter()
+                    .unwrap()
+                    .map(|k| k.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             assert!(keys.len() > 10, "{keys:?}");
             for key in keys {
                 assert!(
@@ -269,9 +298,9 @@ mod tests {
                     id_text(*target)
                 );
             }
-            assert!(schedule_keys.len() >= 6, "{schedule_keys:?}");
-            for key in schedule_keys {
-                assert!(doc.contains(&key), "docs/templates.md: schedule.{key}");
+            assert!(!scheduled || schedule_keys.len() >= 6, "{schedule_keys:?}");
+            for key in &schedule_keys {
+                assert!(doc.contains(key), "docs/templates.md: schedule.{key}");
             }
         }
     }

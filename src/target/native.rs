@@ -135,7 +135,13 @@ pub fn plan(job: &Job) -> Plan {
     let mut config_map_data = BTreeMap::new();
     let exporter = exporter(spec, &mut config_map_data);
 
-    let executor_template = executor_pod(job, &provisional, executor, exporter.as_ref());
+    let executor_template = executor_pod(
+        job,
+        &provisional,
+        executor,
+        exporter.as_ref(),
+        crate::spark::pod::Maps::Pod,
+    );
     config_map_data.insert(
         names::EXECUTOR_TEMPLATE_KEY.to_owned(),
         crate::project::yaml::to_yaml(&executor_template),
@@ -343,6 +349,11 @@ macro_rules! template {
 }
 
 impl super::Target for Native {
+    fn restarts_always(&self) -> bool {
+        // A Job's pod cannot restart after it succeeded.
+        false
+    }
+
     fn id(&self) -> crate::project::spec::Target {
         crate::project::spec::Target::Native
     }
@@ -373,6 +384,7 @@ impl super::Target for Native {
 
     fn derived_names(&self) -> &'static [super::DerivedName] {
         &[
+            crate::rules::EXECUTOR_PREFIX,
             ("the driver Service `<name>-driver-svc`", 11, 63),
             ("the driver Job `<name>-<8 hex hash>`", 9, 63),
         ]

@@ -6,7 +6,6 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::import::Lost;
-use crate::names;
 use crate::project::spec::API_VERSION;
 use crate::project::yaml::Seg;
 
@@ -20,53 +19,7 @@ fn key(path: &[&str]) -> Vec<Seg> {
 
 /// Converts one operator object into a SparkJob document.
 pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
-    let meta = doc
-        .get("metadata")
-        .and_then(Json::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut metadata = Map::new();
-    for k in ["name", "namespace"] {
-        if let Some(v) = meta.get(k) {
-            metadata.insert(k.to_owned(), v.clone());
-        }
-    }
-    for k in ["labels", "annotations"] {
-        if let Some(Json::Object(m)) = meta.get(k) {
-            let kept: Map<String, Json> = m
-                .iter()
-                .filter(|(key, _)| {
-                    !matches!(
-                        key.as_str(),
-                        names::LABEL_MANAGED_BY | names::LABEL_NAME | names::LABEL_ENV
-                    ) && !key.starts_with("kubectl.kubernetes.io/")
-                })
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            if !kept.is_empty() {
-                metadata.insert(k.to_owned(), Json::Object(kept));
-            }
-        }
-    }
-    for k in meta
-        .keys()
-        .filter(|k| !matches!(k.as_str(), "name" | "namespace" | "labels" | "annotations"))
-    {
-        if !matches!(
-            k.as_str(),
-            "uid"
-                | "resourceVersion"
-                | "generation"
-                | "creationTimestamp"
-                | "managedFields"
-                | "selfLink"
-        ) {
-            lost.push((
-                key(&["metadata", k]),
-                format!("`metadata.{k}` is set by the cluster or has no SparkJob field"),
-            ));
-        }
-    }
+    let metadata = crate::import::job_metadata(doc, lost);
     let spec_src = doc
         .get("spec")
         .and_then(Json::as_object)

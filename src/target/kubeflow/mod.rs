@@ -311,7 +311,10 @@ impl super::Target for Kubeflow {
     }
 
     fn derived_names(&self) -> &'static [super::DerivedName] {
-        &[("the operator's UI Service `<name>-ui-svc`", 7, 63)]
+        &[
+            crate::rules::EXECUTOR_PREFIX,
+            ("the operator's UI Service `<name>-ui-svc`", 7, 63),
+        ]
     }
 
     fn scheduled_names(&self) -> &'static [super::DerivedName] {

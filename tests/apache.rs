@@ -1,0 +1,367 @@
+//! The `apache-operator` target against the Apache Spark Kubernetes Operator's own
+//! examples (copied into `tests/reference/apache-spark-kubernetes-operator`, with their
+//! source): each imports, renders, and comes back with every field at the same path with the
+//! same value; and the bundled project renders to all three targets.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value as Json;
+
+use crate::harness::{Project, repo, required_in_ci, run};
+
+fn reference() -> PathBuf {
+    repo().join("tests/reference/apache-spark-kubernetes-operator")
+}
+
+/// The version upstream tooling substitutes for `{{SPARK_VERSION}}` (the examples' own
+/// `runtimeVersions.sparkVersion`).
+const SPARK_VERSION: &str = "4.2.0";
+
+/// Examples refused for a real problem: (file, what the refusal names).
+const REFUSED: &[(&str, &str)] = &[];
+
+/// Plain-text credentials some examples hold (a local S3 endpoint's `test`/`test` keys, a
+/// JWS filter's signing key): a real problem, refused at the key's line; the example is then
+/// checked without them.
+const PLAIN_CREDENTIALS: &[&str] = &[
+    "spark.hadoop.fs.s3a.access.key",
+    "spark.hadoop.fs.s3a.secret.key",
+    "spark.org.apache.spark.ui.JWSFilter.param.secretKey",
+];
+
+/// What a render may add to an imported application: sparkc's explicit defaults and labels.
+fn allowed_addition(path: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "/spec/deploymentMode",
+        "/spec/sparkConf/spark.app.name",
+        "/spec/sparkConf/spark.driver.cores",
+        "/spec/sparkConf/spark.driver.memory",
+        "/spec/sparkConf/spark.executor.cores",
+        "/spec/sparkConf/spark.executor.memory",
+        "/spec/sparkConf/spark.executor.instances",
+        "/spec/sparkConf/spark.executor.memoryOverheadFactor",
+        "/spec/sparkConf/spark.driver.memoryOverheadFactor",
+        "/spec/sparkConf/spark.kubernetes.container.image.pullPolicy",
+        "/spec/sparkConf/spark.dynamicAllocation.shuffleTracking.enabled",
+        "/spec/sparkConf/spark.kubernetes.driver.podTemplateContainerName",
+        "/spec/sparkConf/spark.kubernetes.executor.podTemplateContainerName",
+        "/spec/applicationTolerations/restartConfig/restartPolicy",
+        "/spec/applicationTolerations/instanceConfig/minExecutors",
+        "/spec/applicationTolerations/instanceConfig/maxExecutors",
+    ];
+    const PREFIXES: &[&str] = &[
+        // sparkc's labels on both roles' pods.
+        "/spec/sparkConf/spark.kubernetes.driver.label.",
+        "/spec/sparkConf/spark.kubernetes.executor.label.",
+    ];
+    if EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return true;
+    }
+    // The restricted security defaults, the template containers' names, no API token for
+    // executors, and the templates' (empty) metadata.
+    let template = [
+        "/spec/driverSpec/podTemplateSpec/",
+        "/spec/executorSpec/podTemplateSpec/",
+    ]
+    .iter()
+    .find_map(|p| path.strip_prefix(p));
+    template.is_some_and(|rest| {
+        rest == "metadata"
+            || rest.starts_with("spec/securityContext/")
+            || rest.starts_with("spec/containers/0/securityContext/")
+            || rest == "spec/containers/0/name"
+            || rest == "spec/automountServiceAccountToken"
+    })
+}
+
+/// Every leaf of a JSON value by its JSON pointer (empty mappings and lists are leaves).
+fn leaves(v: &Json, at: String, out: &mut BTreeMap<String, Json>) {
+    match v {
+        Json::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                leaves(
+                    v,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        Json::Array(a) if !a.is_empty() => {
+            for (i, v) in a.iter().enumerate() {
+                leaves(v, format!("{at}/{i}"), out);
+            }
+        }
+        other => {
+            out.insert(at, other.clone());
+        }
+    }
+}
+
+fn unescape(pointer: &str) -> String {
+    pointer.replace("~1", "/").replace("~0", "~")
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(reference().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_upstream_example_imports_and_renders_back_unchanged() {
+    let files = examples();
+    assert_eq!(files.len(), 33, "the reference holds 33 SparkApplications");
+    let mut report = String::new();
+    let mut additions: BTreeMap<String, usize> = BTreeMap::new();
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(file)
+            .unwrap()
+            .replace("{{SPARK_VERSION}}", SPARK_VERSION);
+        let source: Json = serde_saphyr::from_str(&text).unwrap();
+        let p = Project::new();
+        p.write(
+            "sparkc.yaml",
+            "apiVersion: sparkc.io/v1alpha1\nkind: Project\njobs: [jobs]\nenvironments:\n  test: {namespace: spark}\n",
+        );
+        p.write(&name, &text);
+        let imported = run(&mut p.sparkc(&["import", &name, "-o", "jobs", "--color", "never"]));
+        let secrets: Vec<&str> = PLAIN_CREDENTIALS
+            .iter()
+            .copied()
+            .filter(|k| source["spec"]["sparkConf"].get(*k).is_some())
+            .collect();
+        let mut expected = source.clone();
+        if !secrets.is_empty() {
+            // A real problem: refused, located at the key in the written spec.
+            assert_eq!(
+                imported.code, 1,
+                "{name}: {}{}",
+                imported.stdout, imported.stderr
+            );
+            assert!(
+                format!("{}{}", imported.stdout, imported.stderr)
+                    .contains("holds a credential in plain text"),
+                "{name}: {}{}",
+                imported.stdout,
+                imported.stderr
+            );
+            let job = format!("jobs/{}", name);
+            let written = std::fs::read_to_string(p.path().join(&job)).unwrap();
+            let cleaned: String = written
+                .lines()
+                .filter(|l| {
+                    !secrets.iter().any(|k| {
+                        let key = k.strip_prefix("spark.hadoop.").unwrap_or(k);
+                        l.trim_start().starts_with(&format!("{key}:"))
+                    })
+                })
+                .map(|l| format!("{l}\n"))
+                .collect();
+            p.write(&job, cleaned);
+            for k in &secrets {
+                expected["spec"]["sparkConf"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove(*k);
+            }
+            report.push_str(&format!(
+                "{name}: plain-text credentials refused ({})\n",
+                secrets.join(", ")
+            ));
+        } else if let Some((_, why)) = REFUSED.iter().find(|(f, _)| *f == name) {
+            assert_ne!(imported.code, 0, "{name}");
+            assert!(imported.stdout.contains(why), "{name}: {}", imported.stdout);
+            continue;
+        } else {
+            assert_eq!(
+                imported.code, 0,
+                "{name}: {}{}",
+                imported.stdout, imported.stderr
+            );
+        }
+        let rendered = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
+        assert_eq!(
+            rendered.code, 0,
+            "{name}: {}{}",
+            rendered.stdout, rendered.stderr
+        );
+        let docs: Vec<Json> = serde_saphyr::from_multiple(&rendered.stdout).unwrap();
+        let app = docs
+            .iter()
+            .find(|d| d["kind"] == "SparkApplication")
+            .unwrap_or_else(|| panic!("{name}: no SparkApplication in {}", rendered.stdout));
+        assert_eq!(app["apiVersion"], "spark.apache.org/v1", "{name}");
+        assert_eq!(
+            app["metadata"]["name"], expected["metadata"]["name"],
+            "{name}"
+        );
+        let (mut want, mut got) = (BTreeMap::new(), BTreeMap::new());
+        leaves(&expected["spec"], "/spec".to_owned(), &mut want);
+        leaves(&app["spec"], "/spec".to_owned(), &mut got);
+        let mut differ = Vec::new();
+        for (path, value) in &want {
+            if got.get(path) != Some(value) {
+                differ.push(format!(
+                    "  {}: {} became {}",
+                    unescape(path),
+                    value,
+                    got.get(path).map_or("nothing".to_owned(), Json::to_string)
+                ));
+            }
+        }
+        for path in got.keys().filter(|p| !want.contains_key(*p)) {
+            if allowed_addition(&unescape(path)) {
+                *additions.entry(unescape(path)).or_default() += 1;
+            } else {
+                differ.push(format!("  {}: added ({})", unescape(path), got[path]));
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "{name}: fields that differ after import and render:\n{}\n{}",
+            differ.join("\n"),
+            rendered.stdout
+        );
+        report.push_str(&format!("{name}: {} fields kept\n", want.len()));
+    }
+    // What every render added, for the record (`cargo test -- --nocapture`).
+    println!("{report}additions (explicit defaults and labels), by how many examples:");
+    for (path, n) in &additions {
+        println!("  {path}: {n}");
+    }
+}
+
+#[test]
+fn the_embedded_crd_schema_is_the_reference_copy() {
+    let crd: Json = serde_saphyr::from_str(
+        &std::fs::read_to_string(
+            reference().join("crds/sparkapplications.spark.apache.org-v1.yaml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let v1 = crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "v1")
+        .unwrap();
+    let embedded: Json = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/crds/sparkapplication.apache.v1.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(embedded["openAPIV3Schema"], v1["schema"]["openAPIV3Schema"]);
+    assert_eq!(embedded["group"], "spark.apache.org");
+    assert_eq!(embedded["kind"], "SparkApplication");
+}
+
+/// The bundled project's jobs, with only `target` changed, render to each target; the one
+/// scheduled job is refused on the Apache operator, which has no scheduled kind. Each render
+/// passes the independent validators (Python `jsonschema` on the CRDs, kubernetes-validate
+/// on the built-in kinds).
+#[test]
+fn the_quickstart_renders_to_all_three_targets() {
+    let quickstart = repo().join("examples/quickstart");
+    let python = Command::new("python3")
+        .args(["-c", "import jsonschema, yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    for target in ["native", "operator", "apache-operator"] {
+        let p = Project::new();
+        copy_dir(&quickstart, p.path());
+        for file in walk(p.path()) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let changed = text
+                .lines()
+                .map(|l| match l.split_once("target: ") {
+                    Some((indent, _)) if indent.trim().is_empty() => {
+                        format!("{indent}target: {target}")
+                    }
+                    _ => l.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n";
+            std::fs::write(&file, changed).unwrap();
+        }
+        let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
+        let stream = if target == "apache-operator" {
+            assert_eq!(out.code, 1, "{}", out.stdout);
+            assert!(
+                out.stdout.contains("jobs/reports/daily-revenue.yaml:")
+                    && out.stdout.contains("has no scheduled kind"),
+                "{}",
+                out.stdout
+            );
+            // The other jobs render once the scheduled one is left out.
+            std::fs::remove_file(p.path().join("jobs/reports/daily-revenue.yaml")).unwrap();
+            let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
+            assert_eq!(out.code, 0, "{}", out.stdout);
+            assert_eq!(out.stdout.matches("kind: SparkApplication").count(), 6);
+            out.stdout
+        } else {
+            assert_eq!(out.code, 0, "{target}: {}", out.stdout);
+            out.stdout
+        };
+        if !python {
+            required_in_ci("python3 with jsonschema and pyyaml");
+            continue;
+        }
+        let file = p.path().join("stream.yaml");
+        std::fs::write(&file, &stream).unwrap();
+        let mut crds = vec![reference().join("crds")];
+        let kubeflow = repo().join("../shared/reference/kubeflow-spark-operator/crds");
+        if target == "operator" {
+            if !kubeflow.is_dir() {
+                required_in_ci("../shared/reference (the Kubeflow CRDs)");
+                continue;
+            }
+            crds = vec![kubeflow];
+        }
+        if target != "native" {
+            let check = Command::new("python3")
+                .arg(repo().join("tests/crd_check.py"))
+                .args(&crds)
+                .arg("--")
+                .arg(&file)
+                .output()
+                .unwrap();
+            let log = String::from_utf8_lossy(&check.stdout);
+            assert!(check.status.success(), "{target}: {log}");
+            assert!(!log.contains("checked 0 "), "{target}: {log}");
+        }
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|e| e == "yaml") {
+            out.push(p);
+        }
+    }
+    out
+}
