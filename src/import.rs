@@ -365,7 +365,11 @@ impl SubmitBuilder {
             self.set(&["target"], json!(target::id_text(target::for_mode(mode))));
             return;
         }
-        if *entry == conf::GPU_DISCOVERY_SCRIPT && v == conf::GPU_DISCOVERY_SCRIPT_PATH {
+        // What sparkc derives anyway, with the value it derives, is no loss.
+        if (*entry == conf::GPU_DISCOVERY_SCRIPT && v == conf::GPU_DISCOVERY_SCRIPT_PATH)
+            || (*entry == conf::DRIVER_TEMPLATE_CONTAINER && v == names::DRIVER_CONTAINER)
+            || (*entry == conf::EXECUTOR_TEMPLATE_CONTAINER && v == names::EXECUTOR_CONTAINER)
+        {
             return;
         }
         let path = match entry.source {

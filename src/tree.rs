@@ -747,6 +747,26 @@ pub fn gitops_warnings(jobs: &[crate::project::validate::Job], s: &Settings) -> 
         GitOpsTool::None => false,
     };
     let mut out = Vec::new();
+    // Once per render: the kinds Argo CD shows no health for.
+    if s.tool == GitOpsTool::Argocd {
+        let unhealthy: Vec<&crate::project::validate::Job> = jobs
+            .iter()
+            .filter(|j| !crate::target::of(&j.spec).argocd_health())
+            .collect();
+        if let Some(first) = unhealthy.first() {
+            let (api, kind) = crate::target::of(&first.spec).kinds()[0];
+            out.push(
+                Diagnostic::warning("gitops-health", &first.file, first.name_pos)
+                    .path("metadata.name")
+                    .message(format!(
+                        "Argo CD has no health check for {kind} ({api}): the {} application(s) of target `{}` show Healthy even when a run failed",
+                        unhealthy.len(),
+                        crate::target::id_text(crate::target::of(&first.spec)),
+                    ))
+                    .hint("add a health check for the kind in `argocd-cm` (`resource.customizations.health.<group>_<kind>`), reading the application's status"),
+            );
+        }
+    }
     for job in jobs {
         if job.spec.schedule.is_none()
             && let Some(ttl) = job.spec.time_to_live_seconds

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value as Json, json};
 
-use crate::harness::{Project, repo, run, sparkc};
+use crate::harness::{Project, quickstart, repo, run, sparkc};
 
 /// What the server answers for one request: status code and JSON body.
 type Responder = dyn Fn(&str, &BTreeMap<String, String>) -> (u16, Json) + Send + Sync;
@@ -258,22 +258,9 @@ fn diff(project: &Project, kubeconfig: &std::path::Path, extra: &[&str]) -> crat
         .args(extra))
 }
 
-fn quickstart_copy() -> Project {
-    let p = Project::new();
-    let src = repo().join("examples/quickstart");
-    for entry in walkdir::WalkDir::new(&src) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(&src).unwrap();
-        if entry.file_type().is_file() && !rel.starts_with("deploy") {
-            p.write(rel.to_str().unwrap(), std::fs::read(entry.path()).unwrap());
-        }
-    }
-    p
-}
-
 #[test]
 fn cluster_diff_through_kube_rs_against_a_local_server_replaying_api_responses() {
-    let project = quickstart_copy();
+    let project = quickstart();
     let served = served_quickstart();
     // The cluster as the render would leave it: nothing to show.
     let roles = list_path("rbac.authorization.k8s.io/v1", "Role", "spark-dev");
@@ -360,7 +347,7 @@ fn cluster_diff_through_kube_rs_against_a_local_server_replaying_api_responses()
 
 #[test]
 fn cluster_diff_replaying_a_forbidden_list_is_an_error() {
-    let project = quickstart_copy();
+    let project = quickstart();
     let forbidden = list_path(
         "sparkoperator.k8s.io/v1beta2",
         "SparkApplication",
@@ -407,7 +394,7 @@ fn cluster_diff_replaying_a_forbidden_list_is_an_error() {
 
 #[test]
 fn cluster_diff_refused_unknown_context_or_silent_server_is_an_error() {
-    let project = quickstart_copy();
+    let project = quickstart();
     // A port that was free a moment ago and has no listener now.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -50,6 +50,39 @@ impl Project {
     }
 }
 
+/// Every file under `dir`, sorted (none when it does not exist).
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every `.yaml` file under `dir`, sorted.
+pub(crate) fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect()
+}
+
+/// A copy of the bundled example project (without a rendered tree).
+pub(crate) fn quickstart() -> Project {
+    let p = Project::new();
+    let src = repo().join("examples/quickstart");
+    for f in files_under(&src) {
+        let rel = f.strip_prefix(&src).unwrap();
+        if !rel.starts_with("deploy") {
+            p.write(rel.to_str().unwrap(), std::fs::read(&f).unwrap());
+        }
+    }
+    p
+}
+
 /// Output of a finished command.
 pub(crate) struct Output {
     pub code: i32,

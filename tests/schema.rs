@@ -1,6 +1,6 @@
 use std::process::Command;
 
-use crate::harness::{repo, required_in_ci, run, sparkc};
+use crate::harness::{repo, required_in_ci, run, sparkc, yaml_files};
 
 /// The committed schemas are what `sparkc schema` prints. When this fails, regenerate:
 /// `cargo run -- schema > schemas/sparkjob.schema.json` and
@@ -49,7 +49,7 @@ fn python_jsonschema_accepts_the_examples() {
     if !python_has("jsonschema, yaml") && !required_in_ci("python3 with jsonschema and pyyaml") {
         return;
     }
-    let mut jobs: Vec<_> = walk(&repo().join("examples"))
+    let mut jobs: Vec<_> = yaml_files(&repo().join("examples"))
         .into_iter()
         .filter(|p| p.components().any(|c| c.as_os_str() == "jobs"))
         .collect();
@@ -57,7 +57,7 @@ fn python_jsonschema_accepts_the_examples() {
     assert!(jobs.len() >= 4);
     let (ok, log) = editor_check("schemas/sparkjob.schema.json", &jobs);
     assert!(ok, "{log}");
-    let projects: Vec<_> = walk(&repo().join("examples"))
+    let projects: Vec<_> = yaml_files(&repo().join("examples"))
         .into_iter()
         .filter(|p| p.file_name().is_some_and(|n| n == "sparkc.yaml"))
         .collect();
@@ -69,19 +69,6 @@ fn python_jsonschema_accepts_the_examples() {
     std::fs::write(&bad, "apiVersion: sparkc.io/v1alpha1\nkind: SparkJob\nmetadata: {name: a}\nspec: {executors: {instances: 1}}\n").unwrap();
     let (ok, _) = editor_check("schemas/sparkjob.schema.json", &[bad]);
     assert!(!ok);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p.extension().is_some_and(|e| e == "yaml") {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// The Kubernetes schemas embedded in sparkc are the reference copies, unmodified.

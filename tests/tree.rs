@@ -2,12 +2,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{Project, repo, required_in_ci, run, sparkc};
+use crate::harness::{files_under, quickstart, repo, required_in_ci, run, sparkc};
 
 /// Every file under `dir`, with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
-    for entry in walk(dir) {
+    for entry in files_under(dir) {
         let rel = entry
             .strip_prefix(dir)
             .unwrap()
@@ -16,30 +16,6 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         out.insert(rel, std::fs::read(&entry).unwrap());
     }
     out
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-fn quickstart() -> Project {
-    let p = Project::new();
-    for f in walk(&repo().join("examples/quickstart")) {
-        let rel = f.strip_prefix(repo().join("examples/quickstart")).unwrap();
-        p.write(rel.to_str().unwrap(), std::fs::read(&f).unwrap());
-    }
-    p
 }
 
 fn generated(n: usize) -> tempfile::TempDir {
@@ -188,7 +164,7 @@ fn check_finds_every_difference_and_writes_nothing() {
     assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
     let out = run(&mut p.sparkc(&["render", "--check"]));
     assert_eq!(out.code, 0, "{}", out.stdout);
-    let job = walk(&p.path().join("deploy/dev/etl/nightly-etl"))
+    let job = files_under(&p.path().join("deploy/dev/etl/nightly-etl"))
         .into_iter()
         .find(|f| f.to_string_lossy().contains("/job-"))
         .unwrap();
@@ -396,7 +372,7 @@ fn kubectl_kustomize_builds_every_unit() {
                     String::from_utf8_lossy(&out.stderr)
                 );
                 let built = String::from_utf8_lossy(&out.stdout);
-                let files = walk(&unit)
+                let files = files_under(&unit)
                     .iter()
                     .filter(|f| !f.ends_with("kustomization.yaml"))
                     .count();

@@ -36,6 +36,27 @@ pub struct Plan {
     pub embedded: Vec<(&'static str, &'static str, Json)>,
 }
 
+impl Plan {
+    /// A plan whose context is a target's plan serialized, plus one value (`raw`, which the
+    /// plan does not serialize itself) written into the templates as JSON text already (a
+    /// large computed mapping).
+    pub fn serialized<T: serde::Serialize, R: serde::Serialize>(
+        templates: Vec<&'static str>,
+        plan: &T,
+        (name, raw): (&str, &R),
+    ) -> Self {
+        let raw = Value::from(std::collections::BTreeMap::from([(
+            name.to_owned(),
+            crate::render::raw_json(raw),
+        )]));
+        Plan {
+            templates,
+            context: minijinja::context! { ..raw, ..Value::from(minijinja::value::Serde(plan)) },
+            embedded: Vec::new(),
+        }
+    }
+}
+
 pub use crate::diff::Effect;
 
 /// One way to run a job.
@@ -102,6 +123,10 @@ pub trait Target: Sync {
         _lost: &mut crate::import::Lost,
     ) -> Option<Json> {
         None
+    }
+    /// Whether Argo CD ships a health check for the kind of its workload.
+    fn argocd_health(&self) -> bool {
+        true
     }
     /// What a change at these paths does to a live object of one of its kinds.
     fn effect(&self, _group: &str, _kind: &str, _changed: &[&str]) -> Option<Effect> {

@@ -51,12 +51,17 @@ pub struct Plan {
     pub spark_r_files: Option<String>,
     pub driver_args: Vec<String>,
     pub proxy_user: Option<String>,
+    /// Written as JSON text (see [`super::Plan::serialized`]).
+    #[serde(skip)]
     pub spark_conf: BTreeMap<String, String>,
     pub driver_template: Json,
     pub executor_template: Json,
     pub application_tolerations: Json,
-    /// The operator's lists that sparkc passes through (`configMapSpecs`, ...), by field.
-    pub extras: BTreeMap<String, Json>,
+    /// The operator's lists that sparkc passes through from `apache`.
+    pub config_map_specs: Option<Json>,
+    pub driver_service_ingress_list: Option<Json>,
+    pub driver_http_route_list: Option<Json>,
+    pub driver_grpc_route_list: Option<Json>,
     pub templates: Vec<&'static str>,
 }
 
@@ -220,27 +225,15 @@ fn derived_conf(job: &Job, names: &Names) -> BTreeMap<String, String> {
             out.insert(key.with(k), value);
         }
     }
-    if job
-        .spec
-        .driver
-        .as_ref()
-        .is_some_and(|d| d.template.is_some())
-        || job
-            .spec
-            .executor
-            .as_ref()
-            .is_some_and(|e| e.template.is_some())
-    {
-        // Spark picks the container of a template by name when told, else the first.
-        out.insert(
-            conf::DRIVER_TEMPLATE_CONTAINER.key.to_owned(),
-            names::DRIVER_CONTAINER.to_owned(),
-        );
-        out.insert(
-            conf::EXECUTOR_TEMPLATE_CONTAINER.key.to_owned(),
-            names::EXECUTOR_CONTAINER.to_owned(),
-        );
-    }
+    // Both pod templates name the role's container; Spark takes the first one otherwise.
+    out.insert(
+        conf::DRIVER_TEMPLATE_CONTAINER.key.to_owned(),
+        names::DRIVER_CONTAINER.to_owned(),
+    );
+    out.insert(
+        conf::EXECUTOR_TEMPLATE_CONTAINER.key.to_owned(),
+        names::EXECUTOR_CONTAINER.to_owned(),
+    );
     out
 }
 
@@ -365,19 +358,12 @@ pub fn plan(job: &Job) -> Result<Plan, String> {
     {
         runtime.as_object_mut().expect("an object").extend(v);
     }
-    let mut extras = BTreeMap::new();
-    if let Some(a) = &spec.apache {
-        for (field, list) in [
-            ("configMapSpecs", &a.config_map_specs),
-            ("driverServiceIngressList", &a.driver_service_ingress_list),
-            ("driverHttpRouteList", &a.driver_http_route_list),
-            ("driverGrpcRouteList", &a.driver_grpc_route_list),
-        ] {
-            if let Some(l) = list {
-                extras.insert(field.to_owned(), json!(l));
-            }
-        }
-    }
+    let list = |f: fn(&crate::project::spec::ApacheOptions) -> &Option<Vec<Json>>| {
+        spec.apache
+            .as_ref()
+            .and_then(|a| f(a).as_ref())
+            .map(|l| json!(l))
+    };
     let mut templates = Vec::new();
     if rbac {
         templates.extend([
@@ -403,7 +389,10 @@ pub fn plan(job: &Job) -> Result<Plan, String> {
         driver_template: pod::driver_template(job, driver, Maps::Conf),
         executor_template: without_kind(pod::executor_pod(job, &names, executor, None, Maps::Conf)),
         application_tolerations: tolerations(spec),
-        extras,
+        config_map_specs: list(|a| &a.config_map_specs),
+        driver_service_ingress_list: list(|a| &a.driver_service_ingress_list),
+        driver_http_route_list: list(|a| &a.driver_http_route_list),
+        driver_grpc_route_list: list(|a| &a.driver_grpc_route_list),
         templates,
         names,
     })
@@ -476,15 +465,11 @@ impl super::Target for Apache {
             message,
             hint: "use `target: operator` (a ScheduledSparkApplication) or `target: native` (a CronJob), or start runs from an external scheduler".to_owned(),
         })?;
-        let context = minijinja::context! {
-            spark_conf => crate::render::raw_json(&plan.spark_conf),
-            ..minijinja::Value::from(minijinja::value::Serde(&plan))
-        };
-        Ok(super::Plan {
-            templates: plan.templates.clone(),
-            context,
-            embedded: Vec::new(),
-        })
+        Ok(super::Plan::serialized(
+            plan.templates.clone(),
+            &plan,
+            ("spark_conf", &plan.spark_conf),
+        ))
     }
 
     fn imports(&self) -> &'static [super::Kind] {
@@ -504,6 +489,12 @@ impl super::Target for Apache {
         self.imports()
             .contains(&(api_version, kind))
             .then(|| import::convert(doc, lost))
+    }
+
+    fn argocd_health(&self) -> bool {
+        // Its terminal states carry no outcome (`ResourceReleased` after success and
+        // failure alike), and Argo CD ships no check for the kind.
+        false
     }
 
     fn effect(&self, group: &str, kind: &str, changed: &[&str]) -> Option<super::Effect> {
@@ -690,5 +681,77 @@ fn check_conflicts(spec: &SparkJobSpec, out: &mut Findings) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target as _;
+
+    #[test]
+    fn a_spec_change_of_a_submitted_application_is_ignored() {
+        let t = Apache;
+        assert_eq!(
+            t.effect(
+                GROUP,
+                "SparkApplication",
+                &["/spec/sparkConf/spark.executor.memory"]
+            ),
+            Some(crate::diff::Effect::Ignored)
+        );
+        assert_eq!(
+            t.effect(GROUP, "SparkApplication", &["/metadata/labels/a"]),
+            None
+        );
+        assert_eq!(
+            t.effect("sparkoperator.k8s.io", "SparkApplication", &["/spec/image"]),
+            None
+        );
+    }
+
+    #[test]
+    fn python_with_dependencies_runs_through_the_python_runner() {
+        let spec: SparkJobSpec = serde_json::from_value(json!({
+            "target": "apache-operator",
+            "mainApplicationFile": "local:///a.py",
+            "deps": {"pyFiles": ["local:///b.zip"], "jars": ["local:///c.jar"]},
+        }))
+        .unwrap();
+        let job = crate::rules::Subject {
+            name: "a",
+            namespace: Some("ns"),
+            labels: None,
+            annotations: None,
+            spec: &spec,
+        }
+        .to_job();
+        let (app, conf) = application(&job);
+        assert_eq!(app.main_class.as_deref(), Some(PYTHON_RUNNER));
+        assert_eq!(
+            app.py_files.as_deref(),
+            Some("local:///a.py,local:///b.zip")
+        );
+        // A `jars` field would make the operator run a JVM application.
+        assert_eq!(app.jars, None);
+        assert_eq!(conf, vec![(&conf::JARS, "local:///c.jar".to_owned())]);
+    }
+
+    #[test]
+    fn restart_seconds_become_milliseconds() {
+        let spec: SparkJobSpec = serde_json::from_value(json!({
+            "restartPolicy": {"type": "Always", "onFailureRetries": 4, "onFailureRetryInterval": 30},
+            "timeToLiveSeconds": 60,
+            "executor": {"instances": 3},
+        }))
+        .unwrap();
+        assert_eq!(
+            tolerations(&spec),
+            json!({
+                "restartConfig": {"restartPolicy": "Always", "maxRestartAttempts": 4, "restartBackoffMillis": 30000},
+                "ttlAfterStopMillis": 60000,
+                "instanceConfig": {"minExecutors": 3, "maxExecutors": 3},
+            })
+        );
     }
 }

@@ -368,15 +368,11 @@ impl super::Target for Kubeflow {
             message,
             hint: "move these settings into `driver.template` / `executor.template`, or run the operator with its webhook".to_owned(),
         })?;
-        let context = minijinja::context! {
-            app_spec => crate::render::raw_json(&plan.app_spec),
-            ..minijinja::Value::from(minijinja::value::Serde(&plan))
-        };
-        Ok(super::Plan {
-            templates: plan.templates.clone(),
-            context,
-            embedded: Vec::new(),
-        })
+        Ok(super::Plan::serialized(
+            plan.templates.clone(),
+            &plan,
+            ("app_spec", &plan.app_spec),
+        ))
     }
 
     fn imports(&self) -> &'static [super::Kind] {
