@@ -1,6 +1,6 @@
 use serde_json::{Value as Json, json};
 
-use crate::harness::{repo, required_in_ci, run, sparkc};
+use crate::harness::{repo, run, sparkc};
 
 fn quickstart_live() -> (tempfile::TempDir, String) {
     let out = run(sparkc()
@@ -159,14 +159,8 @@ fn created_and_deleted() {
     assert_eq!(created["name"], removed["metadata"]["name"]);
 }
 
-fn live_objects() -> Option<std::path::PathBuf> {
-    let dir = repo().join("../shared/reference/live-objects");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        required_in_ci("../shared/reference/live-objects");
-        None
-    }
+fn live_objects() -> std::path::PathBuf {
+    repo().join("tests/reference/live-objects")
 }
 
 fn read_object(path: &std::path::Path) -> Json {
@@ -202,13 +196,13 @@ enum Desired {
 /// A one-field change to a desired object: (JSON pointer, new value, expected R14 effect).
 type Mutation = (&'static str, Json, Option<&'static str>);
 
-/// Every live object in `shared/reference/live-objects` against the desired object it was
+/// Every live object in `tests/reference/live-objects` against the desired object it was
 /// created from: no difference. Then one-field changes to the desired object: exactly that
 /// change (path, and the R14 effect where the field cannot be patched in place), and
 /// spellings equal by value: no difference.
 #[test]
 fn live_object_fixtures_against_their_desired_objects() {
-    let Some(dir) = live_objects() else { return };
+    let dir = live_objects();
     use Desired::*;
     #[rustfmt::skip]
     let table: &[(&str, Desired, &[Mutation])] = &[
@@ -393,7 +387,7 @@ fn live_object_fixtures_against_their_desired_objects() {
 /// sets are removals; fields owned by others are not (R6).
 #[test]
 fn removals_are_found_through_managed_fields() {
-    let Some(dir) = live_objects() else { return };
+    let dir = live_objects();
     let live = read_object(&dir.join("configmap-ssa.argocd.live.yaml"));
     let mut desired =
         read_object(&repo().join("tests/fixtures/live-desired/configmap-ssa.argocd.yaml"));
@@ -430,7 +424,7 @@ fn removals_are_found_through_managed_fields() {
 
 #[test]
 fn secret_values_are_compared_but_never_printed() {
-    let Some(dir) = live_objects() else { return };
+    let dir = live_objects();
     let live = read_object(&dir.join("secret.k9s.json"));
     let mut desired = sparkc::diff::normalize(&live);
     desired["metadata"] =

@@ -71,14 +71,24 @@ fn python_jsonschema_accepts_the_examples() {
     assert!(!ok);
 }
 
-/// The Kubernetes schemas embedded in sparkc are the reference copies, unmodified.
+/// The Kubernetes schemas embedded in sparkc are the files of the PyPI package they came
+/// from (`kubernetes-validate`, which CI installs), unmodified.
 #[test]
-fn embedded_kubernetes_schemas_match_the_reference() {
-    let reference = repo().join("../shared/reference/kubernetes-json-schema/v1.30.0-local-strict");
-    if !reference.is_dir() {
-        required_in_ci("../shared/reference beside the checkout");
+fn embedded_kubernetes_schemas_match_their_source_package() {
+    let found = Command::new("python3")
+        .args([
+            "-c",
+            "import kubernetes_validate, os; print(os.path.dirname(kubernetes_validate.__file__))",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    let Some(found) = found else {
+        required_in_ci("kubernetes-validate (PyPI)");
         return;
-    }
+    };
+    let package = std::path::PathBuf::from(String::from_utf8_lossy(&found.stdout).trim());
+    let reference = package.join("kubernetes-json-schema/v1.30.0-local-strict");
     let mut n = 0;
     for entry in std::fs::read_dir(repo().join("schemas/k8s/v1.30.0")).unwrap() {
         let path = entry.unwrap().path();
@@ -87,10 +97,58 @@ fn embedded_kubernetes_schemas_match_the_reference() {
         let theirs = std::fs::read(reference.join(name)).unwrap();
         assert!(
             ours == theirs,
-            "{} differs from the reference",
-            name.to_string_lossy()
+            "{} differs from {}",
+            name.to_string_lossy(),
+            reference.display()
         );
         n += 1;
     }
     assert_eq!(n, 9);
+}
+
+/// The CRD schemas embedded in sparkc are the `openAPIV3Schema` of the reference CRDs in
+/// `tests/reference`, unmodified.
+#[test]
+fn embedded_crd_schemas_are_the_reference_crds() {
+    let reference = repo().join("tests/reference");
+    for (embedded, crd) in [
+        (
+            "sparkapplication.v1beta2.json",
+            "kubeflow-spark-operator/crds/sparkoperator.k8s.io_sparkapplications.yaml",
+        ),
+        (
+            "scheduledsparkapplication.v1beta2.json",
+            "kubeflow-spark-operator/crds/sparkoperator.k8s.io_scheduledsparkapplications.yaml",
+        ),
+        (
+            "sparkapplication.apache.v1.json",
+            "apache-spark-kubernetes-operator/crds/sparkapplications.spark.apache.org-v1.yaml",
+        ),
+        (
+            "argocd-application.v1alpha1.json",
+            "argo-cd/manifests/crds/application-crd.yaml",
+        ),
+        (
+            "flux-kustomization.v1.json",
+            "flux/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml",
+        ),
+    ] {
+        let ours: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(repo().join("schemas/crds").join(embedded)).unwrap(),
+        )
+        .unwrap();
+        let theirs: serde_json::Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(reference.join(crd)).unwrap()).unwrap();
+        let version = theirs["spec"]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == ours["version"])
+            .unwrap_or_else(|| panic!("{embedded}: no version {} in {crd}", ours["version"]));
+        assert_eq!(
+            ours["openAPIV3Schema"], version["schema"]["openAPIV3Schema"],
+            "{embedded} is not the schema of {crd}"
+        );
+        assert_eq!(ours["kind"], theirs["spec"]["names"]["kind"], "{embedded}");
+    }
 }
