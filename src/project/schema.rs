@@ -279,18 +279,18 @@ fn explain(root: &Json, err: &ValidationError<'_>, out: &mut Vec<SchemaIssue>) {
             ));
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
+            // Computed once per mapping, not once per unknown key: a hostile mapping has
+            // a hundred thousand of them.
             let known = known_properties(root, &path);
+            let lowered: Vec<String> = known.iter().map(|k| k.to_ascii_lowercase()).collect();
+            let otherwise = if known.is_empty() {
+                "remove it".to_owned()
+            } else {
+                format!("remove it; known fields here: {}", known.join(", "))
+            };
             for key in unexpected {
-                let hint = suggest(key, &known).map_or_else(
-                    || {
-                        if known.is_empty() {
-                            "remove it".to_owned()
-                        } else {
-                            format!("remove it; known fields here: {}", known.join(", "))
-                        }
-                    },
-                    |s| format!("did you mean `{s}`?"),
-                );
+                let hint = closest(key, &known, &lowered)
+                    .map_or_else(|| otherwise.clone(), |s| format!("did you mean `{s}`?"));
                 let mut full = path.clone();
                 full.push(Seg::Key(key.clone()));
                 out.push(SchemaIssue {
@@ -476,13 +476,20 @@ fn known_properties(root: &Json, path: &[Seg]) -> Vec<String> {
 
 /// The closest candidate to `word`, if any is close enough to be a likely typo.
 pub fn suggest(word: &str, candidates: &[String]) -> Option<String> {
+    let lowered: Vec<String> = candidates.iter().map(|c| c.to_ascii_lowercase()).collect();
+    closest(word, candidates, &lowered).map(str::to_owned)
+}
+
+/// [`suggest`], with the candidates already lower-cased (`lowered[i]` is `candidates[i]`).
+fn closest<'a>(word: &str, candidates: &'a [String], lowered: &[String]) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_ascii_lowercase()), c))
+        .zip(lowered)
+        .map(|(c, l)| (strsim::jaro_winkler(&lower, l), c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.clone())
+        .map(|(_, c)| c.as_str())
 }
 
 #[cfg(test)]
