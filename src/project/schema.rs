@@ -308,8 +308,13 @@ fn explain(root: &Json, err: &ValidationError<'_>, out: &mut Vec<SchemaIssue>) {
             } else {
                 format!("remove it; known fields here: {}", known.join(", "))
             };
+            // A typo is a key or two: past a thousand unknown keys in one mapping, looking
+            // for the closest known field costs more than it tells.
+            let typos = unexpected.len() <= 1_000;
             for key in unexpected {
-                let hint = closest(key, &known, &lowered)
+                let hint = typos
+                    .then(|| closest(key, &known, &lowered))
+                    .flatten()
                     .map_or_else(|| otherwise.clone(), |s| format!("did you mean `{s}`?"));
                 let mut full = path.clone();
                 full.push(Seg::Key(key.clone()));
