@@ -467,13 +467,19 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        assert_eq!(go_duration_seconds("1h30m"), Some(5400.0));
-        assert_eq!(go_duration_seconds("1.5h"), Some(5400.0));
-        assert_eq!(go_duration_seconds(".5m"), Some(30.0));
-        assert_eq!(go_duration_seconds("1.m"), Some(60.0));
-        assert_eq!(go_duration_seconds("0"), Some(0.0));
-        assert_eq!(go_duration_seconds("300ms"), Some(0.3));
-        assert_eq!(go_duration_seconds("2\u{b5}s"), Some(2e-6));
+        let good = [
+            ("1h30m", 5400.0),
+            ("1.5h", 5400.0),
+            (".5m", 30.0),
+            ("1.m", 60.0),
+            ("0", 0.0),
+            ("-2s", -2.0),
+            ("300ms", 0.3),
+            ("2\u{b5}s", 2e-6),
+        ];
+        for (text, seconds) in good {
+            assert_eq!(go_duration_seconds(text), Some(seconds), "{text}");
+        }
         for bad in ["", "1", "h", ".", "1x", "1h 30m", "1..5h", "300000000h"] {
             assert_eq!(go_duration_seconds(bad), None, "{bad}");
         }

@@ -2,14 +2,30 @@
 //! schedules as Kubernetes and the operator parse them, integers refused at their own line.
 //! Time is measured by `scripts/bench-hostile.sh`, not here.
 
-use crate::harness::{JOB_HEAD, Project, job, run};
+use crate::harness::{JOB_HEAD, Output, Project, job, run};
 
 /// A job `a` whose spec ends with `extra` (lines indented under `spec:`).
 fn job_with(extra: &str) -> String {
     format!("{}{extra}", job("a"))
 }
 
-fn validate(p: &Project, format: &str) -> crate::harness::Output {
+/// Validates a job `a` for `target` whose `schedule` block holds `lines` (indented).
+fn scheduled(target: &str, lines: &str) -> Output {
+    let p = Project::new();
+    p.write(
+        "jobs/a.yaml",
+        job_with(&format!("  target: {target}\n  schedule:\n{lines}")),
+    );
+    validate(&p, "human")
+}
+
+/// The output starts with `prefix` (a diagnostic at its place), or the test shows it.
+#[track_caller]
+fn starts_with(out: &Output, prefix: &str) {
+    assert!(out.stdout.starts_with(prefix), "{}", out.stdout);
+}
+
+fn validate(p: &Project, format: &str) -> Output {
     let out = run(&mut p.sparkc(&["validate", "--color", "never", "--format", format]));
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     out
@@ -129,21 +145,9 @@ fn cron_forms_kubernetes_refuses() {
     let mut all = String::new();
     for target in ["native", "operator"] {
         for form in forms {
-            let p = Project::new();
-            p.write(
-                "jobs/a.yaml",
-                job_with(&format!(
-                    "  target: {target}\n  schedule:\n    cron: \"{form}\"\n"
-                )),
-            );
-            let out = validate(&p, "human");
+            let out = scheduled(target, &format!("    cron: \"{form}\"\n"));
             assert_eq!(out.code, 1, "{target} {form}: {}", out.stdout);
-            assert!(
-                out.stdout
-                    .starts_with("error: jobs/a.yaml:10:11: spec.schedule.cron: "),
-                "{target} {form}: {}",
-                out.stdout
-            );
+            starts_with(&out, "error: jobs/a.yaml:10:11: spec.schedule.cron: ");
             assert!(out.stdout.contains("= hint: "), "{}", out.stdout);
             assert_eq!(out.stdout.matches("error: ").count(), 2, "{}", out.stdout);
             all.push_str(&format!("# {target}: {form}\n{}", out.stdout));
@@ -164,27 +168,12 @@ fn cron_forms_kubernetes_accepts() {
             "@every 2h",
             "0 3 ? * mon-fri",
         ] {
-            let p = Project::new();
-            p.write(
-                "jobs/a.yaml",
-                job_with(&format!(
-                    "  target: {target}\n  schedule:\n    cron: \"{form}\"\n    timeZone: Europe/Berlin\n"
-                )),
-            );
-            let out = validate(&p, "human");
+            let lines = format!("    cron: \"{form}\"\n    timeZone: Europe/Berlin\n");
+            let out = scheduled(target, &lines);
             assert_eq!(out.code, 0, "{target} {form}: {}", out.stdout);
         }
     }
-    let with_tz = |target: &str| {
-        let p = Project::new();
-        p.write(
-            "jobs/a.yaml",
-            job_with(&format!(
-                "  target: {target}\n  schedule:\n    cron: \"CRON_TZ=Europe/Berlin 30 3 * * *\"\n"
-            )),
-        );
-        validate(&p, "human")
-    };
+    let with_tz = |target| scheduled(target, "    cron: \"CRON_TZ=Europe/Berlin 30 3 * * *\"\n");
     let native = with_tz("native");
     assert_eq!(native.code, 1);
     assert!(
@@ -216,10 +205,8 @@ fn an_int32_out_of_range_is_located() {
     p.write("jobs/a.yaml", job("a"));
     let out = validate(&p, "human");
     assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(
-        out.stdout
-            .starts_with("error: sparkc.yaml:5:12: defaults.driver.cores: expected a value ≥ "),
-        "{}",
-        out.stdout
+    starts_with(
+        &out,
+        "error: sparkc.yaml:5:12: defaults.driver.cores: expected a value ≥ ",
     );
 }
