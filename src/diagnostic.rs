@@ -1,11 +1,13 @@
 //! Diagnostics: what is wrong with an input, where, and what to do. One renderer for all.
 //!
-//! Every stage returns `Diagnostic`s as data; only `run.rs` prints them, through
+//! Every stage returns `Diagnostic`s as data; only `cli/` prints them, through
 //! [`render`], in one of three formats: `human` (file:line:col, the source line with a
 //! caret, the field path, the problem and a hint), `json` and `github` (workflow
-//! annotations).
+//! annotations). Output is bounded whatever the input: at most [`MAX_PER_FILE`]
+//! diagnostics per file and [`MAX_PER_RUN`] per run are shown (errors before warnings),
+//! and the rest are counted per file ("and N more").
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -122,12 +124,119 @@ pub enum Format {
 /// The text of the files diagnostics refer to, for quoting source lines.
 pub type Sources = HashMap<String, Arc<str>>;
 
-/// Renders diagnostics in `format`. `color` adds ANSI styles (human format only).
+/// At most this many diagnostics are shown for one file; the rest are counted.
+pub const MAX_PER_FILE: usize = 100;
+/// At most this many diagnostics are shown in one run; the rest are counted.
+pub const MAX_PER_RUN: usize = 1_000;
+
+/// What a file's diagnostics beyond the caps add up to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Omitted<'a> {
+    file: &'a str,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Omitted<'_> {
+    /// `and 39900 more in jobs/a.yaml (39900 errors, 0 warnings) not shown: ...`
+    fn sentence(&self) -> String {
+        format!(
+            "and {} more in {} ({} error{}, {} warning{}) not shown: at most {MAX_PER_FILE} are shown per file and {MAX_PER_RUN} per run",
+            self.errors + self.warnings,
+            self.file,
+            self.errors,
+            if self.errors == 1 { "" } else { "s" },
+            self.warnings,
+            if self.warnings == 1 { "" } else { "s" },
+        )
+    }
+}
+
+/// The diagnostics within the caps, in their order, and what is left out, per file (sorted).
+/// Errors are chosen before warnings, so a warning never hides an error.
+fn select(diags: &[Diagnostic]) -> (Vec<&Diagnostic>, Vec<Omitted<'_>>) {
+    if diags.len() <= MAX_PER_FILE {
+        return (diags.iter().collect(), Vec::new());
+    }
+    let mut keep = vec![false; diags.len()];
+    let mut per_file: HashMap<&str, usize> = HashMap::new();
+    let mut total = 0;
+    for severity in [Severity::Error, Severity::Warning] {
+        for (i, d) in diags.iter().enumerate() {
+            if d.severity != severity || total == MAX_PER_RUN {
+                continue;
+            }
+            let count = per_file.entry(d.file.as_str()).or_default();
+            if *count < MAX_PER_FILE {
+                *count += 1;
+                total += 1;
+                keep[i] = true;
+            }
+        }
+    }
+    let mut omitted: BTreeMap<&str, Omitted<'_>> = BTreeMap::new();
+    for d in diags
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| !**k)
+        .map(|(d, _)| d)
+    {
+        let o = omitted.entry(&d.file).or_insert(Omitted {
+            file: &d.file,
+            errors: 0,
+            warnings: 0,
+        });
+        match d.severity {
+            Severity::Error => o.errors += 1,
+            Severity::Warning => o.warnings += 1,
+        }
+    }
+    let shown = diags.iter().zip(&keep).filter(|(_, k)| **k).map(|(d, _)| d);
+    (shown.collect(), omitted.into_values().collect())
+}
+
+/// Renders diagnostics in `format`, within the caps. `color` adds ANSI styles (human format
+/// only).
 pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
+    let (shown, omitted) = select(diags);
     match format {
-        Format::Human => render_human(diags, sources, color),
-        Format::Json => render_json(diags),
-        Format::Github => render_github(diags),
+        Format::Human => render_human(&shown, &omitted, sources, color),
+        Format::Json => render_json(diags, &shown, &omitted),
+        Format::Github => render_github(&shown, &omitted),
+    }
+}
+
+/// Where each line of a text starts, computed once, so that quoting line N of a large file
+/// costs no more than quoting line 1.
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(i, b)| b == b'\n' && i + 1 < text.len())
+                .map(|(i, _)| i + 1),
+        );
+        Self { text, starts }
+    }
+
+    /// Line `n` (1-based) as `str::lines` yields it: without its `\n` or `\r\n`.
+    fn line(&self, n: usize) -> Option<&'a str> {
+        if self.text.is_empty() {
+            return None;
+        }
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).copied().unwrap_or(self.text.len());
+        let line = &self.text[start..end];
+        Some(match line.strip_suffix('\n') {
+            Some(line) => line.strip_suffix('\r').unwrap_or(line),
+            None => line,
+        })
     }
 }
 
@@ -139,10 +248,16 @@ fn styled(text: &str, style: Style, color: bool) -> String {
     }
 }
 
-fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+fn render_human(
+    diags: &[&Diagnostic],
+    omitted: &[Omitted<'_>],
+    sources: &Sources,
+    color: bool,
+) -> String {
     let mut out = String::new();
     let bold = Style::new().bold();
     let blue = AnsiColor::Blue.on_default().bold();
+    let mut lines: HashMap<&str, Lines<'_>> = HashMap::new();
     for d in diags {
         let (label, style) = match d.severity {
             Severity::Error => ("error", AnsiColor::Red.on_default().bold()),
@@ -155,7 +270,10 @@ fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String 
             styled(&d.headline(), bold, color)
         );
         if let (Some(pos), Some(text)) = (d.pos, sources.get(&d.file))
-            && let Some(line) = text.lines().nth(pos.line.saturating_sub(1) as usize)
+            && let Some(line) = lines
+                .entry(&d.file)
+                .or_insert_with(|| Lines::new(text))
+                .line(pos.line as usize)
         {
             let line = sanitize_line(line);
             let num = pos.line.to_string();
@@ -172,6 +290,10 @@ fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String 
         if let Some(hint) = &d.hint {
             let _ = writeln!(out, "  {} {hint}", styled("= hint:", blue, color));
         }
+    }
+    for o in omitted {
+        let note = styled("note", Style::new().bold(), color);
+        let _ = writeln!(out, "{note}: {}", o.sentence());
     }
     out
 }
@@ -191,7 +313,7 @@ fn sanitize_line(line: &str) -> String {
             }
         })
         .collect();
-    if line.chars().count() > 200 {
+    if line.chars().nth(200).is_some() {
         s.push('…');
     }
     s
@@ -199,8 +321,11 @@ fn sanitize_line(line: &str) -> String {
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
+    /// Counts of every diagnostic, shown or not.
     summary: Summary,
-    diagnostics: &'a [Diagnostic],
+    diagnostics: &'a [&'a Diagnostic],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    omitted: &'a [Omitted<'a>],
 }
 
 /// Counts of errors and warnings.
@@ -223,10 +348,11 @@ impl Summary {
     }
 }
 
-fn render_json(diags: &[Diagnostic]) -> String {
+fn render_json(all: &[Diagnostic], shown: &[&Diagnostic], omitted: &[Omitted<'_>]) -> String {
     let report = JsonReport {
-        summary: Summary::of(diags),
-        diagnostics: diags,
+        summary: Summary::of(all),
+        diagnostics: shown,
+        omitted,
     };
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');
@@ -245,7 +371,7 @@ fn gh_escape(s: &str, property: bool) -> String {
     out
 }
 
-fn render_github(diags: &[Diagnostic]) -> String {
+fn render_github(diags: &[&Diagnostic], omitted: &[Omitted<'_>]) -> String {
     let mut out = String::new();
     for d in diags {
         let level = match d.severity {
@@ -270,6 +396,14 @@ fn render_github(diags: &[Diagnostic]) -> String {
             "::{level} {props},title=sparkc {}::{}",
             gh_escape(d.code, true),
             gh_escape(&msg, false)
+        );
+    }
+    for o in omitted {
+        let _ = writeln!(
+            out,
+            "::notice file={},title=sparkc::{}",
+            gh_escape(o.file, true),
+            gh_escape(&o.sentence(), false)
         );
     }
     out
@@ -316,6 +450,41 @@ mod tests {
         let out = render(&d, &s, Format::Github, false);
         assert!(out.starts_with("::error file=jobs/a.yaml,line=2,col=14,title=sparkc schema::spec.executor.instances: expected"));
         assert!(out.contains("%0Ahint: "));
+    }
+
+    /// Errors are chosen before warnings; the rest are counted per file.
+    #[test]
+    fn caps_keep_errors_before_warnings() {
+        let mut diags: Vec<Diagnostic> = (0..150)
+            .map(|i| Diagnostic::warning("w", "a.yaml", Some(Pos::new(i + 1, 1))).message("w"))
+            .collect();
+        diags.push(Diagnostic::error("e", "a.yaml", Some(Pos::new(500, 1))).message("e"));
+        diags.push(Diagnostic::error("e", "b.yaml", None).message("e"));
+        let (shown, omitted) = select(&diags);
+        assert_eq!(shown.len(), 101);
+        assert!(shown.iter().any(|d| d.file == "a.yaml" && d.code == "e"));
+        assert_eq!(
+            omitted,
+            [Omitted {
+                file: "a.yaml",
+                errors: 0,
+                warnings: 51
+            }]
+        );
+        let out = render(&diags, &Sources::new(), Format::Human, false);
+        assert!(out.ends_with("note: and 51 more in a.yaml (0 errors, 51 warnings) not shown: at most 100 are shown per file and 1000 per run\n"));
+    }
+
+    /// Source lines are quoted as `str::lines` yields them.
+    #[test]
+    fn lines_as_str_lines() {
+        for text in ["", "a", "a\n", "a\n\nb", "a\r\nb\r\n", "\n\n", "x\ry\n"] {
+            let lines = Lines::new(text);
+            let expected: Vec<&str> = text.lines().collect();
+            let got: Vec<&str> = (1..).map_while(|n| lines.line(n)).collect();
+            assert_eq!(got, expected, "{text:?}");
+            assert_eq!(lines.line(0), None);
+        }
     }
 
     #[test]

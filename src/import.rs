@@ -175,13 +175,16 @@ fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
         if issues.is_empty() {
             break;
         }
+        let mut paths = Vec::with_capacity(issues.len());
         for issue in issues.iter().rev() {
             lost.push((
                 issue.path.clone(),
                 format!("{} (sparkc has no such field or value)", issue.message),
             ));
-            crate::project::validate::remove_path(&mut job, &issue.path);
+            paths.push(issue.path.clone());
         }
+        paths.sort();
+        crate::project::validate::remove_paths(&mut job, &paths);
     }
     job
 }

@@ -13,12 +13,14 @@
 //! - `tree`: the deterministic tree for Argo CD or Flux, written atomically or compared;
 //! - `live` and `diff`: live objects (dumps, the cluster, another git ref) against the
 //!   render;
-//! - `import`: existing manifests and spark-submit lines back into specs.
+//! - `import`: existing manifests and spark-submit lines back into specs;
+//! - `cron`: schedules as Kubernetes and the Spark operator parse them (robfig/cron).
 //!
 //! Stages return data (`diagnostic::Diagnostic`s, jobs, manifests); `cli` is the one place
 //! that prints, and maps every outcome to the exit code.
 
 pub mod cli;
+pub mod cron;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;

@@ -1017,7 +1017,9 @@ fn check_dynamic_allocation(spec: &SparkJobSpec, out: &mut Findings) {
     }
 }
 
-/// Checks a cron expression the way Kubernetes CronJob reads it (five fields or a macro).
+/// Checks a cron expression the way Kubernetes reads a new CronJob's schedule: its API
+/// validation refuses any `TZ` in it (the time zone is `timeZone`), then parses it with
+/// robfig/cron's `ParseStandard` ([`crate::cron`]), as its controller does.
 /// Results are cached: projects repeat the same few expressions thousands of times.
 pub fn cron_error(cron: &str) -> Option<(String, String)> {
     static CACHE: Memo<Option<(String, String)>> = LazyLock::new(Default::default);
@@ -1025,8 +1027,7 @@ pub fn cron_error(cron: &str) -> Option<(String, String)> {
 }
 
 fn cron_error_uncached(cron: &str) -> Option<(String, String)> {
-    let trimmed = cron.trim();
-    if trimmed.starts_with("TZ=") || trimmed.starts_with("CRON_TZ=") {
+    if cron.contains("TZ") {
         return Some((
             format!(
                 "`{}` sets the time zone inside the cron expression",
@@ -1035,51 +1036,7 @@ fn cron_error_uncached(cron: &str) -> Option<(String, String)> {
             "Kubernetes refuses `TZ=`/`CRON_TZ=` here: set `schedule.timeZone` instead".to_owned(),
         ));
     }
-    const MACROS: &[&str] = &[
-        "@yearly",
-        "@annually",
-        "@monthly",
-        "@weekly",
-        "@daily",
-        "@midnight",
-        "@hourly",
-    ];
-    if trimmed.starts_with('@') {
-        if MACROS.contains(&trimmed) {
-            return None;
-        }
-        return Some((
-            format!(
-                "`{}` is not a cron macro Kubernetes knows",
-                escape_short(cron)
-            ),
-            format!("use one of {} or five fields", MACROS.join(", ")),
-        ));
-    }
-    let fields = trimmed.split_whitespace().count();
-    if fields != 5 {
-        return Some((
-            format!(
-                "`{}` has {fields} fields; a cron expression has 5",
-                escape_short(cron)
-            ),
-            "write minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".to_owned(),
-        ));
-    }
-    match croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Disallowed)
-        .build()
-        .parse(trimmed)
-    {
-        Ok(_) => None,
-        Err(e) => Some((
-            format!(
-                "`{}` is not a valid cron expression: {e}",
-                escape_short(cron)
-            ),
-            "write minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".to_owned(),
-        )),
-    }
+    crate::cron::parse_standard(cron).err()
 }
 
 /// Whether `tz` is an IANA time zone name.
@@ -1336,13 +1293,30 @@ mod tests {
         assert!(cron_error("0 3 * *").is_some());
         assert!(cron_error("61 3 * * *").is_some());
         assert!(cron_error("CRON_TZ=UTC 0 3 * * *").is_some());
-        assert!(cron_error("@every 1h").is_some());
+        assert!(cron_error("TZ=UTC 0 3 * * *").is_some());
+        // Kubernetes parses with robfig/cron's ParseStandard, which has `@every`, and its
+        // controller runs it.
+        assert_eq!(cron_error("@every 1h"), None);
+        // The API server compares the text: no spaces around a macro.
+        assert!(cron_error("@daily ").is_some());
         let operator = crate::target::get(Target::Operator);
         let native = crate::target::get(Target::Native);
         assert_eq!(operator.cron_error("@every 3m"), None);
         assert_eq!(operator.cron_error("CRON_TZ=Europe/Berlin 0 3 * * *"), None);
+        assert_eq!(operator.cron_error("TZ=Etc/UTC @hourly"), None);
+        // The operator prefixes `CRON_TZ=<zone> `, and robfig/cron trims what follows.
+        assert_eq!(operator.cron_error("@daily "), None);
+        assert!(
+            operator
+                .cron_error("CRON_TZ=Mars/Olympus 0 3 * * *")
+                .is_some()
+        );
+        assert!(operator.cron_error("CRON_TZ=Europe/Berlin").is_some());
         assert!(operator.cron_error("@every 3 minutes").is_some());
-        assert!(native.cron_error("@every 3m").is_some());
+        assert!(operator.cron_error("* * L * *").is_some());
+        assert!(operator.cron_error("CRON_TZ=Etc/UTC 0 0 * * 7").is_some());
+        assert_eq!(native.cron_error("@every 3m"), None);
+        assert!(native.cron_error("CRON_TZ=Etc/UTC 0 3 * * *").is_some());
         assert!(time_zone_ok("Europe/Berlin"));
         assert!(time_zone_ok("Etc/UTC"));
         assert!(!time_zone_ok("Mars/Olympus"));

@@ -27,3 +27,5 @@ mod render;
 mod tree;
 // Good and bad inputs for `sparkc validate`, with snapshots of the diagnostics.
 mod validate;
+// Hostile and odd input: bounded output, cron as Kubernetes reads it, integer ranges.
+mod hostile;

@@ -40,12 +40,32 @@ pub enum Kind {
 }
 
 fn strict(schema: &mut Schema) {
-    if let Some(obj) = schema.as_object_mut()
-        && obj.contains_key("properties")
-        && !obj.contains_key("additionalProperties")
-    {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
         obj.insert("additionalProperties".to_owned(), Json::Bool(false));
     }
+    integer_range(obj);
+}
+
+/// `format: int32` (or `int64`, ...) is an annotation that validators do not enforce;
+/// `minimum` and `maximum` make the range part of the check, so that a value out of range
+/// (`instances: 3000000000`) is refused at its own line, not by the typed decode later.
+fn integer_range(obj: &mut serde_json::Map<String, Json>) {
+    let (min, max): (Json, Json) = match obj.get("format").and_then(Json::as_str) {
+        Some("int8") => (i8::MIN.into(), i8::MAX.into()),
+        Some("int16") => (i16::MIN.into(), i16::MAX.into()),
+        Some("int32") => (i32::MIN.into(), i32::MAX.into()),
+        Some("int64") => (i64::MIN.into(), i64::MAX.into()),
+        Some("uint8") => (0.into(), u8::MAX.into()),
+        Some("uint16") => (0.into(), u16::MAX.into()),
+        Some("uint32") => (0.into(), u32::MAX.into()),
+        Some("uint64" | "uint") => (0.into(), u64::MAX.into()),
+        _ => return,
+    };
+    obj.entry("minimum").or_insert(min);
+    obj.entry("maximum").or_insert(max);
 }
 
 fn settings() -> SchemaSettings {
@@ -279,18 +299,23 @@ fn explain(root: &Json, err: &ValidationError<'_>, out: &mut Vec<SchemaIssue>) {
             ));
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
+            // Computed once per mapping, not once per unknown key: a hostile mapping has
+            // a hundred thousand of them.
             let known = known_properties(root, &path);
+            let lowered: Vec<String> = known.iter().map(|k| k.to_ascii_lowercase()).collect();
+            let otherwise = if known.is_empty() {
+                "remove it".to_owned()
+            } else {
+                format!("remove it; known fields here: {}", known.join(", "))
+            };
+            // A typo is a key or two: past a thousand unknown keys in one mapping, looking
+            // for the closest known field costs more than it tells.
+            let typos = unexpected.len() <= 1_000;
             for key in unexpected {
-                let hint = suggest(key, &known).map_or_else(
-                    || {
-                        if known.is_empty() {
-                            "remove it".to_owned()
-                        } else {
-                            format!("remove it; known fields here: {}", known.join(", "))
-                        }
-                    },
-                    |s| format!("did you mean `{s}`?"),
-                );
+                let hint = typos
+                    .then(|| closest(key, &known, &lowered))
+                    .flatten()
+                    .map_or_else(|| otherwise.clone(), |s| format!("did you mean `{s}`?"));
                 let mut full = path.clone();
                 full.push(Seg::Key(key.clone()));
                 out.push(SchemaIssue {
@@ -341,17 +366,29 @@ fn explain(root: &Json, err: &ValidationError<'_>, out: &mut Vec<SchemaIssue>) {
                 "expected a value ≥ {limit}, found {}",
                 describe_json(instance)
             ),
-            None,
+            width_hint(limit),
         )),
         ValidationErrorKind::Maximum { limit } => out.push(issue(
             format!(
                 "expected a value ≤ {limit}, found {}",
                 describe_json(instance)
             ),
-            None,
+            width_hint(limit),
         )),
         _ => out.push(issue(err.to_string(), None)),
     }
+}
+
+/// For a limit that is the end of an integer type's range, what the field holds.
+fn width_hint(limit: &Json) -> Option<String> {
+    let bits = match limit.as_i64() {
+        Some(v) if v == i64::from(i32::MAX) || v == i64::from(i32::MIN) => 32,
+        Some(i64::MAX | i64::MIN) => 64,
+        _ => return None,
+    };
+    Some(format!(
+        "the field is a {bits}-bit integer, which Kubernetes and the operator read as such"
+    ))
 }
 
 fn article(t: &str) -> String {
@@ -476,13 +513,20 @@ fn known_properties(root: &Json, path: &[Seg]) -> Vec<String> {
 
 /// The closest candidate to `word`, if any is close enough to be a likely typo.
 pub fn suggest(word: &str, candidates: &[String]) -> Option<String> {
+    let lowered: Vec<String> = candidates.iter().map(|c| c.to_ascii_lowercase()).collect();
+    closest(word, candidates, &lowered).map(str::to_owned)
+}
+
+/// [`suggest`], with the candidates already lower-cased (`lowered[i]` is `candidates[i]`).
+fn closest<'a>(word: &str, candidates: &'a [String], lowered: &[String]) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_ascii_lowercase()), c))
+        .zip(lowered)
+        .map(|(c, l)| (strsim::jaro_winkler(&lower, l), c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.clone())
+        .map(|(_, c)| c.as_str())
 }
 
 #[cfg(test)]
@@ -626,6 +670,42 @@ mod tests {
                 .iter()
                 .all(|i| i.message.starts_with("unknown field"))
         );
+    }
+
+    /// `format: int32` is not enforced by validators; the generated range is.
+    #[test]
+    fn integers_out_of_their_range() {
+        let issues = check(
+            Kind::SparkJob,
+            &job(
+                json!({"executor": {"instances": 3_000_000_000_u64}, "timeToLiveSeconds": u64::MAX}),
+            ),
+        );
+        let found: Vec<_> = issues
+            .iter()
+            .map(|i| (path_of(&i.path), i.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "spec.executor.instances".to_owned(),
+                    "expected a value ≤ 2147483647, found the number 3000000000"
+                ),
+                (
+                    "spec.timeToLiveSeconds".to_owned(),
+                    "expected a value ≤ 9223372036854775807, found the number 18446744073709551615"
+                ),
+            ],
+            "{issues:?}"
+        );
+        assert!(issues[0].hint.as_deref().unwrap().contains("32-bit"));
+        let volume = json!({"volumes": [{"name": "x", "secret": {"secretName": "s", "defaultMode": -3_000_000_000_i64}}]});
+        assert_eq!(check(Kind::SparkJob, &job(volume)).len(), 1);
+    }
+
+    fn path_of(path: &[Seg]) -> String {
+        crate::project::yaml::path_string(path)
     }
 
     #[test]

@@ -4,9 +4,13 @@
 //! resource budgets and located errors). We deserialize into [`Node`], a small value tree in
 //! which every node and every mapping key keeps its line and column, so that a problem found
 //! later (by the JSON Schema, by a rule, after a merge) can point back at the exact spot.
-//! Budgets bound time and memory on hostile input: alias bombs, deep nesting, huge files.
+//! Budgets bound time and memory on hostile input: alias bombs, deep nesting, huge files;
+//! a large mapping indexes its keys on the first lookup, so that locating each of a
+//! hundred thousand problems costs the same as locating one.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
@@ -60,7 +64,55 @@ pub enum Value {
     Float(f64),
     Str(String),
     Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    Map(Mapping),
+}
+
+/// The entries of a mapping, in document order, and an index of their keys that the first
+/// lookup in a large mapping builds: a diagnostic finds its key in constant time, however
+/// many keys the mapping has (a hostile spec can have a hundred thousand).
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    entries: Vec<(Node, Node)>,
+    index: OnceLock<HashMap<Box<str>, usize>>,
+}
+
+/// Up to this many entries a lookup scans the keys; above, it uses the index.
+const SCAN_LIMIT: usize = 16;
+
+impl Mapping {
+    pub fn new(entries: Vec<(Node, Node)>) -> Self {
+        Self {
+            entries,
+            index: OnceLock::new(),
+        }
+    }
+
+    pub fn entries(&self) -> &[(Node, Node)] {
+        &self.entries
+    }
+
+    /// The entry whose key is `key` (the first one, should two keys spell the same).
+    pub fn get(&self, key: &str) -> Option<&(Node, Node)> {
+        if self.entries.len() <= SCAN_LIMIT {
+            return self.entries.iter().find(|(k, _)| k.key_is(key));
+        }
+        let index = self.index.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.entries.len());
+            for (i, (k, _)) in self.entries.iter().enumerate() {
+                if let Some(name) = k.key_string() {
+                    index.entry(name.into_boxed_str()).or_insert(i);
+                }
+            }
+            index
+        });
+        index.get(key).map(|&i| &self.entries[i])
+    }
+}
+
+impl PartialEq for Mapping {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
 }
 
 /// One step of a path into a document.
@@ -127,7 +179,7 @@ impl Node {
     /// The mapping entries, if this is a mapping.
     pub fn entries(&self) -> Option<&[(Node, Node)]> {
         match &self.value {
-            Value::Map(m) => Some(m),
+            Value::Map(m) => Some(m.entries()),
             _ => None,
         }
     }
@@ -138,9 +190,24 @@ impl Node {
     }
 
     fn get_entry(&self, key: &str) -> Option<&(Node, Node)> {
-        self.entries()?
-            .iter()
-            .find(|(k, _)| k.key_string().as_deref() == Some(key))
+        match &self.value {
+            Value::Map(m) => m.get(key),
+            _ => None,
+        }
+    }
+
+    /// Whether this mapping key spells `key` (as [`Node::key_string`] would), without
+    /// allocating.
+    pub fn key_is(&self, key: &str) -> bool {
+        match &self.value {
+            Value::Str(s) => s == key,
+            Value::Null => key == "null",
+            Value::Bool(b) => displays_as(b, key),
+            Value::Int(i) => displays_as(i, key),
+            Value::UInt(u) => displays_as(u, key),
+            Value::Float(f) => displays_as(f, key),
+            Value::Seq(_) | Value::Map(_) => false,
+        }
     }
 
     /// The string value, if this is a string scalar.
@@ -180,8 +247,8 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
             Value::Str(s) => Json::String(s.clone()),
             Value::Seq(items) => Json::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(entries) => Json::Object(
-                entries
+            Value::Map(m) => Json::Object(
+                m.entries()
                     .iter()
                     .map(|(k, v)| {
                         let key = k.key_string().unwrap_or_else(|| k.to_json().to_string());
@@ -227,6 +294,29 @@ impl Node {
             Err(n) => (n.pos, false),
         }
     }
+}
+
+/// Whether `value` is written `text`, compared piece by piece as it is formatted.
+fn displays_as(value: &impl fmt::Display, text: &str) -> bool {
+    struct Compare<'a> {
+        rest: &'a str,
+        equal: bool,
+    }
+    impl fmt::Write for Compare<'_> {
+        fn write_str(&mut self, piece: &str) -> fmt::Result {
+            match self.rest.strip_prefix(piece) {
+                Some(rest) if self.equal => self.rest = rest,
+                _ => self.equal = false,
+            }
+            Ok(())
+        }
+    }
+    let mut compare = Compare {
+        rest: text,
+        equal: true,
+    };
+    let _ = fmt::Write::write_fmt(&mut compare, format_args!("{value}"));
+    compare.equal && compare.rest.is_empty()
 }
 
 /// Describes a JSON value for messages.
@@ -329,7 +419,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
             let value = map.next_value::<Node>()?;
             entries.push((key, value));
         }
-        Ok(Value::Map(entries))
+        Ok(Value::Map(Mapping::new(entries)))
     }
 }
 
@@ -672,6 +762,33 @@ mod tests {
         assert_eq!((n.pos.line, n.pos.column), (3, 10));
         let k = doc.key_pos(&[Seg::Key("a".into())], "b").unwrap();
         assert_eq!((k.line, k.column), (2, 3));
+    }
+
+    /// Keys are found through the index in a large mapping, by scanning in a small one,
+    /// spelled as `key_string` spells them, the first of two that spell the same.
+    #[test]
+    fn keys_in_large_and_small_mappings() {
+        for n in [3, 1000] {
+            let mut text: String = (0..n).map(|i| format!("k{i}: {i}\n")).collect();
+            text.push_str("7: int\ntrue: bool\nnull: nul\n1.5: float\n\"7\": string\n");
+            let doc = parse1(&text);
+            let last = n - 1;
+            assert_eq!(doc.get(&format!("k{last}")).unwrap().to_json(), last);
+            assert_eq!(doc.key_pos(&[], "k1").map(|p| p.line), Some(2));
+            for (key, value) in [
+                ("7", "int"),
+                ("true", "bool"),
+                ("null", "nul"),
+                ("1.5", "float"),
+            ] {
+                assert_eq!(
+                    doc.get(key).and_then(Node::as_str),
+                    Some(value),
+                    "{n} {key}"
+                );
+            }
+            assert!(doc.get("k-1").is_none() && doc.get("07").is_none() && doc.get("").is_none());
+        }
     }
 
     #[test]

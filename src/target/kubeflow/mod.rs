@@ -9,9 +9,6 @@
 mod import;
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
@@ -402,13 +399,26 @@ impl super::Target for Kubeflow {
     }
 }
 
-/// The operator's schedule grammar (robfig/cron): five fields or a macro, and also
-/// `@every <duration>` and a `CRON_TZ=`/`TZ=` prefix.
+/// The operator's schedule grammar: it puts `CRON_TZ=<spec.timeZone> ` before a schedule
+/// that has no `CRON_TZ=`/`TZ=` prefix of its own, and parses the result with robfig/cron's
+/// `ParseStandard` ([`crate::cron`]), which reads the zone up to the first space and trims
+/// what follows it.
 fn robfig_cron_error(cron: &str) -> Option<(String, String)> {
-    let mut rest = cron.trim();
-    for prefix in ["CRON_TZ=", "TZ="] {
-        if let Some(after) = rest.strip_prefix(prefix) {
-            let (tz, tail) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
+    let rest = match cron
+        .strip_prefix("CRON_TZ=")
+        .or_else(|| cron.strip_prefix("TZ="))
+    {
+        Some(after) => {
+            let Some((tz, tail)) = after.split_once(' ') else {
+                return Some((
+                    format!(
+                        "`{}` has a time zone and no schedule after a space",
+                        crate::rules::escape_short(cron)
+                    ),
+                    "write `CRON_TZ=Europe/Berlin 0 3 * * *`, or set `schedule.timeZone`"
+                        .to_owned(),
+                ));
+            };
             if !crate::rules::time_zone_ok(tz) {
                 return Some((
                     format!(
@@ -418,24 +428,11 @@ fn robfig_cron_error(cron: &str) -> Option<(String, String)> {
                     "use a name such as `Etc/UTC`, or set `schedule.timeZone`".to_owned(),
                 ));
             }
-            rest = tail.trim();
+            tail
         }
-    }
-    if let Some(duration) = rest.strip_prefix("@every") {
-        static GO_DURATION: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$").expect("regex")
-        });
-        return (!GO_DURATION.is_match(duration.trim())).then(|| {
-            (
-                format!(
-                    "`{}` is not a valid `@every` schedule",
-                    crate::rules::escape_short(cron)
-                ),
-                "write a duration such as `@every 1h30m`".to_owned(),
-            )
-        });
-    }
-    crate::rules::cron_error(rest)
+        None => cron,
+    };
+    crate::cron::parse_standard(rest.trim()).err()
 }
 
 /// The operator's own validation (its admission webhook), checked before it refuses the
