@@ -1263,14 +1263,14 @@ mod tests {
     fn notations() {
         let s: SparkJobSpec = serde_json::from_value(serde_json::json!({
             "image": "apache/spark:3.5.3", "sparkVersion": "3.5.3", "mainApplicationFile": "local:///a.py",
-            "executor": {"memory": "4Gi", "coreLimit": "1200m", "memoryLimit": "4g"},
-            "driver": {"memory": "2g", "memoryOverhead": "1.5g"}
+            "executor": {"memory": "4Gi", "coreLimit": "1200m"},
+            "driver": {"memory": "2g", "memoryOverhead": "1.5g", "memoryLimit": "4g"}
         }))
         .unwrap();
         let f = run("a", &s);
         assert_eq!(
             codes(&f),
-            vec!["memory-notation", "memory-notation", "quantity-notation"]
+            vec!["memory-notation", "quantity-notation", "memory-notation"]
         );
     }
 

@@ -359,9 +359,15 @@ fn cross_references_hold() {
                 assert_eq!(rb["subjects"][0]["namespace"], ns);
                 let role = kind(&docs, "Role").into_iter().find(same_job).unwrap();
                 assert_eq!(rb["roleRef"]["name"], role["metadata"]["name"]);
+                // What Spark's Kubernetes backend calls on its default paths, no more.
                 assert_eq!(
                     role["rules"],
-                    serde_json::json!([{"apiGroups": [""], "resources": ["pods", "configmaps", "services", "persistentvolumeclaims"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]}])
+                    serde_json::json!([
+                        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "delete", "deletecollection"]},
+                        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "deletecollection"]},
+                        {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["list", "deletecollection"]},
+                        {"apiGroups": [""], "resources": ["services"], "verbs": ["deletecollection"]},
+                    ])
                 );
                 assert!(
                     kind(&docs, "ServiceAccount")
@@ -897,4 +903,32 @@ fn exported_templates_render_what_the_built_ins_render() {
     p.write("sparkc.yaml", format!("{project}templates: my-templates\n"));
     let (overridden, _) = render(p.path(), &[]);
     assert_eq!(overridden, builtin);
+}
+
+/// Settings that open one of the driver's optional API paths add exactly its grants.
+#[test]
+fn the_role_grants_the_optional_paths_a_job_opens() {
+    let p = Project::new();
+    p.write(
+        "jobs/a.yaml",
+        format!(
+            "{}  executor: {{deleteOnTermination: false}}\n  sparkConf:\n    spark.kubernetes.allocation.pods.allocator: statefulset\n    spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.claimName: OnDemand\n    spark.kubernetes.executor.volumes.persistentVolumeClaim.data.mount.path: /data\n",
+            crate::harness::job("a")
+        ),
+    );
+    let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&out.stdout).unwrap();
+    let role = docs.iter().find(|d| d["kind"] == "Role").unwrap();
+    assert_eq!(
+        role["rules"],
+        serde_json::json!([
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "delete", "deletecollection", "patch"]},
+            {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "deletecollection"]},
+            {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["list", "deletecollection", "create"]},
+            {"apiGroups": [""], "resources": ["services"], "verbs": ["deletecollection"]},
+            {"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["get", "create", "delete"]},
+            {"apiGroups": ["apps"], "resources": ["statefulsets/scale"], "verbs": ["get", "update"]},
+        ])
+    );
 }

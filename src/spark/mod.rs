@@ -2,6 +2,7 @@
 //! arguments (`submit`), the driver and executor pods (`pod`) and their memory (`memory`).
 
 pub mod conf;
+pub mod driver_api;
 pub mod memory;
 pub mod pod;
 pub mod submit;

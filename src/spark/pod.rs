@@ -67,6 +67,26 @@ fn container_security(user: Option<&k8s_openapi::api::core::v1::SecurityContext>
     )
 }
 
+/// Sidecars and init containers with the restricted security defaults unless they set
+/// their own: a namespace that enforces the restricted standard refuses a pod when any of
+/// its containers lacks them.
+fn restricted<'a>(
+    containers: impl IntoIterator<Item = &'a k8s_openapi::api::core::v1::Container>,
+) -> Vec<Json> {
+    containers
+        .into_iter()
+        .map(|c| {
+            let mut json = to_json(c);
+            if c.security_context.is_none()
+                && let Json::Object(m) = &mut json
+            {
+                m.insert("securityContext".into(), container_security(None));
+            }
+            json
+        })
+        .collect()
+}
+
 /// Where a role's maps of settings (node selectors, `envVars`, `envSecretKeyRefs`) go:
 /// into the pod, or into Spark's configuration, which applies them to the pods it builds
 /// (the Apache operator's applications carry them as `sparkConf`).
@@ -199,7 +219,9 @@ macro_rules! pod_common {
             ),
             (
                 "initContainers",
-                role.init_containers.as_ref().map_or(Json::Null, to_json),
+                role.init_containers
+                    .as_ref()
+                    .map_or(Json::Null, |c| Json::Array(restricted(c))),
             ),
         ];
         for (k, v) in optional {
@@ -317,7 +339,7 @@ pub fn driver_pod(
         container.insert("lifecycle".into(), to_json(l));
     }
     let mut containers = vec![Json::Object(container)];
-    containers.extend(driver.sidecars.iter().flatten().map(to_json));
+    containers.extend(restricted(driver.sidecars.iter().flatten()));
 
     let mut pod = Map::new();
     pod.insert(
@@ -388,7 +410,7 @@ pub fn driver_template(job: &Job, driver: &DriverSpec, maps: Maps) -> Json {
         );
     }
     let mut containers = vec![Json::Object(container)];
-    containers.extend(driver.sidecars.iter().flatten().map(to_json));
+    containers.extend(restricted(driver.sidecars.iter().flatten()));
     let mut pod = Map::new();
     pod.insert(
         "securityContext".into(),
@@ -479,14 +501,20 @@ pub fn executor_pod(
         );
     }
     let mut containers = vec![Json::Object(container)];
-    containers.extend(executor.sidecars.iter().flatten().map(to_json));
+    containers.extend(restricted(executor.sidecars.iter().flatten()));
     let mut pod = Map::new();
     pod.insert(
         "securityContext".into(),
         pod_security(executor.pod_security_context.as_deref()),
     );
-    // Executors do not call the Kubernetes API: no token unless they run as their own account.
-    if executor.service_account.is_none() {
+    // Executors do not call the Kubernetes API: no token, with their own account too (cloud
+    // workload identity injects its own projected token), unless the template asks for one.
+    let asked = executor
+        .template
+        .as_ref()
+        .and_then(|t| t.get("spec"))
+        .is_some_and(|s| s.get("automountServiceAccountToken").is_some());
+    if !asked {
         pod.insert("automountServiceAccountToken".into(), Json::Bool(false));
     }
     pod_common!(&mut pod, spec, executor, maps);

@@ -63,6 +63,8 @@ pub struct Plan {
     pub service_account: String,
     /// Whether sparkc renders the ServiceAccount, Role and RoleBinding.
     pub rbac: bool,
+    /// The driver's optional API paths, for its Role.
+    pub driver_api: crate::spark::driver_api::DriverApi,
     pub selector: BTreeMap<String, String>,
     pub ports: Vec<NamedPort>,
     /// Metadata of the driver pod (template).
@@ -199,6 +201,7 @@ pub fn plan(job: &Job) -> Plan {
         env: job.env.clone(),
         service_account,
         rbac,
+        driver_api: crate::spark::driver_api::driver_api(&job.spec),
         ports: ports(exporter.as_ref()),
         pod_labels,
         pod_annotations,
@@ -403,6 +406,21 @@ impl super::Target for Native {
                 crate::rules::spec_path(&["schedule", "concurrencyPolicy"]),
                 "`Allow` would run two drivers of this job at once, and both would answer to the one driver Service".to_owned(),
                 Some("use `Forbid` (skip a run while one is going) or `Replace`".to_owned()),
+            );
+        }
+        if subject
+            .spec
+            .executor
+            .as_ref()
+            .is_some_and(|e| e.memory_limit.is_some())
+        {
+            // Spark builds executor pods itself and sets their memory limit to the request
+            // it computes, over the template's.
+            out.error(
+                "memory-limit",
+                crate::rules::spec_path(&["executor", "memoryLimit"]),
+                "Spark sets an executor pod's memory limit to its memory request (heap plus overhead) and replaces a limit from the pod template, so this would never apply".to_owned(),
+                Some("size executors with `memory` and `memoryOverhead`; a limit above the request needs the operator target's webhook".to_owned()),
             );
         }
     }

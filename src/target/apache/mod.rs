@@ -44,6 +44,8 @@ pub struct Plan {
     pub annotations: BTreeMap<String, String>,
     pub service_account: String,
     pub rbac: bool,
+    /// The driver's optional API paths, for its Role.
+    pub driver_api: crate::spark::driver_api::DriverApi,
     pub runtime_versions: Json,
     pub main_class: Option<String>,
     pub jars: Option<String>,
@@ -378,6 +380,7 @@ pub fn plan(job: &Job) -> Result<Plan, String> {
         annotations: job.annotations.clone(),
         service_account,
         rbac,
+        driver_api: crate::spark::driver_api::driver_api(&job.spec),
         runtime_versions: runtime,
         main_class: app.main_class,
         jars: app.jars,

@@ -30,6 +30,8 @@ pub struct Plan {
     pub annotations: BTreeMap<String, String>,
     pub service_account: String,
     pub rbac: bool,
+    /// The driver's optional API paths, for its Role.
+    pub driver_api: crate::spark::driver_api::DriverApi,
     #[serde(skip)]
     pub app_spec: Json,
     pub schedule: Option<Json>,
@@ -178,6 +180,7 @@ pub fn plan(job: &Job, webhook: bool) -> Result<Plan, String> {
         annotations: job.annotations.clone(),
         service_account,
         rbac,
+        driver_api: crate::spark::driver_api::driver_api(&job.spec),
         app_spec: app,
         schedule,
         templates,
