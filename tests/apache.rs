@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value as Json;
 
-use crate::harness::{Project, quickstart, repo, required_in_ci, run, yaml_files};
+use crate::harness::{Project, quickstart, repo, run, yaml_files};
 
 fn reference() -> PathBuf {
     repo().join("tests/reference/apache-spark-kubernetes-operator")
@@ -237,82 +237,95 @@ fn every_upstream_example_imports_and_renders_back_unchanged() {
     }
 }
 
+/// The bundled project with only its `target:` lines changed.
+fn quickstart_on(target: &str) -> Project {
+    let p = quickstart();
+    for file in yaml_files(p.path()) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let changed = text
+            .lines()
+            .map(|l| match l.split_once("target: ") {
+                Some((indent, _)) if indent.trim().is_empty() => {
+                    format!("{indent}target: {target}")
+                }
+                _ => l.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+        std::fs::write(&file, changed).unwrap();
+    }
+    p
+}
+
 /// The bundled project's jobs, with only `target` changed, render to each target; the one
-/// scheduled job is refused on the Apache operator, which has no scheduled kind. Each render
-/// passes the independent validators (Python `jsonschema` on the CRDs, kubernetes-validate
-/// on the built-in kinds).
+/// scheduled job is refused on the Apache operator, which has no scheduled kind.
 #[test]
 fn the_quickstart_renders_to_all_three_targets() {
-    let python = Command::new("python3")
-        .args(["-c", "import jsonschema, yaml"])
-        .output()
-        .is_ok_and(|o| o.status.success());
     for target in ["native", "operator", "apache-operator"] {
-        let p = quickstart();
-        for file in yaml_files(p.path()) {
-            let text = std::fs::read_to_string(&file).unwrap();
-            let changed = text
-                .lines()
-                .map(|l| match l.split_once("target: ") {
-                    Some((indent, _)) if indent.trim().is_empty() => {
-                        format!("{indent}target: {target}")
-                    }
-                    _ => l.to_owned(),
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\n";
-            std::fs::write(&file, changed).unwrap();
-        }
+        let p = quickstart_on(target);
         let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
-        let stream = if target == "apache-operator" {
-            assert_eq!(out.code, 1, "{}", out.stdout);
-            assert!(
-                out.stdout.contains("jobs/reports/daily-revenue.yaml:")
-                    && out.stdout.contains("has no scheduled kind"),
-                "{}",
-                out.stdout
-            );
-            // The other jobs render once the scheduled one is left out.
-            std::fs::remove_file(p.path().join("jobs/reports/daily-revenue.yaml")).unwrap();
-            let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
-            assert_eq!(out.code, 0, "{}", out.stdout);
-            assert_eq!(out.stdout.matches("kind: SparkApplication").count(), 6);
-            // Written for Argo CD, the tree says that the kind has no health check there.
-            let tree = run(&mut p.sparkc(&["render", "--color", "never"]));
-            assert_eq!(tree.code, 0, "{}{}", tree.stdout, tree.stderr);
-            assert!(
-                format!("{}{}", tree.stdout, tree.stderr).contains(
-                    "Argo CD has no health check for SparkApplication (spark.apache.org/v1): the 6 application(s)"
-                ),
-                "{}{}",
-                tree.stdout,
-                tree.stderr
-            );
-            out.stdout
-        } else {
+        if target != "apache-operator" {
             assert_eq!(out.code, 0, "{target}: {}", out.stdout);
-            out.stdout
-        };
-        if !python {
-            required_in_ci("python3 with jsonschema and pyyaml");
             continue;
         }
-        let file = p.path().join("stream.yaml");
-        std::fs::write(&file, &stream).unwrap();
-        let mut crds = vec![reference().join("crds")];
-        if target == "operator" {
-            crds = vec![repo().join("tests/reference/kubeflow-spark-operator/crds")];
-        }
-        if target != "native" {
-            let (ok, log) = crd_check(&crds, &file);
-            assert!(ok && !log.contains("checked 0 "), "{target}: {log}");
-        }
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        assert!(
+            out.stdout.contains("jobs/reports/daily-revenue.yaml:")
+                && out.stdout.contains("has no scheduled kind"),
+            "{}",
+            out.stdout
+        );
+        // The other jobs render once the scheduled one is left out.
+        std::fs::remove_file(p.path().join("jobs/reports/daily-revenue.yaml")).unwrap();
+        let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
+        assert_eq!(out.code, 0, "{}", out.stdout);
+        assert_eq!(out.stdout.matches("kind: SparkApplication").count(), 6);
+        // Written for Argo CD, the tree says that the kind has no health check there.
+        let tree = run(&mut p.sparkc(&["render", "--color", "never"]));
+        assert_eq!(tree.code, 0, "{}{}", tree.stdout, tree.stderr);
+        assert!(
+            format!("{}{}", tree.stdout, tree.stderr).contains(
+                "Argo CD has no health check for SparkApplication (spark.apache.org/v1): the 6 application(s)"
+            ),
+            "{}{}",
+            tree.stdout,
+            tree.stderr
+        );
     }
 }
 
-/// A job with every field the target renders: the stream is frozen, passes the CRD in the
-/// independent validator, and imports back into a job that renders the same application.
+/// The same renders pass each operator's CRD in an independent validator (Python
+/// `jsonschema` on the vendored CRDs); the native objects are checked by kubernetes-validate
+/// in `tests/render.rs`.
+#[test]
+#[cfg_attr(
+    not(any(ci, tool_python_jsonschema)),
+    ignore = "needs python3 with jsonschema and pyyaml (pip install jsonschema pyyaml)"
+)]
+fn the_quickstart_on_each_operator_passes_its_crd_in_an_independent_validator() {
+    for (target, crds) in [
+        (
+            "operator",
+            repo().join("tests/reference/kubeflow-spark-operator/crds"),
+        ),
+        ("apache-operator", reference().join("crds")),
+    ] {
+        let p = quickstart_on(target);
+        if target == "apache-operator" {
+            std::fs::remove_file(p.path().join("jobs/reports/daily-revenue.yaml")).unwrap();
+        }
+        let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
+        assert_eq!(out.code, 0, "{target}: {}", out.stdout);
+        let file = p.path().join("stream.yaml");
+        std::fs::write(&file, &out.stdout).unwrap();
+        let (ok, log) = crd_check(&[crds], &file);
+        assert!(ok && !log.contains("checked 0 "), "{target}: {log}");
+    }
+}
+
+/// A job with every field the target renders: the stream is frozen, and imports back into a
+/// job that renders the same application.
 #[test]
 fn every_field_renders_checks_and_round_trips() {
     let fixture = repo().join("tests/fixtures/apache");
@@ -352,18 +365,26 @@ fn every_field_renders_checks_and_round_trips() {
         assert_eq!(back["spec"], app["spec"], "{}", again.stdout);
         assert_eq!(back["metadata"], app["metadata"]);
     }
+}
 
-    let python = Command::new("python3")
-        .args(["-c", "import jsonschema, yaml"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !python && !required_in_ci("python3 with jsonschema and pyyaml") {
-        return;
-    }
-    let file = p.path().join("rendered.yaml");
+/// The all-fields render passes the CRD in the independent validator, which refuses a
+/// misspelled field.
+#[test]
+#[cfg_attr(
+    not(any(ci, tool_python_jsonschema)),
+    ignore = "needs python3 with jsonschema and pyyaml (pip install jsonschema pyyaml)"
+)]
+fn every_field_passes_the_crd_in_an_independent_validator() {
+    let out = run(crate::harness::sparkc()
+        .arg("-C")
+        .arg(repo().join("tests/fixtures/apache"))
+        .args(["render", "--stdout", "--color", "never"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rendered.yaml");
+    std::fs::write(&file, &out.stdout).unwrap();
     let (ok, log) = crd_check(&[reference().join("crds")], &file);
     assert!(ok && log.contains("checked 2 "), "{log}");
-    // The same validator refuses a misspelled field, so the check above can fail.
     std::fs::write(&file, out.stdout.replace("  mainClass:", "  mainClas:")).unwrap();
     assert!(!crd_check(&[reference().join("crds")], &file).0);
 }

@@ -3,7 +3,7 @@ use std::process::Command;
 
 use serde_json::Value as Json;
 
-use crate::harness::{JOB_HEAD, Project, repo, required_in_ci, run, sparkc};
+use crate::harness::{JOB_HEAD, Project, repo, run, sparkc, tool_missing};
 
 /// Renders a project to one YAML stream and parses it into objects.
 fn render(dir: &std::path::Path, args: &[&str]) -> (String, Vec<Json>) {
@@ -77,13 +77,17 @@ fn quickstart_snapshot() {
 }
 
 #[test]
+#[cfg_attr(
+    not(any(ci, tool_kubernetes_validate)),
+    ignore = "needs kubernetes-validate (pip install kubernetes-validate)"
+)]
 fn every_object_passes_the_kubernetes_schema_in_an_independent_validator() {
     let found = Command::new("kubernetes-validate")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found && !required_in_ci("kubernetes-validate (PyPI)") {
-        return;
+    if !found {
+        tool_missing("kubernetes-validate (PyPI)");
     }
     for project in ["examples/quickstart", "tests/fixtures/all-fields"] {
         let (_, docs) = render(&repo().join(project), &[]);
@@ -671,6 +675,10 @@ fn submit_command() {
 /// rendered for a driver, with the master pointed at an unreachable address and the
 /// application replaced by a tiny local script, and checks the properties Spark parsed.
 #[test]
+#[cfg_attr(
+    not(any(ci, tool_spark_submit)),
+    ignore = "needs pyspark 3.5 (pip install 'pyspark>=3.5,<3.6') and Java 17"
+)]
 fn real_spark_submit_parses_the_rendered_arguments() {
     let home = Command::new("python3")
         .args([
@@ -683,8 +691,7 @@ fn real_spark_submit_parses_the_rendered_arguments() {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     else {
-        required_in_ci("pyspark 3.5 (PyPI) with Java 17");
-        return;
+        tool_missing("pyspark 3.5 (PyPI) with Java 17");
     };
     let (_, docs) = render(&repo().join("tests/fixtures/all-fields"), &[]);
     let (_, pod) = driver_pod(kind(&docs, "Job")[0]);

@@ -1,6 +1,6 @@
 use std::process::Command;
 
-use crate::harness::{repo, required_in_ci, run, sparkc, yaml_files};
+use crate::harness::{repo, run, sparkc, tool_missing, yaml_files};
 
 /// The committed schemas are what `sparkc schema` prints. When this fails, regenerate:
 /// `cargo run -- schema > schemas/sparkjob.schema.json` and
@@ -45,9 +45,13 @@ fn python_has(modules: &str) -> bool {
 /// An independent validator (Python `jsonschema`, as editors use) accepts every example
 /// against the committed schemas, and refuses a typo.
 #[test]
+#[cfg_attr(
+    not(any(ci, tool_python_jsonschema)),
+    ignore = "needs python3 with jsonschema and pyyaml (pip install jsonschema pyyaml)"
+)]
 fn python_jsonschema_accepts_the_examples() {
-    if !python_has("jsonschema, yaml") && !required_in_ci("python3 with jsonschema and pyyaml") {
-        return;
+    if !python_has("jsonschema, yaml") {
+        tool_missing("python3 with jsonschema and pyyaml");
     }
     let mut jobs: Vec<_> = yaml_files(&repo().join("examples"))
         .into_iter()
@@ -74,6 +78,10 @@ fn python_jsonschema_accepts_the_examples() {
 /// The Kubernetes schemas embedded in sparkc are the files of the PyPI package they came
 /// from (`kubernetes-validate`, which CI installs), unmodified.
 #[test]
+#[cfg_attr(
+    not(any(ci, tool_kubernetes_validate)),
+    ignore = "needs kubernetes-validate (pip install kubernetes-validate)"
+)]
 fn embedded_kubernetes_schemas_match_their_source_package() {
     let found = Command::new("python3")
         .args([
@@ -84,8 +92,7 @@ fn embedded_kubernetes_schemas_match_their_source_package() {
         .ok()
         .filter(|o| o.status.success());
     let Some(found) = found else {
-        required_in_ci("kubernetes-validate (PyPI)");
-        return;
+        tool_missing("kubernetes-validate (PyPI)");
     };
     let package = std::path::PathBuf::from(String::from_utf8_lossy(&found.stdout).trim());
     let reference = package.join("kubernetes-json-schema/v1.30.0-local-strict");

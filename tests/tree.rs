@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{files_under, quickstart, repo, required_in_ci, run, sparkc};
+use crate::harness::{files_under, quickstart, repo, run, sparkc, tool_missing};
 
 /// Every file under `dir`, with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -338,14 +338,14 @@ fn adding_a_job_never_moves_another() {
 
 /// `kubectl kustomize` builds every unit of the quickstart and of a generated 200-job project.
 #[test]
+#[cfg_attr(not(any(ci, tool_kubectl)), ignore = "needs kubectl")]
 fn kubectl_kustomize_builds_every_unit() {
     if Command::new("kubectl")
         .args(["version", "--client"])
         .output()
         .is_err()
     {
-        required_in_ci("kubectl");
-        return;
+        tool_missing("kubectl");
     }
     let p = quickstart();
     let big = generated(200);
@@ -393,6 +393,10 @@ fn kubectl_kustomize_builds_every_unit() {
 /// The generated Argo CD Applications and Flux Kustomizations pass their CRD schemas, checked
 /// by an independent validator.
 #[test]
+#[cfg_attr(
+    not(any(ci, tool_python_jsonschema)),
+    ignore = "needs python3 with jsonschema and pyyaml (pip install jsonschema pyyaml)"
+)]
 fn gitops_objects_pass_their_crds() {
     let python = Command::new("python3")
         .args(["-c", "import jsonschema, yaml"])
@@ -403,8 +407,7 @@ fn gitops_objects_pass_their_crds() {
         "tests/reference/flux/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml",
     );
     if !python {
-        required_in_ci("python3 with jsonschema and pyyaml");
-        return;
+        tool_missing("python3 with jsonschema and pyyaml");
     }
     for (tool, crd) in [("argocd", &argo), ("flux", &flux)] {
         let p = quickstart();
