@@ -30,8 +30,50 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// What could not be carried over: (path in the source object, why).
-pub type Lost = Vec<(Vec<Seg>, String)>;
+/// What an import leaves behind, each with its path in the source object and why: what
+/// could not be carried over (the import fails), and what was dropped because sparkc does
+/// it itself (a note).
+#[derive(Debug, Default)]
+pub struct Lost {
+    pub lost: Vec<(Vec<Seg>, String)>,
+    pub dropped: Vec<(Vec<Seg>, String)>,
+}
+
+impl Lost {
+    /// Something that could not be carried over.
+    pub fn push(&mut self, item: (Vec<Seg>, String)) {
+        self.lost.push(item);
+    }
+    /// Something sparkc does itself, so it was left out.
+    pub fn drop_note(&mut self, item: (Vec<Seg>, String)) {
+        self.dropped.push(item);
+    }
+}
+
+/// The diagnostics of what an import left behind, located in the source file when `locate`
+/// finds the path.
+fn report(
+    file: &str,
+    lost: Lost,
+    locate: &dyn Fn(&[Seg]) -> Option<crate::project::yaml::Pos>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (dropped, items) in [(false, lost.lost), (true, lost.dropped)] {
+        for (path, why) in items {
+            let (code, what) = if dropped {
+                ("import-dropped", "left out, sparkc does it")
+            } else {
+                ("import", "not carried over")
+            };
+            let mut d =
+                Diagnostic::warning(code, file, locate(&path)).message(format!("{what}: {why}"));
+            if !path.is_empty() {
+                d = d.path(path_string(&path));
+            }
+            out.push(d);
+        }
+    }
+}
 
 /// Imports the objects in one file's text that a target reads back (the Kubeflow
 /// operator's SparkApplication and ScheduledSparkApplication).
@@ -57,24 +99,19 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
         } else {
             file.to_owned()
         };
-        let mut lost = Vec::new();
+        let mut lost = Lost::default();
         match target::TARGETS
             .iter()
             .find_map(|t| t.import(api, kind, &doc, &mut lost))
         {
             Some(job) => {
                 let job = fit_schema(job, &mut lost);
-                for (path, why) in lost {
-                    out.diagnostics.push(
-                        Diagnostic::warning(
-                            "import",
-                            file,
-                            Some(node.locate(&path).map_or_else(|n| n.pos, |n| n.pos)),
-                        )
-                        .path(path_string(&path))
-                        .message(format!("not carried over: {why}")),
-                    );
-                }
+                report(
+                    file,
+                    lost,
+                    &|path| Some(node.locate(path).map_or_else(|n| n.pos, |n| n.pos)),
+                    &mut out.diagnostics,
+                );
                 let name = job
                     .pointer("/metadata/name")
                     .and_then(Json::as_str)
@@ -192,7 +229,10 @@ fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
 /// Imports a `spark-submit` command line (backslash continuations allowed).
 pub fn from_submit(file: &str, text: &str) -> Outcome {
     let mut out = Outcome::default();
-    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+    // Line continuations, also with stray blanks after the backslash.
+    static CONTINUATION: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\\[ \t]*\r?\n").expect("regex"));
+    let joined = CONTINUATION.replace_all(text, " ");
     let line = joined
         .lines()
         .map(str::trim)
@@ -206,12 +246,23 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         );
         return out;
     };
-    let mut words = words.into_iter().peekable();
-    if words.peek().is_some_and(|w| w.ends_with("spark-submit")) {
-        words.next();
-    }
+    // A prompt, environment assignments and the program (`./bin/spark-submit`, a full path)
+    // come before the first flag.
+    let program = words
+        .iter()
+        .position(|w| w.ends_with("spark-submit"))
+        .filter(|&i| !words[..i].iter().any(|w| w.starts_with("--")));
+    let start = match program {
+        Some(i) => i + 1,
+        None => usize::from(matches!(
+            words.first().map(String::as_str),
+            Some("$" | "%" | ">")
+        )),
+    };
+    let mut words = words.into_iter().skip(start).peekable();
     let mut b = SubmitBuilder::default();
     let mut positional = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     while let Some(w) = words.next() {
         if !positional.is_empty() || !w.starts_with("--") {
             positional.push(w);
@@ -221,13 +272,45 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
             Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
             None => (w.clone(), None),
         };
-        if matches!(
-            flag.as_str(),
-            "--verbose" | "--supervise" | "--kill" | "--status"
-        ) {
+        if matches!(flag.as_str(), "--kill" | "--status") {
+            out.diagnostics.push(
+                Diagnostic::error("import", file, None)
+                    .message(format!(
+                        "`{flag}` manages a submitted driver; it is not a job to import"
+                    ))
+                    .hint("give the spark-submit line that starts the application"),
+            );
+            return out;
+        }
+        if matches!(flag.as_str(), "--verbose" | "--supervise") {
             continue;
         }
         let value = inline.or_else(|| words.next()).unwrap_or_default();
+        let what = if flag == "--conf" || flag == "-c" {
+            value
+                .split_once('=')
+                .map_or(value.clone(), |(k, _)| k.to_owned())
+        } else {
+            flag.clone()
+        };
+        if seen.contains(&what) {
+            out.diagnostics
+                .push(
+                    Diagnostic::warning("import-repeated", file, None).message(format!(
+                        "`{what}` is given twice; the last one wins, as in spark-submit"
+                    )),
+                );
+        }
+        seen.push(what);
+        if value.contains('$') {
+            out.diagnostics.push(
+                Diagnostic::warning("import-variable", file, None)
+                    .message(format!(
+                        "`{flag} {value}` refers to a shell variable; it is kept as written"
+                    ))
+                    .hint("put the value in the spec, or in the project's defaults or an environment's overrides"),
+            );
+        }
         b.flag(&flag, &value);
     }
     let mut positional = positional.into_iter();
@@ -239,11 +322,14 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         b.spec.insert("arguments".into(), json!(args));
     }
     b.finish();
-    for why in &b.lost {
-        out.diagnostics.push(
-            Diagnostic::warning("import", file, None).message(format!("not carried over: {why}")),
-        );
+    let mut left = Lost::default();
+    for why in b.lost.drain(..) {
+        left.push((Vec::new(), why));
     }
+    for why in b.dropped.drain(..) {
+        left.drop_note((Vec::new(), why));
+    }
+    report(file, left, &|_| None, &mut out.diagnostics);
     let name = b.name.clone().unwrap_or_else(|| "imported-job".to_owned());
     let mut metadata = Map::new();
     metadata.insert("name".into(), json!(name));
@@ -254,9 +340,9 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         metadata.insert("labels".into(), Json::Object(b.labels.clone()));
     }
     let mut job = json!({"apiVersion": API_VERSION, "kind": "SparkJob", "metadata": metadata, "spec": b.spec});
-    let mut lost = Vec::new();
+    let mut lost = Lost::default();
     job = fit_schema(job, &mut lost);
-    for (path, why) in lost {
+    for (path, why) in lost.lost {
         out.diagnostics.push(
             Diagnostic::warning("import", file, None)
                 .path(path_string(&path))
@@ -281,6 +367,11 @@ pub(crate) struct SubmitBuilder {
     pub(crate) name: Option<String>,
     pub(crate) namespace: Option<String>,
     pub(crate) lost: Vec<String>,
+    /// What sparkc derives itself, left out.
+    pub(crate) dropped: Vec<String>,
+    /// A value already in `spec` wins over a later one (a manifest's field over its
+    /// `sparkConf`); otherwise the last wins, as in spark-submit.
+    pub(crate) keep_existing: bool,
 }
 
 impl SubmitBuilder {
@@ -302,7 +393,19 @@ impl SubmitBuilder {
             };
             node = next;
         }
-        node.insert((*last).to_owned(), value);
+        match node.get(*last) {
+            Some(old) if self.keep_existing => {
+                if *old != value {
+                    self.lost.push(format!(
+                        "`spec.{}` is already {old}; the configuration's {value} is not used",
+                        path.join(".")
+                    ));
+                }
+            }
+            _ => {
+                node.insert((*last).to_owned(), value);
+            }
+        }
     }
 
     pub(crate) fn list(&mut self, path: &[&str], csv: &str) {
@@ -382,7 +485,7 @@ impl SubmitBuilder {
                 } else {
                     why.to_owned()
                 };
-                self.lost.push(format!("{what}: {why}"));
+                self.dropped.push(format!("{what}: {why}"));
                 return;
             }
             conf::Source::Field("metadata.name") => {

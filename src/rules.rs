@@ -563,6 +563,32 @@ pub fn is_credential_key(key: &str) -> bool {
 
 /// Whether a value looks like a literal credential whatever its key (AWS access key ids,
 /// private keys).
+/// Whether a value under this key is secret material itself: a credential-like key whose
+/// value is not a reference to one, or a value that looks like a credential whatever the
+/// key.
+pub fn is_plain_secret(key: &str, value: &str) -> bool {
+    looks_like_credential(value) || (is_credential_key(key) && !is_reference_value(value))
+}
+
+/// Values that name or point at a secret rather than hold it: a file path or URI (a
+/// mounted key file), Java class names (credential providers and their mappings), a
+/// `name:key` Secret reference, an environment reference (`${env:VAR}`, `$(VAR)`).
+pub fn is_reference_value(value: &str) -> bool {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"^(?:",
+            r"/(?:[\w.-]+/)*[\w.-]+",             // an absolute path
+            r"|[a-z][a-z0-9+.-]*://\S*",          // a URI: local://, file://, s3a://
+            r"|\$\{env:[A-Za-z_][A-Za-z0-9_]*\}", // Spark's environment reference
+            r"|\$\([A-Za-z_][A-Za-z0-9_]*\)",     // the kubelet's
+            r"|(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*(?:\s*[,=]\s*(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*)*", // class names
+            r")$"
+        ))
+        .expect("regex")
+    });
+    RE.is_match(value.trim())
+}
+
 pub fn looks_like_credential(value: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?:\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----)")
@@ -645,7 +671,7 @@ fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Findings)
     if value.is_empty() {
         return;
     }
-    if is_credential_key(key) || looks_like_credential(value) {
+    if is_plain_secret(key, value) {
         out.error(
             "plain-secret",
             at,
@@ -675,7 +701,7 @@ fn check_env(s: &Subject<'_>, out: &mut Findings) {
             let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
                 continue;
             };
-            if is_credential_key(&var.name) || looks_like_credential(value) {
+            if is_plain_secret(&var.name, value) {
                 out.error(
                     "plain-secret",
                     At::Spec(vec![
@@ -693,7 +719,7 @@ fn check_env(s: &Subject<'_>, out: &mut Findings) {
             }
         }
         for (key, value) in env_vars.into_iter().flatten() {
-            if !value.is_empty() && (is_credential_key(key) || looks_like_credential(value)) {
+            if !value.is_empty() && is_plain_secret(key, value) {
                 out.error(
                     "plain-secret",
                     spec_key(&[role, "envVars"], key),
@@ -1257,6 +1283,44 @@ mod tests {
         let mut s = base();
         s.hadoop_conf = Some([("fs.s3a.secret.key".to_owned(), "hunter2".to_owned())].into());
         assert_eq!(codes(&run("a", &s)), vec!["plain-secret"]);
+    }
+
+    #[test]
+    fn references_to_secrets_are_not_secrets() {
+        for (key, value) in [
+            ("GOOGLE_APPLICATION_CREDENTIALS", "/etc/gcp/key.json"),
+            (
+                "spark.hadoop.fs.s3a.aws.credentials.provider.mapping",
+                "com.amazonaws.auth.EnvironmentVariableCredentialsProvider=software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
+            ),
+            (
+                "spark.hadoop.fs.s3a.aws.credentials.provider",
+                "com.amazonaws.auth.WebIdentityTokenCredentialsProvider",
+            ),
+            (
+                "spark.hadoop.fs.s3a.secret.key",
+                "${env:AWS_SECRET_ACCESS_KEY}",
+            ),
+            ("DB_PASSWORD", "$(DB_PASSWORD)"),
+            (
+                "spark.hadoop.google.cloud.auth.service.account.json.keyfile",
+                "local:///etc/gcp/key.json",
+            ),
+        ] {
+            assert!(!is_plain_secret(key, value), "{key}: {value}");
+        }
+        for (key, value) in [
+            ("spark.hadoop.fs.s3a.secret.key", "test"),
+            ("spark.hadoop.fs.s3a.access.key", "AKIAIOSFODNN7EXAMPLE"),
+            ("anything", "AKIAIOSFODNN7EXAMPLE"),
+            ("DB_PASSWORD", "hunter2"),
+            (
+                "spark.org.apache.spark.ui.JWSFilter.param.secretKey",
+                "VmlzaXQgaHR0cHM6Ly9zcGFyay5hcGFjaGUub3JnIHRvIGRvd25sb2FkIEFwYWNoZSBTcGFyay4=",
+            ),
+        ] {
+            assert!(is_plain_secret(key, value), "{key}: {value}");
+        }
     }
 
     #[test]

@@ -19,6 +19,10 @@ mod examples;
 mod schema;
 // The Apache operator target: its upstream examples round-trip; the quickstart on every target.
 mod apache;
+// Third-party manifests and submit lines with their frozen outcomes.
+mod corpus;
+// Inputs as people write them: documentation submit lines, conf keys in manifests.
+mod fidelity;
 // The operator target and `sparkc import`, round-tripping the operator's own examples.
 mod operator;
 // `sparkc render --stdout` and `submit-command` for the native target.

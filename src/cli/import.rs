@@ -106,9 +106,16 @@ pub(super) fn import(
     // Anything not carried over (or unreadable), and a written spec that does not validate,
     // fails the import; skipping other kinds does not.
     let failed = jobs.is_empty()
-        || diags
-            .iter()
-            .any(|d| d.code != "import-skipped" && d.code != "import-unchecked")
+        || diags.iter().any(|d| {
+            !matches!(
+                d.code,
+                "import-skipped"
+                    | "import-unchecked"
+                    | "import-dropped"
+                    | "import-repeated"
+                    | "import-variable"
+            )
+        })
         || validation.iter().any(|d| d.severity == Severity::Error);
     diags.extend(validation);
     diagnostic::sort_dedup(&mut diags);

@@ -370,47 +370,66 @@ pub fn driver_pod(
     Json::Object(pod)
 }
 
+/// The containers of a role's pod template: the role's own (named, with its env, mounts,
+/// ports, lifecycle, GPU limit and security context), then its sidecars.
+macro_rules! template_containers {
+    ($role:expr, $name:expr, $env:expr, $mounts:expr, $extra_port:expr) => {{
+        let role = $role;
+        let env: Vec<Json> = $env;
+        let mounts: Vec<Json> = $mounts;
+        let mut container = Map::new();
+        container.insert("name".into(), $name.into());
+        if !env.is_empty() {
+            container.insert("env".into(), Json::Array(env));
+        }
+        if let Some(from) = &role.env_from {
+            container.insert("envFrom".into(), to_json(from));
+        }
+        if !mounts.is_empty() {
+            container.insert("volumeMounts".into(), Json::Array(mounts));
+        }
+        let mut ports: Vec<Json> = role
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| json!({"name": p.name, "containerPort": p.container_port, "protocol": p.protocol}))
+            .collect();
+        ports.extend($extra_port);
+        if !ports.is_empty() {
+            container.insert("ports".into(), Json::Array(ports));
+        }
+        container.insert(
+            "securityContext".into(),
+            container_security(role.security_context.as_deref()),
+        );
+        if let Some(l) = &role.lifecycle {
+            container.insert("lifecycle".into(), to_json(l));
+        }
+        if let Some(gpu) = &role.gpu {
+            container.insert(
+                "resources".into(),
+                json!({"limits": {gpu.name.clone(): gpu.quantity.to_string()}}),
+            );
+        }
+        let mut containers = vec![Json::Object(container)];
+        containers.extend(restricted(role.sidecars.iter().flatten()));
+        containers
+    }};
+}
+
 /// The driver's pod template for a target where Spark builds the driver pod (cluster
 /// mode): the role's pod settings and the restricted security defaults, merged over the
 /// user's `driver.template`. Spark sets the image, command, resources and account itself.
 pub fn driver_template(job: &Job, driver: &DriverSpec, maps: Maps) -> Json {
     let spec = &job.spec;
     let parts = pod_parts!(spec, driver, maps);
-    let mut container = Map::new();
-    container.insert("name".into(), names::DRIVER_CONTAINER.into());
-    if !parts.env.is_empty() {
-        container.insert("env".into(), Json::Array(parts.env));
-    }
-    if let Some(from) = &driver.env_from {
-        container.insert("envFrom".into(), to_json(from));
-    }
-    if !parts.mounts.is_empty() {
-        container.insert("volumeMounts".into(), Json::Array(parts.mounts));
-    }
-    let ports: Vec<Json> = driver
-        .ports
-        .iter()
-        .flatten()
-        .map(|p| json!({"name": p.name, "containerPort": p.container_port, "protocol": p.protocol}))
-        .collect();
-    if !ports.is_empty() {
-        container.insert("ports".into(), Json::Array(ports));
-    }
-    container.insert(
-        "securityContext".into(),
-        container_security(driver.security_context.as_deref()),
+    let containers = template_containers!(
+        driver,
+        names::DRIVER_CONTAINER,
+        parts.env,
+        parts.mounts,
+        None
     );
-    if let Some(l) = &driver.lifecycle {
-        container.insert("lifecycle".into(), to_json(l));
-    }
-    if let Some(gpu) = &driver.gpu {
-        container.insert(
-            "resources".into(),
-            json!({"limits": {gpu.name.clone(): gpu.quantity.to_string()}}),
-        );
-    }
-    let mut containers = vec![Json::Object(container)];
-    containers.extend(restricted(driver.sidecars.iter().flatten()));
     let mut pod = Map::new();
     pod.insert(
         "securityContext".into(),
@@ -464,44 +483,16 @@ pub fn executor_pod(
             .push(json!({"name": "sparkc-pod-templates", "configMap": {"name": names.config_map}}));
         mounts.push(json!({"name": "sparkc-pod-templates", "mountPath": names::POD_TEMPLATE_DIR, "readOnly": true}));
     }
-    let mut container = Map::new();
-    container.insert("name".into(), names::EXECUTOR_CONTAINER.into());
-    if !parts.env.is_empty() {
-        container.insert("env".into(), Json::Array(parts.env));
-    }
-    if let Some(from) = &executor.env_from {
-        container.insert("envFrom".into(), to_json(from));
-    }
-    if !mounts.is_empty() {
-        container.insert("volumeMounts".into(), Json::Array(mounts));
-    }
-    let mut ports: Vec<Json> = executor
-        .ports
-        .iter()
-        .flatten()
-        .map(|p| json!({"name": p.name, "containerPort": p.container_port, "protocol": p.protocol}))
-        .collect();
-    if let Some(e) = exporter.filter(|e| e.executor) {
-        ports.push(json!({"name": e.port_name, "containerPort": e.port}));
-    }
-    if !ports.is_empty() {
-        container.insert("ports".into(), Json::Array(ports));
-    }
-    container.insert(
-        "securityContext".into(),
-        container_security(executor.security_context.as_deref()),
+    let exporter_port = exporter
+        .filter(|e| e.executor)
+        .map(|e| json!({"name": e.port_name, "containerPort": e.port}));
+    let containers = template_containers!(
+        executor,
+        names::EXECUTOR_CONTAINER,
+        parts.env,
+        mounts,
+        exporter_port
     );
-    if let Some(l) = &executor.lifecycle {
-        container.insert("lifecycle".into(), to_json(l));
-    }
-    if let Some(gpu) = &executor.gpu {
-        container.insert(
-            "resources".into(),
-            json!({"limits": {gpu.name.clone(): gpu.quantity.to_string()}}),
-        );
-    }
-    let mut containers = vec![Json::Object(container)];
-    containers.extend(restricted(executor.sidecars.iter().flatten()));
     let mut pod = Map::new();
     pod.insert(
         "securityContext".into(),

@@ -54,6 +54,9 @@ pub(super) fn convert(doc: &Json, lost: &mut Lost) -> Json {
             for why in b.lost.drain(before..) {
                 lost.push((key(&["spec", "sparkConf", k]), why));
             }
+            for why in b.dropped.drain(..) {
+                lost.drop_note((key(&["spec", "sparkConf", k]), why));
+            }
         }
     }
     b.finish();

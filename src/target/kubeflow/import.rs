@@ -90,6 +90,39 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
         "target".into(),
         json!(crate::target::id_text(&super::Kubeflow)),
     );
+    // `sparkConf` keys sparkc manages (which validate refuses there) go to their field (the
+    // field, when also set, wins) or, when sparkc derives them, are left out with a note;
+    // the rest stay where they were.
+    if let Some(Json::Object(conf)) = spec.remove("sparkConf") {
+        let mut b = crate::import::SubmitBuilder {
+            spec: std::mem::take(&mut spec),
+            keep_existing: true,
+            ..Default::default()
+        };
+        let mut kept = serde_json::Map::new();
+        for (k, v) in &conf {
+            if crate::spark::conf::lookup(k)
+                .is_none_or(|e| e.access != crate::spark::conf::Access::Managed)
+            {
+                kept.insert(k.clone(), v.clone());
+                continue;
+            }
+            let value = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            let (before, dropped_before) = (b.lost.len(), b.dropped.len());
+            b.conf(k, &value);
+            let at = at(&["sparkConf", k]);
+            for why in b.lost.drain(before..) {
+                lost.push((at.clone(), why));
+            }
+            for why in b.dropped.drain(dropped_before..) {
+                lost.drop_note((at.clone(), why));
+            }
+        }
+        spec = b.spec;
+        if !kept.is_empty() {
+            spec.insert("sparkConf".into(), Json::Object(kept));
+        }
+    }
     if let Some(Json::Object(driver)) = spec.get_mut("driver")
         && let Some(sa) = driver.remove("serviceAccount")
     {
