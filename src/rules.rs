@@ -113,34 +113,50 @@ fn doc(path: &[&str]) -> At {
     At::Doc(path.iter().map(|k| Seg::Key((*k).to_owned())).collect())
 }
 
-/// Longest Spark application name: Spark names executor pods `<app>-<16 hex>-exec-<n>`
-/// and refuses an executor pod-name prefix (`<app>-<16 hex>`) longer than 47 characters.
+/// Spark 3.2.0 to 3.3.0 refuse an executor pod-name prefix over 47 characters (63 for the
+/// hostname, less `-exec-` and the id; SPARK-35460). Spark 3.3.1 measures it as a DNS
+/// subdomain instead, up to 237 characters (SPARK-39614), and takes the hostname from the
+/// name's last 63 characters, as 3.0 and 3.1 did; so the limit binds only those versions.
 pub const EXECUTOR_PREFIX_LIMIT: usize = 47;
 
-/// Names derived from a job's name, with their limits: (what, extra characters, limit).
-/// Spark's and Kubernetes' own, then each target's.
 /// The executor pods' name prefix `<name>-<16 hex id>` that Spark derives from the
 /// application's name, for the targets where Spark names the executors after the job.
 pub const EXECUTOR_PREFIX: DerivedName = (
-    "the executor pod-name prefix `<name>-<16 hex id>`",
+    "the executor pod-name prefix `<name>-<16 hex id>` (Spark 3.2.0 to 3.3.0)",
     17,
     EXECUTOR_PREFIX_LIMIT,
 );
 
+/// Whether the Spark version refuses long executor pod-name prefixes (3.2.0 to 3.3.0).
+fn checks_executor_prefix(version: Option<&str>) -> bool {
+    let Some(v) = version else { return false };
+    let mut parts = v
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor, patch) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    (3, 2, 0) <= (major, minor, patch) && (major, minor, patch) <= (3, 3, 0)
+}
+
 /// The names derived from a job's name on its target, with their limits.
-fn derived_names(
-    target: &dyn crate::target::Target,
-    scheduled: bool,
-) -> impl Iterator<Item = DerivedName> {
-    let scheduled: &[DerivedName] = if scheduled {
+fn derived_names<'a>(
+    target: &'a dyn crate::target::Target,
+    spec: &SparkJobSpec,
+) -> impl Iterator<Item = DerivedName> + 'a {
+    let scheduled: &[DerivedName] = if spec.schedule.is_some() {
         target.scheduled_names()
     } else {
         &[]
     };
+    let prefix = checks_executor_prefix(spec.spark_version.as_deref());
     target
         .derived_names()
         .iter()
         .copied()
+        .filter(move |d| prefix || *d != EXECUTOR_PREFIX)
         .chain(std::iter::once((
             "the label value `app.kubernetes.io/name: <name>`",
             0,
@@ -150,8 +166,8 @@ fn derived_names(
 }
 
 /// Longest name a job may have on its target.
-pub fn max_name_len(target: &dyn crate::target::Target, scheduled: bool) -> usize {
-    derived_names(target, scheduled)
+pub fn max_name_len(target: &dyn crate::target::Target, spec: &SparkJobSpec) -> usize {
+    derived_names(target, spec)
         .map(|(_, extra, limit)| limit - extra)
         .min()
         .unwrap_or(63)
@@ -200,7 +216,6 @@ pub fn check_name(name: &str, spec: &SparkJobSpec) -> Vec<Finding> {
 }
 
 fn name_rules(name: &str, spec: &SparkJobSpec, out: &mut Findings) {
-    let scheduled = spec.schedule.is_some();
     let target = crate::target::of(spec);
     let at = doc(&["metadata", "name"]);
     if !is_dns1035(name) && name.len() <= 63 {
@@ -223,9 +238,9 @@ fn name_rules(name: &str, spec: &SparkJobSpec, out: &mut Findings) {
         );
         return;
     }
-    let limit = max_name_len(target, scheduled);
+    let limit = max_name_len(target, spec);
     if name.len() > limit {
-        let (what, extra, lim) = derived_names(target, scheduled)
+        let (what, extra, lim) = derived_names(target, spec)
             .find(|(_, extra, lim)| name.len() + extra > *lim)
             .unwrap_or(("the name", 0, 63));
         out.error(
@@ -1198,8 +1213,9 @@ mod tests {
         assert!(!is_dns1035("-a"));
         assert_eq!(codes(&run("../../etc", &base())), vec!["name"]);
         assert_eq!(codes(&run(&"a".repeat(80), &base())), vec!["name-length"]);
-        assert_eq!(codes(&run(&"a".repeat(30), &base())), Vec::<&str>::new());
-        assert_eq!(codes(&run(&"a".repeat(31), &base())), vec!["name-length"]);
+        // Spark 3.5 (base) lets the driver Service bind: 52.
+        assert_eq!(codes(&run(&"a".repeat(52), &base())), Vec::<&str>::new());
+        assert_eq!(codes(&run(&"a".repeat(53), &base())), vec!["name-length"]);
     }
 
     #[test]
@@ -1283,6 +1299,35 @@ mod tests {
         let mut s = base();
         s.hadoop_conf = Some([("fs.s3a.secret.key".to_owned(), "hunter2".to_owned())].into());
         assert_eq!(codes(&run("a", &s)), vec!["plain-secret"]);
+    }
+
+    #[test]
+    fn the_executor_prefix_limit_binds_only_the_spark_versions_that_check_it() {
+        let name = "a-thirty-eight-character-job-name-abcd";
+        assert_eq!(name.len(), 38);
+        for (version, refused) in [
+            ("3.1.3", false),
+            ("3.2.0", true),
+            ("3.2.4", true),
+            ("3.3.0", true),
+            ("3.3.1", false),
+            ("3.5.3", false),
+            ("4.0.1", false),
+        ] {
+            let mut s = base();
+            s.spark_version = Some(version.to_owned());
+            let codes = codes(&run(name, &s));
+            assert_eq!(
+                codes.contains(&"name-length"),
+                refused,
+                "{version}: {codes:?}"
+            );
+        }
+        // The driver Service `<name>-driver-svc` is a DNS label: 52 characters at most.
+        let mut s = base();
+        s.spark_version = Some("3.5.3".to_owned());
+        assert!(codes(&run(&"a".repeat(52), &s)).is_empty());
+        assert_eq!(codes(&run(&"a".repeat(53), &s)), vec!["name-length"]);
     }
 
     #[test]

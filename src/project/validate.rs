@@ -426,8 +426,13 @@ fn schema_pass(d: &Document, mut json: Json, diags: &mut Vec<Diagnostic>) -> Opt
     }
     // The name is checked even when the rest of the document cannot be repaired.
     if let Some(name) = json.pointer("/metadata/name").and_then(Json::as_str) {
-        // As much of the spec as the name's limits depend on: the target, a schedule.
+        // As much of the spec as the name's limits depend on: the target, a schedule, the
+        // Spark version.
         let spec = crate::project::spec::SparkJobSpec {
+            spark_version: json
+                .pointer("/spec/sparkVersion")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
             target: json
                 .pointer("/spec/target")
                 .and_then(|t| serde_json::from_value(t.clone()).ok()),
