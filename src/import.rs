@@ -238,7 +238,7 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
-    let Some(words) = shlex::split(line) else {
+    let Some(words) = shlex::split(&protect_spans(line)) else {
         out.diagnostics.push(
             Diagnostic::error("import", file, None)
                 .message("the command line has unbalanced quotes")
@@ -359,6 +359,42 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
 
 /// Reads spark-submit settings (flags and `--conf` pairs) back into a SparkJob spec, through
 /// the configuration table.
+/// Quotes what people write as one word although it holds blanks, outside quotes: a
+/// `<placeholder with words>` and a `$(command substitution)`, so that the line splits as
+/// its author meant it (the validation of what was imported then names the placeholder).
+fn protect_spans(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let (mut single, mut double) = (false, false);
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        let close = match c {
+            _ if single || double => None,
+            '<' => Some('>'),
+            '$' if rest[1..].starts_with('(') => Some(')'),
+            _ => None,
+        };
+        if let Some(close) = close
+            && let Some(end) = rest.find(close)
+            && rest[..end].contains(char::is_whitespace)
+            && !rest[..end].contains('\'')
+        {
+            out.push('\'');
+            out.push_str(&rest[..=end]);
+            out.push('\'');
+            rest = &rest[end + 1..];
+            continue;
+        }
+        match c {
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            _ => {}
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 #[derive(Default)]
 pub(crate) struct SubmitBuilder {
     pub(crate) spec: Map<String, Json>,
@@ -599,4 +635,26 @@ pub fn to_text(job: &Imported) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protect_spans;
+
+    #[test]
+    fn placeholders_and_substitutions_with_blanks_stay_one_word() {
+        let line = r#"--conf a=<driver image> --master k8s://https://$(minikube ip):8443 "<kept as is>" x<y>"#;
+        let words = shlex::split(&protect_spans(line)).unwrap();
+        assert_eq!(
+            words,
+            [
+                "--conf",
+                "a=<driver image>",
+                "--master",
+                "k8s://https://$(minikube ip):8443",
+                "<kept as is>",
+                "x<y>"
+            ]
+        );
+    }
 }

@@ -586,8 +586,8 @@ pub fn is_plain_secret(key: &str, value: &str) -> bool {
 }
 
 /// Values that name or point at a secret rather than hold it: a file path or URI (a
-/// mounted key file), Java class names (credential providers and their mappings), a
-/// `name:key` Secret reference, an environment reference (`${env:VAR}`, `$(VAR)`).
+/// mounted key file), Java class names (credential providers and their mappings), an
+/// environment reference (`${env:VAR}`, `$(VAR)`, a shell variable), a `<placeholder>`.
 pub fn is_reference_value(value: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
@@ -596,6 +596,8 @@ pub fn is_reference_value(value: &str) -> bool {
             r"|[a-z][a-z0-9+.-]*://\S*",          // a URI: local://, file://, s3a://
             r"|\$\{env:[A-Za-z_][A-Za-z0-9_]*\}", // Spark's environment reference
             r"|\$\([A-Za-z_][A-Za-z0-9_]*\)",     // the kubelet's
+            r"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?",   // a shell variable (kept by import)
+            r"|<[^<>]*>",                         // a placeholder (refused elsewhere)
             r"|(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*(?:\s*[,=]\s*(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*)*", // class names
             r")$"
         ))
@@ -1347,6 +1349,11 @@ mod tests {
                 "${env:AWS_SECRET_ACCESS_KEY}",
             ),
             ("DB_PASSWORD", "$(DB_PASSWORD)"),
+            ("DB_PASSWORD", "${DB_PASSWORD}"),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "<service account JSON key file path>",
+            ),
             (
                 "spark.hadoop.google.cloud.auth.service.account.json.keyfile",
                 "local:///etc/gcp/key.json",
