@@ -51,6 +51,19 @@ pub struct Subject<'a> {
 #[derive(Debug, Default)]
 pub struct Findings(Vec<Finding>);
 
+/// A job named `name` in namespace `ns` with this spec, for unit tests of the stages.
+#[cfg(test)]
+pub fn test_job(name: &str, spec: &SparkJobSpec) -> crate::project::validate::Job {
+    Subject {
+        name,
+        namespace: Some("ns"),
+        labels: None,
+        annotations: None,
+        spec,
+    }
+    .to_job()
+}
+
 impl Subject<'_> {
     /// The job as a target would plan it (for rules that need the target's own view; a
     /// copy, so only made when a rule needs it).

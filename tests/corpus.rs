@@ -54,54 +54,37 @@ fn outcome(p: &Project, name: &str, args: &[&str]) -> String {
     text
 }
 
-#[test]
-fn third_party_manifests_import_with_stated_outcomes() {
-    let files = corpus("manifests");
-    assert!(files.len() >= 50, "{} manifests", files.len());
+/// Every file of one corpus folder through `import` (with `extra` before the file name):
+/// the outcomes, and how many exit 0.
+fn outcomes(kind: &str, extra: &[&str], at_least: usize) -> String {
+    let files = corpus(kind);
+    assert!(files.len() >= at_least, "{} files in {kind}", files.len());
     let mut all = String::new();
     let mut ok = 0;
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let p = project();
         p.write(&name, std::fs::read(file).unwrap());
-        let o = outcome(
-            &p,
-            &name,
-            &["import", &name, "-o", "jobs", "--color", "never"],
-        );
+        let mut args = vec!["import"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[&name, "-o", "jobs", "--color", "never"]);
+        let o = outcome(&p, &name, &args);
         ok += usize::from(o.contains(": exit 0\n"));
         all.push_str(&o);
     }
     writeln!(all, "{ok} of {} import with exit 0", files.len()).unwrap();
-    insta::assert_snapshot!("corpus_manifests", all);
+    all
+}
+
+#[test]
+fn third_party_manifests_import_with_stated_outcomes() {
+    insta::assert_snapshot!("corpus_manifests", outcomes("manifests", &[], 50));
 }
 
 #[test]
 fn third_party_submit_lines_import_with_stated_outcomes() {
-    let files = corpus("submit");
-    assert!(files.len() >= 20, "{} submit lines", files.len());
-    let mut all = String::new();
-    let mut ok = 0;
-    for file in &files {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let p = project();
-        p.write(&name, std::fs::read(file).unwrap());
-        let o = outcome(
-            &p,
-            &name,
-            &[
-                "import",
-                "--from-submit",
-                &name,
-                "-o",
-                "jobs",
-                "--color",
-                "never",
-            ],
-        );
-        ok += usize::from(o.contains(": exit 0\n"));
-        all.push_str(&o);
-    }
-    writeln!(all, "{ok} of {} import with exit 0", files.len()).unwrap();
-    insta::assert_snapshot!("corpus_submit_lines", all);
+    insta::assert_snapshot!(
+        "corpus_submit_lines",
+        outcomes("submit", &["--from-submit"], 20)
+    );
 }

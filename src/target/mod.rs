@@ -282,15 +282,7 @@ mod tests {
                     spec["schedule"] = serde_json::json!({"cron": "0 3 * * *"});
                 }
                 let spec: spec::SparkJobSpec = serde_json::from_value(spec).unwrap();
-                let job = crate::rules::Subject {
-                    name: "a",
-                    namespace: Some("ns"),
-                    labels: None,
-                    annotations: None,
-                    spec: &spec,
-                }
-                .to_job();
-                target.plan(&job, None)
+                target.plan(&crate::rules::test_job("a", &spec), None)
             };
             // A target without a scheduled kind refuses the schedule.
             let (plan, scheduled) = match plan_of(true) {

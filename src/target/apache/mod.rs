@@ -721,14 +721,7 @@ mod tests {
             "deps": {"pyFiles": ["local:///b.zip"], "jars": ["local:///c.jar"]},
         }))
         .unwrap();
-        let job = crate::rules::Subject {
-            name: "a",
-            namespace: Some("ns"),
-            labels: None,
-            annotations: None,
-            spec: &spec,
-        }
-        .to_job();
+        let job = crate::rules::test_job("a", &spec);
         let (app, conf) = application(&job);
         assert_eq!(app.main_class.as_deref(), Some(PYTHON_RUNNER));
         assert_eq!(
