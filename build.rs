@@ -23,7 +23,7 @@ fn main() {
     let tools = [
         (
             "ci",
-            std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false"),
+            std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0"),
         ),
         (
             "tool_python_jsonschema",

@@ -259,6 +259,13 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
             Some("$" | "%" | ">")
         )),
     };
+    for w in words[..start].iter().filter(|w| w.contains('=')) {
+        out.diagnostics.push(
+            Diagnostic::warning("import", file, None)
+                .message(format!("not carried over: the environment of the command, `{w}`"))
+                .hint("set it in the spec (`driver.env`, `executor.env`, `sparkConfigMap`, `hadoopConfigMap`)"),
+        );
+    }
     let mut words = words.into_iter().skip(start).peekable();
     let mut b = SubmitBuilder::default();
     let mut positional = Vec::new();
@@ -302,7 +309,10 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
                 );
         }
         seen.push(what);
-        if value.contains('$') {
+        static VARIABLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"\$(?:\{?[A-Za-z_]|\()").expect("regex")
+        });
+        if VARIABLE.is_match(&value) {
             out.diagnostics.push(
                 Diagnostic::warning("import-variable", file, None)
                     .message(format!(
@@ -357,8 +367,6 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
     out
 }
 
-/// Reads spark-submit settings (flags and `--conf` pairs) back into a SparkJob spec, through
-/// the configuration table.
 /// Quotes what people write as one word although it holds blanks, outside quotes: a
 /// `<placeholder with words>` and a `$(command substitution)`, so that the line splits as
 /// its author meant it (the validation of what was imported then names the placeholder).
@@ -395,6 +403,8 @@ fn protect_spans(line: &str) -> String {
     out
 }
 
+/// Reads spark-submit settings (flags and `--conf` pairs) back into a SparkJob spec, through
+/// the configuration table.
 #[derive(Default)]
 pub(crate) struct SubmitBuilder {
     pub(crate) spec: Map<String, Json>,
@@ -411,6 +421,36 @@ pub(crate) struct SubmitBuilder {
 }
 
 impl SubmitBuilder {
+    /// What `spark.app.name` and `spark.kubernetes.namespace` said, against the object's
+    /// own name and namespace: the same is no loss, a difference is.
+    pub(crate) fn name_and_namespace(
+        &mut self,
+        metadata: &Map<String, Json>,
+        at: &dyn Fn(&str) -> Vec<Seg>,
+        lost: &mut Lost,
+    ) {
+        for (what, key, field, value) in [
+            ("name", conf::APP_NAME.key, "name", self.name.take()),
+            (
+                "namespace",
+                conf::NAMESPACE.key,
+                "namespace",
+                self.namespace.take(),
+            ),
+        ] {
+            let Some(value) = value else { continue };
+            let own = metadata.get(field).and_then(Json::as_str);
+            if own == Some(value.as_str()) || (field == "namespace" && own.is_none()) {
+                lost.drop_note((at(key), format!("the application's {what} is the job's")));
+            } else {
+                lost.push((
+                    at(key),
+                    format!("`{key}` is `{value}`, but sparkc uses `metadata.{field}`"),
+                ));
+            }
+        }
+    }
+
     pub(crate) fn set(&mut self, path: &[&str], value: Json) {
         let Some((last, parents)) = path.split_last() else {
             return;

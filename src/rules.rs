@@ -589,8 +589,6 @@ pub fn is_credential_key(key: &str) -> bool {
         || k.ends_with("token")
 }
 
-/// Whether a value looks like a literal credential whatever its key (AWS access key ids,
-/// private keys).
 /// Whether a value under this key is secret material itself: a credential-like key whose
 /// value is not a reference to one, or a value that looks like a credential whatever the
 /// key.
@@ -598,20 +596,20 @@ pub fn is_plain_secret(key: &str, value: &str) -> bool {
     looks_like_credential(value) || (is_credential_key(key) && !is_reference_value(value))
 }
 
-/// Values that name or point at a secret rather than hold it: a file path or URI (a
-/// mounted key file), Java class names (credential providers and their mappings), an
-/// environment reference (`${env:VAR}`, `$(VAR)`, a shell variable), a `<placeholder>`.
+/// Values that name or point at a secret rather than hold it: a file path (a mounted key
+/// file: at least one folder, lower-case folder names), a URI without a password in it,
+/// Java class names (lower-case packages: credential providers and their mappings), an
+/// environment reference that something expands (`${env:VAR}` by Spark, `$(VAR)` by the
+/// kubelet).
 pub fn is_reference_value(value: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"^(?:",
-            r"/(?:[\w.-]+/)*[\w.-]+",             // an absolute path
-            r"|[a-z][a-z0-9+.-]*://\S*",          // a URI: local://, file://, s3a://
-            r"|\$\{env:[A-Za-z_][A-Za-z0-9_]*\}", // Spark's environment reference
-            r"|\$\([A-Za-z_][A-Za-z0-9_]*\)",     // the kubelet's
-            r"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?",   // a shell variable (kept by import)
-            r"|<[^<>]*>",                         // a placeholder (refused elsewhere)
-            r"|(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*(?:\s*[,=]\s*(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*)*", // class names
+            r"/(?:[a-z0-9_.-]+/)+[A-Za-z0-9_.-]+", // a file path
+            r"|[a-z][a-z0-9+.-]*://[^\s:@/]*(?:@[^\s]*|/[^\s]*)?", // a URI, no `user:password@`
+            r"|\$\{env:[A-Za-z_][A-Za-z0-9_]*\}",  // Spark's environment reference
+            r"|\$\([A-Za-z_][A-Za-z0-9_]*\)",      // the kubelet's
+            r"|(?:[a-z_][a-z0-9_]*\.)+[A-Z][\w$]*(?:\s*[,=]\s*(?:[a-z_][a-z0-9_]*\.)+[A-Z][\w$]*)*", // class names
             r")$"
         ))
         .expect("regex")
@@ -619,6 +617,8 @@ pub fn is_reference_value(value: &str) -> bool {
     RE.is_match(value.trim())
 }
 
+/// Whether a value looks like a literal credential whatever its key (AWS access key ids,
+/// private keys).
 pub fn looks_like_credential(value: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?:\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----)")
@@ -1362,11 +1362,6 @@ mod tests {
                 "${env:AWS_SECRET_ACCESS_KEY}",
             ),
             ("DB_PASSWORD", "$(DB_PASSWORD)"),
-            ("DB_PASSWORD", "${DB_PASSWORD}"),
-            (
-                "GOOGLE_APPLICATION_CREDENTIALS",
-                "<service account JSON key file path>",
-            ),
             (
                 "spark.hadoop.google.cloud.auth.service.account.json.keyfile",
                 "local:///etc/gcp/key.json",
@@ -1379,6 +1374,13 @@ mod tests {
             ("spark.hadoop.fs.s3a.access.key", "AKIAIOSFODNN7EXAMPLE"),
             ("anything", "AKIAIOSFODNN7EXAMPLE"),
             ("DB_PASSWORD", "hunter2"),
+            // Shapes a reference has, taken by secrets.
+            ("DB_PASSWORD", "$ecretPassw0rd"),
+            ("DB_PASSWORD", "${DB_PASSWORD}"),
+            ("DB_PASSWORD", "Summer2024.Password"),
+            ("DB_PASSWORD", "/hunter2"),
+            ("spark.hadoop.fs.s3a.secret.key", "/K7MDENG/bPxRfiCY"),
+            ("spark.jdbc.password", "postgres://user:pass@host/db"),
             (
                 "spark.org.apache.spark.ui.JWSFilter.param.secretKey",
                 "VmlzaXQgaHR0cHM6Ly9zcGFyay5hcGFjaGUub3JnIHRvIGRvd25sb2FkIEFwYWNoZSBTcGFyay4=",

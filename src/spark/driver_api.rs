@@ -18,12 +18,15 @@ pub struct DriverApi {
     /// labelled (`spark.kubernetes.executor.decommissionLabel`), or executor ids are
     /// labelled (the StatefulSet allocator).
     pub patch_pods: bool,
-    /// `create` on persistentvolumeclaims: on-demand claims (`...options.claimName:
-    /// OnDemand`), created beside each executor.
+    /// `create` on persistentvolumeclaims: claims Spark creates beside each executor (a
+    /// `claimName` holding `OnDemand`, or a `storageClass` with a `sizeLimit`).
     pub create_pvcs: bool,
     /// The StatefulSet allocator (`spark.kubernetes.allocation.pods.allocator:
     /// statefulset`): its StatefulSet and the scale subresource.
     pub statefulsets: bool,
+    /// Spark before 3.4 (fabric8 5) removes by label with a list and a delete per object
+    /// instead of a deletecollection.
+    pub per_object_deletes: bool,
 }
 
 /// The optional paths a job's spec opens.
@@ -37,19 +40,30 @@ pub fn driver_api(spec: &SparkJobSpec) -> DriverApi {
         == Some(false)
         || conf
             .and_then(|c| c.get("spark.kubernetes.executor.deleteOnTermination"))
-            .is_some_and(|v| v == "false");
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
+    const PVC: &str = "spark.kubernetes.executor.volumes.persistentVolumeClaim.";
+    let option = |volume: &str, name: &str| {
+        conf.and_then(|c| c.get(&format!("{PVC}{volume}.options.{name}")))
+    };
+    let volumes = conf.into_iter().flatten().filter_map(|(k, _)| {
+        k.strip_prefix(PVC)
+            .and_then(|rest| rest.split_once(".options."))
+            .map(|(v, _)| v)
+    });
+    let create_pvcs = volumes.into_iter().any(|v| {
+        option(v, "claimName").is_some_and(|c| c.contains("OnDemand"))
+            || (option(v, "storageClass").is_some() && option(v, "sizeLimit").is_some())
+    });
     DriverApi {
         patch_pods: keeps_ended_pods
             || has("spark.kubernetes.executor.decommissionLabel")
             || statefulsets,
-        create_pvcs: conf.is_some_and(|c| {
-            c.iter().any(|(k, v)| {
-                k.starts_with("spark.kubernetes.executor.volumes.persistentVolumeClaim.")
-                    && k.ends_with(".options.claimName")
-                    && v == "OnDemand"
-            })
-        }),
+        create_pvcs,
         statefulsets,
+        per_object_deletes: spec
+            .spark_version
+            .as_deref()
+            .is_some_and(|v| crate::spark::conf::version_lt(v, (3, 4))),
     }
 }
 
@@ -79,6 +93,14 @@ mod tests {
             "spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.claimName": "OnDemand",
         }})));
         assert!(api.create_pvcs && !api.patch_pods);
+        let api = driver_api(&spec(serde_json::json!({"sparkConf": {
+            "spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.claimName": "data-SPARK_EXECUTOR_ID",
+            "spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.storageClass": "gp3",
+            "spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.sizeLimit": "100Gi",
+        }})));
+        assert!(api.create_pvcs);
+        let api = driver_api(&spec(serde_json::json!({"sparkVersion": "3.3.2"})));
+        assert!(api.per_object_deletes);
         let api = driver_api(&spec(serde_json::json!({"sparkConf": {
             "spark.kubernetes.allocation.pods.allocator": "statefulset",
         }})));

@@ -41,7 +41,10 @@ pub(super) fn convert(doc: &Json, lost: &mut Lost) -> Json {
             .map(str::to_owned),
         ..SubmitBuilder::default()
     };
+    let mut named = (None, None);
     if let Some(Json::Object(conf_map)) = src.remove("sparkConf") {
+        let text = |k: &str| conf_map.get(k).and_then(Json::as_str).map(str::to_owned);
+        named = (text(conf::APP_NAME.key), text(conf::NAMESPACE.key));
         for (k, v) in &conf_map {
             let value = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
             let before = b.lost.len();
@@ -60,6 +63,10 @@ pub(super) fn convert(doc: &Json, lost: &mut Lost) -> Json {
         }
     }
     b.finish();
+    // `finish` knew the job's name (for its default account); what the configuration said
+    // is compared now.
+    (b.name, b.namespace) = named;
+    b.name_and_namespace(&metadata, &|k| key(&["spec", "sparkConf", k]), lost);
     // Labels both roles' pods carry are the job's own.
     if !b.labels.is_empty()
         && let Json::Object(labels) = metadata

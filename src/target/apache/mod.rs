@@ -73,7 +73,8 @@ const OPERATOR_KEYS: &[&Key] = &[&conf::MASTER, &conf::NAMESPACE];
 
 /// Keys sparkc manages on other targets that are the user's here: the master (see above)
 /// and what sparkc sets for the native target's client mode, which Spark derives itself on
-/// this one unless the user sets it.
+/// this one unless the user sets it. The pod name and the pod template files stay
+/// reserved: the operator names the driver pod, and sparkc writes both pod templates.
 const CLIENT_MODE_KEYS: &[&Key] = &[
     &conf::MASTER,
     &conf::DRIVER_HOST,
@@ -81,10 +82,7 @@ const CLIENT_MODE_KEYS: &[&Key] = &[
     &conf::DRIVER_PORT,
     &conf::BLOCK_MANAGER_PORT,
     &conf::UI_PORT,
-    &conf::DRIVER_POD_NAME,
     &conf::EXECUTOR_POD_NAME_PREFIX,
-    &conf::EXECUTOR_POD_TEMPLATE,
-    &conf::DRIVER_POD_TEMPLATE,
 ];
 
 /// Settings that the application carries as fields of its own rather than `sparkConf`.
@@ -221,6 +219,13 @@ fn derived_conf(job: &Job, names: &Names) -> BTreeMap<String, String> {
                     v["name"].as_str().unwrap_or_default(),
                     v["key"].as_str().unwrap_or_default()
                 ),
+                // Spark copies these into the pods' `env`, where the kubelet expands `$(VAR)`:
+                // escaped, they stay the literal values they are on every target.
+                (conf::Value::Map, Json::String(s))
+                    if *key == &conf::DRIVER_ENV || *key == &conf::EXECUTOR_ENV =>
+                {
+                    names::kubelet_escape(s)
+                }
                 (_, Json::String(s)) => s.clone(),
                 (_, other) => other.to_string(),
             };
@@ -252,7 +257,7 @@ fn tolerations(spec: &SparkJobSpec) -> Json {
             ("maxRestartAttempts", rp.on_failure_retries.map(i64::from)),
             (
                 "restartBackoffMillis",
-                rp.on_failure_retry_interval.map(|s| s * 1000),
+                rp.on_failure_retry_interval.map(|s| s.saturating_mul(1000)),
             ),
             (
                 "maxRestartOnSchedulingFailure",
@@ -260,7 +265,8 @@ fn tolerations(spec: &SparkJobSpec) -> Json {
             ),
             (
                 "restartBackoffMillisForSchedulingFailure",
-                rp.on_submission_failure_retry_interval.map(|s| s * 1000),
+                rp.on_submission_failure_retry_interval
+                    .map(|s| s.saturating_mul(1000)),
             ),
         ];
         for (k, v) in pairs {
@@ -280,7 +286,7 @@ fn tolerations(spec: &SparkJobSpec) -> Json {
         out.insert("restartConfig".into(), Json::Object(restart));
     }
     if let Some(ttl) = spec.time_to_live_seconds {
-        out.insert("ttlAfterStopMillis".into(), json!(ttl * 1000));
+        out.insert("ttlAfterStopMillis".into(), json!(ttl.saturating_mul(1000)));
     }
     let instances = own
         .and_then(|t| t.instance_config.as_ref())

@@ -118,6 +118,7 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
                 lost.drop_note((at.clone(), why));
             }
         }
+        b.name_and_namespace(&metadata, &|k| at(&["sparkConf", k]), lost);
         spec = b.spec;
         if !kept.is_empty() {
             spec.insert("sparkConf".into(), Json::Object(kept));
