@@ -67,9 +67,9 @@ fn container_security(user: Option<&k8s_openapi::api::core::v1::SecurityContext>
     )
 }
 
-/// Sidecars and init containers with the restricted security defaults unless they set
-/// their own: a namespace that enforces the restricted standard refuses a pod when any of
-/// its containers lacks them.
+/// Sidecars and init containers with the restricted security defaults under what they
+/// set themselves: a namespace that enforces the restricted standard refuses a pod when any
+/// of its containers lacks one of them.
 fn restricted<'a>(
     containers: impl IntoIterator<Item = &'a k8s_openapi::api::core::v1::Container>,
 ) -> Vec<Json> {
@@ -77,10 +77,14 @@ fn restricted<'a>(
         .into_iter()
         .map(|c| {
             let mut json = to_json(c);
-            if c.security_context.is_none()
-                && let Json::Object(m) = &mut json
-            {
-                m.insert("securityContext".into(), container_security(None));
+            if let Json::Object(m) = &mut json {
+                let mut context = container_security(None);
+                if let (Json::Object(defaults), Some(Json::Object(own))) =
+                    (&mut context, m.remove("securityContext"))
+                {
+                    defaults.extend(own);
+                }
+                m.insert("securityContext".into(), context);
             }
             json
         })
@@ -557,4 +561,30 @@ fn merge_by_name(old: Vec<Json>, ours: Json) -> Json {
     }
     out.extend(rest);
     Json::Array(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sidecar_keeps_its_own_security_settings_over_the_restricted_defaults() {
+        let sidecar: k8s_openapi::api::core::v1::Container = serde_json::from_value(json!({
+            "name": "proxy",
+            "image": "envoy:1",
+            "securityContext": {"runAsUser": 1000},
+        }))
+        .unwrap();
+        let out = restricted([&sidecar]);
+        assert_eq!(
+            out[0]["securityContext"],
+            json!({
+                "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"]},
+                "runAsNonRoot": true,
+                "runAsUser": 1000,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            })
+        );
+    }
 }
