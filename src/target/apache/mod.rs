@@ -176,8 +176,13 @@ struct Application {
 
 /// The `sparkConf` sparkc writes for a job, before the user's own: the table's settings of
 /// a cluster-mode submission, less what the operator or the application's fields carry,
-/// plus the maps Spark applies to its pods.
-fn derived_conf(job: &Job, names: &Names) -> BTreeMap<String, String> {
+/// plus the dependencies that travel as configuration (`app_conf`, from [`application`])
+/// and the maps Spark applies to its pods.
+fn derived_conf(
+    job: &Job,
+    names: &Names,
+    app_conf: Vec<(&'static Key, String)>,
+) -> BTreeMap<String, String> {
     let (driver, executor) = pod::roles(&job.spec);
     let settings = submit::settings(&Submit {
         job,
@@ -196,7 +201,7 @@ fn derived_conf(job: &Job, names: &Names) -> BTreeMap<String, String> {
         }
         out.insert(s.conf_key(), s.value);
     }
-    for (key, value) in application(job).1 {
+    for (key, value) in app_conf {
         out.insert(key.key.to_owned(), value);
     }
     if let Some(master) = &driver.kubernetes_master {
@@ -351,11 +356,11 @@ pub fn plan(job: &Job) -> Result<Plan, String> {
     let existing = names::existing_service_account(spec);
     let rbac = existing.is_none();
     let service_account = existing.unwrap_or_else(|| names.service_account.clone());
-    let mut spark_conf = derived_conf(job, &names);
+    let (app, app_conf) = application(job);
+    let mut spark_conf = derived_conf(job, &names, app_conf);
     for (k, v) in spec.spark_conf.iter().flatten() {
         spark_conf.insert(k.clone(), v.clone());
     }
-    let (app, _) = application(job);
     let (driver, executor) = pod::roles(spec);
     let mut runtime = json!({"sparkVersion": spec.spark_version.clone().unwrap_or_default()});
     if let Some(Json::Object(v)) = spec
@@ -464,7 +469,9 @@ impl super::Target for Apache {
     fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String> {
         let job = subject.to_job();
         let names = Names::new(&job.name, &job.namespace, "");
-        let mut keys: Vec<String> = derived_conf(&job, &names).into_keys().collect();
+        let mut keys: Vec<String> = derived_conf(&job, &names, application(&job).1)
+            .into_keys()
+            .collect();
         keys.push(conf::NAMESPACE.key.to_owned());
         keys
     }
