@@ -129,6 +129,11 @@ const GITOPS_CRDS: &[(&str, &str, &str)] = &[
         include_str!("../schemas/crds/argocd-application.v1alpha1.json"),
     ),
     (
+        "argoproj.io/v1alpha1",
+        "ApplicationSet",
+        include_str!("../schemas/crds/argocd-applicationset.v1alpha1.json"),
+    ),
+    (
         "kustomize.toolkit.fluxcd.io/v1",
         "Kustomization",
         include_str!("../schemas/crds/flux-kustomization.v1.json"),

@@ -6,11 +6,12 @@
 //!   (`merge`) and run the `rules` on each effective job (`validate`);
 //! - `spark`: Spark's own knowledge, target-neutral: the one configuration table, the
 //!   spark-submit arguments, the driver and executor pods, memory;
-//! - `target`: the ways a job runs (native client mode, the Kubeflow operator), behind one
+//! - `target`: the ways a job runs (native client mode, the Kubeflow and Apache operators), behind one
 //!   trait and one registry: each plans its objects;
 //! - `render`: plans through the templates, read back and checked against the schema of
 //!   their kind (`k8s`);
 //! - `tree`: the deterministic tree for Argo CD or Flux, written atomically or compared;
+//!   `gitops`: the Argo CD / Flux objects of its units, their clusters and health checks;
 //! - `live` and `diff`: live objects (dumps, the cluster, another git ref) against the
 //!   render;
 //! - `import`: existing manifests and spark-submit lines back into specs;
@@ -24,6 +25,7 @@ pub mod cron;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
+pub mod gitops;
 pub mod import;
 pub mod init;
 pub mod k8s;

@@ -281,16 +281,14 @@ fn the_quickstart_renders_to_all_three_targets() {
         let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
         assert_eq!(out.code, 0, "{}", out.stdout);
         assert_eq!(out.stdout.matches("kind: SparkApplication").count(), 6);
-        // Written for Argo CD, the tree says that the kind has no health check there.
+        // Written for Argo CD, the tree carries the health check Argo CD lacks for the kind.
         let tree = run(&mut p.sparkc(&["render", "--color", "never"]));
         assert_eq!(tree.code, 0, "{}{}", tree.stdout, tree.stderr);
+        let health =
+            std::fs::read_to_string(p.path().join("deploy/gitops/argocd-health.yaml")).unwrap();
         assert!(
-            format!("{}{}", tree.stdout, tree.stderr).contains(
-                "Argo CD has no health check for SparkApplication (spark.apache.org/v1): the 6 application(s)"
-            ),
-            "{}{}",
-            tree.stdout,
-            tree.stderr
+            health.contains("resource.customizations.health.spark.apache.org_SparkApplication: |"),
+            "{health}"
         );
     }
 }

@@ -129,9 +129,14 @@ fn percent_decode(s: &str) -> String {
 
 /// The quickstart's render as an API server returns it: server metadata, status, defaults.
 fn served_quickstart() -> Vec<Json> {
+    served("quickstart")
+}
+
+/// An example's render as an API server returns it.
+fn served(example: &str) -> Vec<Json> {
     let out = run(sparkc()
         .arg("-C")
-        .arg(repo().join("examples/quickstart"))
+        .arg(repo().join("examples").join(example))
         .args(["render", "--stdout"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let rendered: Vec<Json> = serde_saphyr::from_multiple::<Json>(&out.stdout)
@@ -208,7 +213,7 @@ fn responder(
                 "reason": "Forbidden", "details": {"group": "sparkoperator.k8s.io", "kind": "sparkapplications"}, "code": 403}),
             );
         }
-        if path.contains("scheduledsparkapplications") {
+        if path.contains("scheduledsparkapplications") && !lists.contains_key(path) {
             return (
                 404,
                 json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -444,4 +449,74 @@ fn cluster_diff_refused_unknown_context_or_silent_server_is_an_error() {
         out.stderr
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+/// Each environment is read from its own cluster: `cluster.context` in sparkc.yaml picks the
+/// kubeconfig context, so dev's objects come from the dev server and prod's from prod's.
+#[test]
+fn cluster_diff_reads_each_environment_through_its_own_context() {
+    let project = crate::harness::example("multi-cluster");
+    let all = served("multi-cluster");
+    let of_env = |env: &str| -> Vec<Json> {
+        all.iter()
+            .filter(|o| o["metadata"]["labels"]["sparkc.io/environment"] == env)
+            .cloned()
+            .collect()
+    };
+    let mut prod_served = of_env("prod");
+    // A dev object that happens to sit in the prod cluster is not prod's to compare.
+    let mut stray = of_env("dev")
+        .into_iter()
+        .find(|o| o["kind"] == "Service")
+        .unwrap();
+    stray["metadata"]["namespace"] = json!("spark-prod");
+    stray["metadata"]["name"] = json!("stray-driver-svc");
+    prod_served.push(stray);
+    let dev = ReplayServer::start(responder(of_env("dev"), None, None));
+    let prod = ReplayServer::start(responder(prod_served, None, None));
+    let kubeconfig = project.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: dev\n  cluster:\n    server: http://127.0.0.1:{}\n- name: prod\n  cluster:\n    server: http://127.0.0.1:{}\nusers:\n- name: ci\n  user:\n    token: test-token\ncontexts:\n- name: dev\n  context:\n    cluster: dev\n    user: ci\n- name: prod\n  context:\n    cluster: prod\n    user: ci\ncurrent-context: prod\n",
+            dev.port, prod.port
+        ),
+    )
+    .unwrap();
+    let out = diff(&project, &kubeconfig, &["--format", "json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report: Json = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        report["summary"]["unchanged"],
+        json!(all.len()),
+        "{report:#}"
+    );
+    let namespaces = |server: &ReplayServer| -> std::collections::BTreeSet<String> {
+        server
+            .requests()
+            .iter()
+            .filter_map(|r| r.split("/namespaces/").nth(1))
+            .map(|r| r.split('/').next().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(namespaces(&dev), ["spark-dev".to_owned()].into());
+    assert_eq!(namespaces(&prod), ["spark-prod".to_owned()].into());
+
+    // `--env prod` reads the prod cluster only.
+    let before = dev.requests().len();
+    let out = diff(&project, &kubeconfig, &["--env", "prod"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(dev.requests().len(), before, "dev was read for --env prod");
+
+    // `--context` wins: every environment through the prod context, where dev's objects
+    // are missing.
+    let out = diff(
+        &project,
+        &kubeconfig,
+        &["--context", "prod", "--format", "json"],
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let report: Json = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["created"], json!(of_env("dev").len()));
+    assert_eq!(dev.requests().len(), before);
 }

@@ -72,8 +72,13 @@ pub(crate) fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 
 /// A copy of the bundled example project (without a rendered tree).
 pub(crate) fn quickstart() -> Project {
+    example("quickstart")
+}
+
+/// A copy of an example project of `examples/` (without a rendered tree).
+pub(crate) fn example(name: &str) -> Project {
     let p = Project::new();
-    let src = repo().join("examples/quickstart");
+    let src = repo().join("examples").join(name);
     for f in files_under(&src) {
         let rel = f.strip_prefix(&src).unwrap();
         if !rel.starts_with("deploy") {

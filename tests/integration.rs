@@ -23,6 +23,8 @@ mod apache;
 mod corpus;
 // Inputs as people write them: documentation submit lines, conf keys in manifests.
 mod fidelity;
+// The Argo CD health checks sparkc writes, run in Lua on live objects of every state.
+mod health;
 // The operator target and `sparkc import`, round-tripping the operator's own examples.
 mod operator;
 // `sparkc render --stdout` and `submit-command` for the native target.

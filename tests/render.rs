@@ -477,6 +477,104 @@ fn the_job_name_changes_exactly_when_what_runs_changes() {
     assert_ne!(base, job_name(&one_job("  executor: {instances: 3}\n")));
 }
 
+/// A TTL-only edit is a patch of the live Job (`ttlSecondsAfterFinished` is mutable), so it
+/// keeps the name; the deadline and everything the driver runs rename it.
+#[test]
+fn a_ttl_only_change_keeps_the_job_name_and_other_changes_rename_it() {
+    let base = job_name(&one_job(""));
+    let ttl = one_job("  timeToLiveSeconds: 600\n");
+    assert_eq!(
+        base,
+        job_name(&ttl),
+        "timeToLiveSeconds is not part of the run"
+    );
+    assert_eq!(base, job_name(&one_job("  timeToLiveSeconds: 7200\n")));
+    let (_, docs) = render(ttl.path(), &[]);
+    assert_eq!(
+        kind(&docs, "Job")[0]["spec"]["ttlSecondsAfterFinished"],
+        600
+    );
+    for other in [
+        "  timeoutSeconds: 3600\n",
+        "  timeToLiveSeconds: 600\n  timeoutSeconds: 3600\n",
+        "  sparkConf: {spark.sql.shuffle.partitions: \"800\"}\n",
+        "  driver: {memory: 3g}\n",
+        "  restartPolicy: {type: OnFailure, onFailureRetries: 2}\n",
+    ] {
+        assert_ne!(base, job_name(&one_job(other)), "{other}");
+    }
+    // A job without TTL or deadline keeps the name it had before the TTL left the hash (an
+    // upgrade of sparkc must not run every job again): the frozen quickstart render
+    // (`tests/freeze.rs`) holds the names.
+}
+
+/// The driver Job is safe for batch: a retry waits for the failed driver pod to be gone,
+/// and `timeoutSeconds` bounds the run on every workload and target.
+#[test]
+fn native_jobs_replace_failed_pods_only_and_every_target_renders_the_timeout() {
+    let (_, docs) = render(one_job("").path(), &[]);
+    let job = kind(&docs, "Job")[0];
+    assert_eq!(job["spec"]["podReplacementPolicy"], "Failed");
+    assert!(job["spec"].get("activeDeadlineSeconds").is_none());
+
+    let timeout = "  timeoutSeconds: 5400\n";
+    let (_, docs) = render(one_job(timeout).path(), &[]);
+    let job = kind(&docs, "Job")[0];
+    assert_eq!(job["spec"]["activeDeadlineSeconds"], 5400);
+    assert!(
+        job["spec"]["template"]["spec"]
+            .get("activeDeadlineSeconds")
+            .is_none(),
+        "the Job's deadline covers its retries; the pod has none of its own"
+    );
+
+    let scheduled = format!("{timeout}  schedule: {{cron: \"0 3 * * *\"}}\n");
+    let (_, docs) = render(one_job(&scheduled).path(), &[]);
+    let spec = &kind(&docs, "CronJob")[0]["spec"]["jobTemplate"]["spec"];
+    assert_eq!(spec["activeDeadlineSeconds"], 5400);
+    assert_eq!(spec["podReplacementPolicy"], "Failed");
+
+    let pod = format!("{timeout}  native: {{workload: Pod}}\n");
+    let (_, docs) = render(one_job(&pod).path(), &[]);
+    assert_eq!(kind(&docs, "Pod")[0]["spec"]["activeDeadlineSeconds"], 5400);
+
+    let (_, docs) = render(
+        one_job(&format!("{timeout}  target: operator\n")).path(),
+        &[],
+    );
+    let app = kind(&docs, "SparkApplication")[0];
+    assert_eq!(
+        app["spec"]["driver"]["template"]["spec"]["activeDeadlineSeconds"],
+        5400
+    );
+    assert!(app["spec"].get("timeoutSeconds").is_none());
+
+    let (_, docs) = render(
+        one_job(&format!("{timeout}  target: apache-operator\n")).path(),
+        &[],
+    );
+    let app = kind(&docs, "SparkApplication")[0];
+    assert_eq!(
+        app["spec"]["driverSpec"]["podTemplateSpec"]["spec"]["activeDeadlineSeconds"],
+        5400
+    );
+
+    // Before Spark 3.0 the operator has no driver pod template to carry it.
+    let old = one_job(&format!("{timeout}  target: operator\n"));
+    let spec = std::fs::read_to_string(old.path().join("jobs/a.yaml")).unwrap();
+    old.write("jobs/a.yaml", spec.replace("\"3.5.3\"", "\"2.4.8\""));
+    let out = run(&mut old.sparkc(&["validate", "--color", "never"]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("jobs/a.yaml:")
+            && out.stdout.contains(
+                "spec.timeoutSeconds: `timeoutSeconds` goes into the driver's pod template"
+            ),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn hostile_strings_round_trip() {
     let hostile = [

@@ -136,6 +136,10 @@ fn embedded_crd_schemas_are_the_reference_crds() {
             "argo-cd/manifests/crds/application-crd.yaml",
         ),
         (
+            "argocd-applicationset.v1alpha1.json",
+            "argo-cd/manifests/crds/applicationset-crd.yaml",
+        ),
+        (
             "flux-kustomization.v1.json",
             "flux/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml",
         ),

@@ -36,7 +36,7 @@ fn render_writes_the_tree_of_the_contract() {
     let out = run(&mut p.sparkc(&["render"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stdout.contains("wrote 62 files in 8 units to deploy"),
+        out.stdout.contains("wrote 63 files in 8 units to deploy"),
         "{}",
         out.stdout
     );
@@ -144,7 +144,7 @@ fn a_render_again_links_unchanged_files_and_rewrites_edited_ones() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout
-            .contains("deploy is up to date (62 files in 8 units); nothing written"),
+            .contains("deploy is up to date (63 files in 8 units); nothing written"),
         "{}",
         out.stdout
     );

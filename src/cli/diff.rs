@@ -28,10 +28,26 @@ pub(super) fn diff_command(
     let mut manifests = compiled.manifests;
     let mut failed = Vec::new();
     if let Some(options) = cluster {
-        let lists = cluster_lists(project.as_ref(), env, &manifests);
-        let fetched = crate::live::cluster::fetch(options, lists)?;
-        objects.extend(fetched.objects);
-        failed = fetched.failed;
+        // Each environment is read from its own cluster: the context it names (a
+        // `--context` wins), the current one otherwise; one read per context.
+        for (context, envs) in contexts(project.as_ref(), env, options) {
+            let ours: Vec<&render::Manifest> =
+                manifests.iter().filter(|m| envs.contains(&m.env)).collect();
+            let lists = cluster_lists(project.as_ref(), &envs, &ours);
+            let options = crate::live::cluster::Options {
+                context,
+                ..options.clone()
+            };
+            let fetched = crate::live::cluster::fetch(&options, lists)?;
+            // Another environment's objects in this cluster are not this read's to compare.
+            objects.extend(fetched.objects.into_iter().filter(|o| {
+                o.pointer("/metadata/labels")
+                    .and_then(|l| l.get(crate::names::LABEL_ENV))
+                    .and_then(serde_json::Value::as_str)
+                    .is_none_or(|e| envs.iter().any(|x| x == e))
+            }));
+            failed.extend(fetched.failed);
+        }
         // What could not be read is left out of the comparison (its objects would show as
         // created); the rest is still shown, then the errors (exit 2).
         manifests.retain(|m| {
@@ -167,12 +183,42 @@ fn human(cfg: &Config, diff: &crate::diff::Report) -> String {
     s
 }
 
-/// The lists that `diff --cluster` makes: the namespaces of the chosen environments (and of
-/// the render), every kind sparkc renders.
-fn cluster_lists(
+/// The kubeconfig contexts `diff --cluster` reads, each with the environments it serves:
+/// `--context` for all of them, else each environment's `cluster.context`, else the
+/// current context (`None`).
+fn contexts(
     project: Option<&crate::project::spec::Project>,
     env: Option<&str>,
-    manifests: &[render::Manifest],
+    options: &crate::live::cluster::Options,
+) -> std::collections::BTreeMap<Option<String>, Vec<String>> {
+    let environments: Vec<(String, Option<String>)> =
+        match project.and_then(|p| p.environments.as_ref()) {
+            Some(all) if !all.is_empty() => all
+                .iter()
+                .filter(|(name, _)| env.is_none_or(|x| x == name.as_str()))
+                .map(|(name, e)| {
+                    let own = e.cluster.as_ref().and_then(|c| c.context.clone());
+                    (name.clone(), options.context.clone().or(own))
+                })
+                .collect(),
+            _ => vec![(
+                crate::project::workspace::DEFAULT_ENV.to_owned(),
+                options.context.clone(),
+            )],
+        };
+    let mut out: std::collections::BTreeMap<Option<String>, Vec<String>> = Default::default();
+    for (name, context) in environments {
+        out.entry(context).or_default().push(name);
+    }
+    out
+}
+
+/// The lists that `diff --cluster` makes for some environments: their namespaces (and
+/// those of their render), every kind sparkc renders.
+fn cluster_lists(
+    project: Option<&crate::project::spec::Project>,
+    envs: &[String],
+    manifests: &[&render::Manifest],
 ) -> Vec<crate::live::cluster::Target> {
     let mut namespaces: std::collections::BTreeSet<String> = manifests
         .iter()
@@ -181,7 +227,7 @@ fn cluster_lists(
         .collect();
     if let Some(environments) = project.and_then(|p| p.environments.as_ref()) {
         for (name, e) in environments {
-            if env.is_none_or(|x| x == name)
+            if envs.contains(name)
                 && let Some(ns) = &e.namespace
             {
                 namespaces.insert(ns.clone());

@@ -46,7 +46,7 @@ pub(super) fn render_command(
     let project = ws.project.as_ref().map(|p| &p.project);
     let (out_rel, out) = output_folder(cfg, project, output)?;
     let settings = crate::tree::Settings::from_project(project, &out_rel);
-    warnings.extend(crate::tree::gitops_warnings(&report.jobs, &settings));
+    warnings.extend(crate::gitops::warnings(&report.jobs, &settings));
     let old = crate::tree::Marker::load(&out);
     let mut tree = crate::tree::plan(manifests, &settings, old.as_ref());
     if !tree.diagnostics.is_empty() {

@@ -147,6 +147,12 @@ pub struct SparkJobSpec {
     pub schedule: Option<Schedule>,
     /// Delete the finished run this many seconds after it ends.
     pub time_to_live_seconds: Option<i64>,
+    /// The longest a run may take, in seconds: then it is stopped and counts as failed.
+    /// `native`: the driver Job's `activeDeadlineSeconds` (the whole run, retries included);
+    /// `operator` and `apache-operator`: the driver pod's `activeDeadlineSeconds` (each
+    /// attempt; the operator's retries start a new driver).
+    #[schemars(range(min = 1))]
+    pub timeout_seconds: Option<i64>,
     /// Prometheus JMX exporter for driver and executor metrics.
     pub monitoring: Option<Monitoring>,
     /// Any string. Changing it (and only it) makes GitOps run the job again.
@@ -725,8 +731,40 @@ pub struct Project {
 pub struct Environment {
     /// Namespace of jobs that do not set `metadata.namespace`.
     pub namespace: Option<String>,
+    /// The cluster the environment's jobs run in. Default: the cluster the GitOps tool runs
+    /// in, read through the kubeconfig's current context.
+    pub cluster: Option<Cluster>,
     /// A partial job spec merged over every job's spec in this environment.
     pub overrides: Option<SparkJobSpec>,
+}
+
+/// Where an environment runs: Argo CD's destination, Flux's kubeconfig Secret, and the
+/// kubeconfig context `sparkc diff --cluster` reads it through.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cluster {
+    /// URL of the cluster's API server (Argo CD: `destination.server`).
+    pub server: Option<String>,
+    /// The cluster's name as registered in Argo CD (`destination.name`), instead of `server`.
+    pub name: Option<String>,
+    /// The kubeconfig context that reaches the cluster, for `sparkc diff --cluster` (a
+    /// `--context` on the command line wins).
+    pub context: Option<String>,
+    /// Flux: the Secret in Flux's namespace holding a kubeconfig for the cluster (the
+    /// Kustomization's `kubeConfig.secretRef`). Needed with `gitops.tool: flux` whenever
+    /// `server` or `name` says the cluster is not the one Flux runs in.
+    pub kube_config_secret_ref: Option<KubeConfigSecretRef>,
+}
+
+/// A Secret holding a kubeconfig.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeConfigSecretRef {
+    /// The Secret's name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The key holding the kubeconfig. Default (Flux's): `value`, then `value.yaml`.
+    pub key: Option<String>,
 }
 
 /// The GitOps tool that applies the rendered tree.
@@ -761,4 +799,19 @@ pub struct GitOps {
     pub target_revision: Option<String>,
     /// Let the GitOps tool revert changes made in the cluster.
     pub self_heal: Option<bool>,
+    /// Argo CD settings.
+    pub argocd: Option<ArgoCdOptions>,
+}
+
+/// Where the Argo CD objects go and how they are grouped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ArgoCdOptions {
+    /// The namespace Argo CD runs in (its Applications live there). Default `argocd`.
+    pub namespace: Option<String>,
+    /// The Argo CD project of the Applications. Default `default`.
+    pub project: Option<String>,
+    /// One ApplicationSet per environment (a list generator over its units) instead of one
+    /// Application per unit. Default false.
+    pub application_set: Option<bool>,
 }

@@ -229,6 +229,8 @@ fn load_project(ws: &mut Workspace, path: &Path) -> Result<(), Error> {
     }
     match serde_json::from_value::<Project>(json) {
         Ok(project) => {
+            ws.diagnostics
+                .extend(crate::gitops::check_project(&display, &node, &project));
             ws.project = Some(ProjectFile {
                 file: display,
                 node,

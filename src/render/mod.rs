@@ -89,6 +89,26 @@ pub struct Renderer {
     overridden: BTreeMap<String, PathBuf>,
     /// The project's settings, which targets read (the operator's webhook).
     project: Option<Project>,
+    /// Whether Argo CD applies the render (its objects carry sync waves).
+    argocd: bool,
+}
+
+/// Puts an object in its Argo CD sync wave (a wave the template set is kept).
+fn sync_wave(value: &mut Json) {
+    let kind = value.get("kind").and_then(Json::as_str).unwrap_or_default();
+    let (Some(wave), Some(Json::Object(meta))) =
+        (crate::gitops::sync_wave(kind), value.get_mut("metadata"))
+    else {
+        return;
+    };
+    if let Json::Object(annotations) = meta
+        .entry("annotations")
+        .or_insert_with(|| Json::Object(serde_json::Map::new()))
+    {
+        annotations
+            .entry(crate::gitops::SYNC_WAVE)
+            .or_insert_with(|| Json::String(wave.to_owned()));
+    }
 }
 
 fn combine(a: Value, b: Value) -> Result<Value, minijinja::Error> {
@@ -175,6 +195,8 @@ impl Renderer {
         Ok(Self {
             env,
             overridden,
+            argocd: project.and_then(|p| p.gitops.as_ref()).and_then(|g| g.tool)
+                == Some(crate::project::spec::GitOpsTool::Argocd),
             project: project.cloned(),
         })
     }
@@ -244,13 +266,16 @@ impl Renderer {
         if cfg!(debug_assertions) && !self.overridden.contains_key(name) {
             read::assert_same_as_full_parser(name, &text);
         }
-        let value = parse_one(&text).map_err(|m| {
+        let mut value = parse_one(&text).map_err(|m| {
             self.problem(
                 job,
                 &format!("{origin} produced invalid YAML: {m}"),
                 "fix the template",
             )
         })?;
+        if self.argocd {
+            sync_wave(&mut value);
+        }
         match k8s::check(&value) {
             Ok(true) => {}
             Ok(false) => {

@@ -444,6 +444,10 @@ pub fn driver_template(job: &Job, driver: &DriverSpec, maps: Maps) -> Json {
     if !parts.volumes.is_empty() {
         pod.insert("volumes".into(), Json::Array(parts.volumes));
     }
+    if let Some(timeout) = spec.timeout_seconds {
+        // In cluster mode the driver pod is the run (each attempt of it).
+        pod.insert("activeDeadlineSeconds".into(), timeout.into());
+    }
     under_template(driver.template.as_ref(), pod)
 }
 

@@ -124,9 +124,10 @@ pub trait Target: Sync {
     ) -> Option<Json> {
         None
     }
-    /// Whether Argo CD ships a health check for the kind of its workload.
-    fn argocd_health(&self) -> bool {
-        true
+    /// Argo CD health checks for its kinds that Argo CD has none for: (`<group>_<kind>`, the
+    /// Lua script Argo CD runs with the live object as `obj`).
+    fn argocd_health_checks(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
     }
     /// What a change at these paths does to a live object of one of its kinds.
     fn effect(&self, _group: &str, _kind: &str, _changed: &[&str]) -> Option<Effect> {

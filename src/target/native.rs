@@ -77,6 +77,8 @@ pub struct Plan {
     pub job_template_labels: BTreeMap<String, String>,
     pub backoff_limit: i32,
     pub ttl_seconds_after_finished: Option<i64>,
+    /// The Job's deadline (`timeoutSeconds`); a bare Pod carries it in its spec.
+    pub active_deadline_seconds: Option<i64>,
     pub schedule: Option<Json>,
     /// Data of the ConfigMap mounted into the driver (executor pod template, exporter config).
     #[serde(skip)]
@@ -96,7 +98,9 @@ pub struct NamedPort {
     pub port: u16,
 }
 
-/// The hash input and the run id: what the driver runs, plus `rerun`.
+/// The hash input and the run id: what the driver runs, plus `rerun` and the deadline.
+/// `timeToLiveSeconds` is left out: the Job's `ttlSecondsAfterFinished` can be changed on a
+/// live Job, and a TTL-only edit must not run the job again (as on the operators).
 fn run_id(
     pod_spec: &Json,
     config: &BTreeMap<String, String>,
@@ -104,7 +108,8 @@ fn run_id(
     backoff: i32,
 ) -> String {
     // Fields in key order: the same text as the sorted JSON object it once was, so run ids
-    // (and the Job names that carry them) do not change.
+    // (and the Job names that carry them) do not change for jobs that set neither a TTL
+    // nor a deadline. `ttl` stays in the text, always null, for that reason.
     #[derive(Serialize)]
     struct Input<'a> {
         #[serde(rename = "backoffLimit")]
@@ -112,6 +117,8 @@ fn run_id(
         config: &'a BTreeMap<String, String>,
         pod: &'a Json,
         rerun: &'a Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timeout: Option<i64>,
         ttl: Option<i64>,
     }
     names::short_hash_json(&Input {
@@ -119,7 +126,8 @@ fn run_id(
         config,
         pod: pod_spec,
         rerun: &spec.rerun,
-        ttl: spec.time_to_live_seconds,
+        timeout: spec.timeout_seconds,
+        ttl: None,
     })
 }
 
@@ -174,6 +182,11 @@ pub fn plan(job: &Job) -> Plan {
         exporter.as_ref(),
     );
 
+    let objects = objects(spec, rbac);
+    let bare_pod = objects.contains(&Object::Pod);
+    if bare_pod && let (Some(timeout), Json::Object(pod)) = (spec.timeout_seconds, &mut pod_spec) {
+        pod.insert("activeDeadlineSeconds".into(), timeout.into());
+    }
     let backoff_limit = backoff_limit(spec);
     let run = run_id(&pod_spec, &config_map_data, spec, backoff_limit);
     let names = Names::new(&job.name, &job.namespace, &run);
@@ -209,10 +222,11 @@ pub fn plan(job: &Job) -> Plan {
         job_template_labels,
         backoff_limit,
         ttl_seconds_after_finished: spec.time_to_live_seconds,
+        active_deadline_seconds: spec.timeout_seconds.filter(|_| !bare_pod),
         schedule,
         config_map_data,
         submit_args,
-        objects: objects(spec, rbac),
+        objects,
         names,
         executor_template,
     }

@@ -507,10 +507,11 @@ impl super::Target for Apache {
             .then(|| import::convert(doc, lost))
     }
 
-    fn argocd_health(&self) -> bool {
-        // Its terminal states carry no outcome (`ResourceReleased` after success and
-        // failure alike), and Argo CD ships no check for the kind.
-        false
+    fn argocd_health_checks(&self) -> &'static [(&'static str, &'static str)] {
+        &[(
+            "spark.apache.org_SparkApplication",
+            include_str!("health.lua"),
+        )]
     }
 
     fn effect(&self, group: &str, kind: &str, changed: &[&str]) -> Option<super::Effect> {

@@ -40,7 +40,14 @@ pub struct Plan {
 }
 
 /// sparkc's own spec fields, which the operator does not have.
-const SPARKC_ONLY: &[&str] = &["target", "schedule", "rerun", "native", "serviceAccount"];
+const SPARKC_ONLY: &[&str] = &[
+    "target",
+    "schedule",
+    "rerun",
+    "native",
+    "serviceAccount",
+    "timeoutSeconds",
+];
 
 /// Pod settings the operator applies only through its mutating webhook: (field, where it goes
 /// in a pod template). `Container` fields go to the role's container.
@@ -157,6 +164,17 @@ pub fn plan(job: &Job, webhook: bool) -> Result<Plan, String> {
     }
     if !webhook {
         route_through_templates(obj, job)?;
+    }
+    if let Some(timeout) = spec.timeout_seconds {
+        // The operator has no field for it: the driver pod's own deadline, through its
+        // template (the checks refuse it before Spark 3.0, which has no pod templates).
+        let driver = object(obj, "driver");
+        let template = driver.remove("template").unwrap_or_else(|| json!({}));
+        let ours = json!({"spec": {"activeDeadlineSeconds": timeout}});
+        driver.insert(
+            "template".into(),
+            crate::spark::pod::merge_pod_spec(template, ours),
+        );
     }
 
     let schedule = spec.schedule.as_ref().map(|s| {
@@ -390,6 +408,14 @@ impl super::Target for Kubeflow {
             .then(|| import::convert(doc, kind == "ScheduledSparkApplication", lost))
     }
 
+    fn argocd_health_checks(&self) -> &'static [(&'static str, &'static str)] {
+        // Argo CD has a built-in check for SparkApplication, none for the scheduled kind.
+        &[(
+            "sparkoperator.k8s.io_ScheduledSparkApplication",
+            include_str!("health-scheduled.lua"),
+        )]
+    }
+
     fn effect(&self, group: &str, kind: &str, changed: &[&str]) -> Option<super::Effect> {
         // Any change of the spec but suspension and the time to live makes the operator run
         // the application again.
@@ -441,6 +467,23 @@ fn robfig_cron_error(cron: &str) -> Option<(String, String)> {
 /// The operator's own validation (its admission webhook), checked before it refuses the
 /// object in the cluster.
 fn check_operator(spec: &SparkJobSpec, out: &mut Findings) {
+    if spec.timeout_seconds.is_some()
+        && spec
+            .spark_version
+            .as_deref()
+            .is_some_and(|v| crate::spark::conf::version_lt(v, (3, 0)))
+    {
+        out.error(
+            "operator",
+            spec_path(&["timeoutSeconds"]),
+            "`timeoutSeconds` goes into the driver's pod template, which Spark reads from 3.0 on"
+                .to_owned(),
+            Some(
+                "use Spark 3.0 or later, or the native target (a Job's `activeDeadlineSeconds`)"
+                    .to_owned(),
+            ),
+        );
+    }
     let role_selector = spec
         .driver
         .as_ref()
