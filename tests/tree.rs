@@ -348,8 +348,9 @@ fn kubectl_kustomize_builds_every_unit() {
         tool_missing("kubectl");
     }
     let p = quickstart();
+    let multi = crate::harness::example("multi-cluster");
     let big = generated(200);
-    for root in [p.path(), big.path()] {
+    for root in [p.path(), multi.path(), big.path()] {
         let out = run(sparkc().arg("-C").arg(root).args(["render", "-q"]));
         assert_eq!(out.code, 0, "{}", out.stdout);
         let mut units = 0;
@@ -386,7 +387,7 @@ fn kubectl_kustomize_builds_every_unit() {
                 units += 1;
             }
         }
-        assert!(units >= 8);
+        assert!(units >= 4);
     }
 }
 
@@ -409,14 +410,27 @@ fn gitops_objects_pass_their_crds() {
     if !python {
         tool_missing("python3 with jsonschema and pyyaml");
     }
-    for (tool, crd) in [("argocd", &argo), ("flux", &flux)] {
-        let p = quickstart();
+    let set = repo().join("tests/reference/argo-cd/manifests/crds/applicationset-crd.yaml");
+    // (example, edit of its sparkc.yaml, CRD, objects expected)
+    let cases: [(&str, &dyn Fn(&str) -> String, &Path, &str); 5] = [
+        ("quickstart", &|p| p.to_owned(), &argo, "8"),
+        ("quickstart", &|p| p.replace("tool: argocd", "tool: flux"), &flux, "8"),
+        ("multi-cluster", &|p| p.to_owned(), &argo, "4"),
+        (
+            "multi-cluster",
+            &|p| p.replace("project: data-platform}", "project: data-platform, applicationSet: true}"),
+            &set,
+            "2",
+        ),
+        ("multi-cluster", &multi_cluster_on_flux, &flux, "4"),
+    ];
+    for (example, edit, crd, expected) in cases {
+        let tool = format!("{example} {}", crd.file_name().unwrap().to_string_lossy());
+        let p = crate::harness::example(example);
         let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
-        p.write(
-            "sparkc.yaml",
-            project.replace("tool: argocd", &format!("tool: {tool}")),
-        );
-        assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
+        p.write("sparkc.yaml", edit(&project));
+        let out = run(&mut p.sparkc(&["render"]));
+        assert_eq!(out.code, 0, "{tool}: {}{}", out.stdout, out.stderr);
         let script = "import sys, yaml, jsonschema\nsys.path.insert(0, sys.argv[1])\nfrom crd_check import strict\ncrd = yaml.safe_load(open(sys.argv[2]))\nv = crd['spec']['versions'][0]['schema']['openAPIV3Schema']\nstrict(v)\nval = jsonschema.Draft4Validator(v)\nn = 0\nfor f in sys.argv[3:]:\n    for d in yaml.safe_load_all(open(f)):\n        errs = list(val.iter_errors(d))\n        assert not errs, errs\n        n += 1\nprint(n)\n";
         let out = Command::new("python3")
             .args(["-c", script])
@@ -433,10 +447,165 @@ fn gitops_objects_pass_their_crds() {
         );
         assert_eq!(
             String::from_utf8_lossy(&out.stdout).trim(),
-            "8",
-            "{tool}: one object per unit"
+            expected,
+            "{tool}: one object per unit (or per environment for an ApplicationSet)"
         );
     }
+}
+
+/// The multi-cluster example under Flux: dev's cluster is reached through a kubeconfig Secret.
+fn multi_cluster_on_flux(project: &str) -> String {
+    project
+        .replace("tool: argocd", "tool: flux")
+        .replace(
+            "cluster: {name: dev-cluster, context: dev}",
+            "cluster: {name: dev-cluster, context: dev, kubeConfigSecretRef: {name: dev-kubeconfig}}",
+        )
+        .replace(
+            "context: prod}",
+            "context: prod, kubeConfigSecretRef: {name: prod-kubeconfig, key: value.yaml}}",
+        )
+}
+
+/// Each environment's GitOps objects point at its own cluster, in the Argo CD project and
+/// namespace of sparkc.yaml; the ApplicationSet renders the same Applications.
+#[test]
+fn each_environment_is_applied_to_its_own_cluster() {
+    let p = crate::harness::example("multi-cluster");
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let docs = |env: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(p.path().join(format!("deploy/gitops/{env}.yaml"))).unwrap();
+        serde_saphyr::from_multiple(&text).unwrap()
+    };
+    for app in docs("dev") {
+        assert_eq!(app["metadata"]["namespace"], "argocd");
+        assert_eq!(app["spec"]["project"], "data-platform");
+        assert_eq!(
+            app["spec"]["destination"],
+            serde_json::json!({"name": "dev-cluster", "namespace": "spark-dev"})
+        );
+    }
+    let prod = docs("prod");
+    assert_eq!(prod.len(), 2);
+    for app in &prod {
+        assert_eq!(
+            app["spec"]["destination"],
+            serde_json::json!({"server": "https://prod.k8s.example.com:6443", "namespace": "spark-prod"})
+        );
+    }
+    // Sync waves: what the workload needs first.
+    let role = std::fs::read_to_string(
+        p.path().join("deploy/prod/batch/hourly-ingest/role-hourly-ingest-spark.yaml"),
+    )
+    .unwrap();
+    assert!(role.contains("argocd.argoproj.io/sync-wave: \"-1\""), "{role}");
+    let cron = std::fs::read_to_string(
+        p.path().join("deploy/prod/batch/hourly-ingest/cronjob-hourly-ingest.yaml"),
+    )
+    .unwrap();
+    assert!(!cron.contains("sync-wave"), "{cron}");
+
+    // The ApplicationSet: one per environment, generating the same Applications.
+    let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
+    p.write(
+        "sparkc.yaml",
+        project.replace("project: data-platform}", "project: data-platform, applicationSet: true}"),
+    );
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let set = docs("prod");
+    assert_eq!(set.len(), 1);
+    insta::assert_snapshot!(
+        "multi_cluster_applicationset_prod",
+        std::fs::read_to_string(p.path().join("deploy/gitops/prod.yaml")).unwrap()
+    );
+    // What the generator would produce: the template with each element's values.
+    let template = serde_json::to_string(&set[0]["spec"]["template"]).unwrap();
+    for element in set[0]["spec"]["generators"][0]["list"]["elements"].as_array().unwrap() {
+        let mut generated = template.clone();
+        for key in ["unit", "path", "namespace"] {
+            generated = generated.replace(&format!("{{{{.{key}}}}}"), element[key].as_str().unwrap());
+        }
+        let generated: serde_json::Value = serde_json::from_str(&generated).unwrap();
+        let app = prod
+            .iter()
+            .find(|a| a["metadata"]["name"] == generated["metadata"]["name"])
+            .unwrap_or_else(|| panic!("no Application {}", generated["metadata"]["name"]));
+        assert_eq!(app["spec"], generated["spec"]);
+    }
+
+    // Flux: a Kustomization per unit, with the environment's kubeconfig Secret.
+    p.write("sparkc.yaml", multi_cluster_on_flux(&project));
+    let out = run(&mut p.sparkc(&["render"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    for (env, secret) in [
+        ("dev", serde_json::json!({"name": "dev-kubeconfig"})),
+        ("prod", serde_json::json!({"name": "prod-kubeconfig", "key": "value.yaml"})),
+    ] {
+        for k in docs(env) {
+            assert_eq!(k["kind"], "Kustomization");
+            assert_eq!(k["spec"]["kubeConfig"]["secretRef"], secret);
+            assert_eq!(k["spec"]["wait"], true);
+        }
+    }
+    assert!(
+        !p.path().join("deploy/gitops/argocd-health.yaml").exists(),
+        "the Argo CD health checks go with Argo CD only"
+    );
+}
+
+/// Cluster settings that cannot work are refused at their line in sparkc.yaml.
+#[test]
+fn impossible_cluster_settings_are_located() {
+    let p = crate::harness::example("multi-cluster");
+    let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
+    let line_of = |text: &str, needle: &str| {
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    };
+    for (edit, expected) in [
+        (
+            project.replace("{name: dev-cluster, context: dev}", "{name: dev-cluster, server: \"https://dev:6443\"}"),
+            "environments.dev.cluster.name: environment `dev` names its cluster twice",
+        ),
+        (
+            project.replace("\"https://prod.k8s.example.com:6443\"", "prod.k8s.example.com"),
+            "environments.prod.cluster.server: `prod.k8s.example.com` is not the URL of an API server",
+        ),
+        (
+            project.replace("tool: argocd", "tool: flux"),
+            "environments.dev.cluster: Flux cannot reach the cluster of environment `dev`",
+        ),
+    ] {
+        p.write("sparkc.yaml", &edit);
+        let out = run(&mut p.sparkc(&["validate", "--color", "never"]));
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        assert!(out.stdout.contains(expected), "{}", out.stdout);
+        let located = out
+            .stdout
+            .lines()
+            .find(|l| l.contains(expected))
+            .unwrap()
+            .to_owned();
+        let env = if expected.contains(".dev.") { "dev:" } else { "prod:" };
+        let line = line_of(&edit, env) + 2;
+        assert!(
+            located.starts_with(&format!("error: sparkc.yaml:{line}:")),
+            "{located} (expected line {line})"
+        );
+    }
+    // A Flux-only setting under Argo CD is a warning, not an error.
+    p.write(
+        "sparkc.yaml",
+        project.replace("context: prod}", "context: prod, kubeConfigSecretRef: {name: prod}}"),
+    );
+    let out = run(&mut p.sparkc(&["validate", "--color", "never"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("warning: sparkc.yaml:") && out.stdout.contains("`kubeConfigSecretRef` is read by Flux only"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
