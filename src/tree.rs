@@ -91,7 +91,7 @@ pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>)
             .or_default()
             .push(m);
     }
-    let mut units_by_env: BTreeMap<String, Vec<(String, BTreeSet<String>)>> = BTreeMap::new();
+    let mut units_by_env: BTreeMap<String, Vec<crate::gitops::Unit>> = BTreeMap::new();
     for ((env, group), mut jobs) in by_group {
         let (env, group) = (env.as_str(), group.as_str());
         if !dns_label(env) || !dns_label(group) {
@@ -131,12 +131,21 @@ pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>)
             let unit_dir = format!("{env}/{unit}");
             let mut count = 0;
             let mut unit_namespaces = BTreeSet::new();
+            let mut watched = Vec::new();
             for job in &members {
                 let job_dir = format!("{unit_dir}/{job}");
                 let mut resources = Vec::new();
                 for m in jobs.remove(job.as_str()).unwrap_or_default() {
                     let file = format!("{}-{}.yaml", m.kind.to_ascii_lowercase(), m.name);
                     unit_namespaces.insert(m.namespace.clone());
+                    if crate::gitops::flux_health(&m.api_version, &m.kind).is_some() {
+                        watched.push((
+                            m.api_version.clone(),
+                            m.kind.clone(),
+                            m.name.clone(),
+                            m.namespace.clone(),
+                        ));
+                    }
                     tree.files
                         .insert(format!("{job_dir}/{file}"), m.into_file_text());
                     resources.push(file);
@@ -157,7 +166,11 @@ pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>)
             units_by_env
                 .entry((*env).to_owned())
                 .or_default()
-                .push((unit, unit_namespaces));
+                .push(crate::gitops::Unit {
+                    name: unit,
+                    namespaces: unit_namespaces,
+                    watched,
+                });
         }
         tree.marker.placement.insert(key, placement);
     }

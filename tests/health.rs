@@ -225,3 +225,137 @@ fn an_unknown_state_is_progressing_and_named() {
         ("Progressing".to_owned(), "Schedule state Paused".to_owned())
     );
 }
+
+/// The Flux health expressions of the rendered Kustomizations (the quickstart and the
+/// multi-cluster example under Flux): (apiVersion, kind) → (current, failed).
+fn rendered_flux_exprs() -> BTreeMap<(String, String), (String, String)> {
+    let mut out = BTreeMap::new();
+    for (name, edit) in [
+        (
+            "quickstart",
+            &(|p: &str| p.replace("tool: argocd", "tool: flux")) as &dyn Fn(&str) -> String,
+        ),
+        ("multi-cluster", &crate::tree::multi_cluster_on_flux),
+    ] {
+        let p = example(name);
+        let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
+        p.write("sparkc.yaml", edit(&project));
+        let out_ = run(&mut p.sparkc(&["render", "-q"]));
+        assert_eq!(out_.code, 0, "{}{}", out_.stdout, out_.stderr);
+        for env in ["dev", "prod"] {
+            let text = std::fs::read_to_string(p.path().join(format!("deploy/gitops/{env}.yaml")))
+                .unwrap();
+            for k in serde_saphyr::from_multiple::<Json>(&text).unwrap() {
+                let checks = k["spec"]["healthChecks"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                for c in &checks {
+                    assert!(
+                        c["kind"] != "Job",
+                        "a native Job is in progress for Flux until it ends: {c}"
+                    );
+                }
+                for e in k["spec"]["healthCheckExprs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    let key = (
+                        e["apiVersion"].as_str().unwrap().to_owned(),
+                        e["kind"].as_str().unwrap().to_owned(),
+                    );
+                    assert!(
+                        checks
+                            .iter()
+                            .any(|c| c["apiVersion"] == e["apiVersion"] && c["kind"] == e["kind"]),
+                        "an expression for a kind the unit does not check: {e}"
+                    );
+                    out.insert(
+                        key,
+                        (
+                            e["current"].as_str().unwrap().to_owned(),
+                            e["failed"].as_str().unwrap().to_owned(),
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Evaluates a Flux health expression on a live object as kustomize-controller does: the
+/// object's top-level fields are the variables (`status` and `spec` empty when absent).
+fn flux_eval(expr: &str, object: &Json) -> bool {
+    let program = cel::Program::compile(expr).unwrap_or_else(|e| panic!("{expr}: {e:?}"));
+    let mut ctx = cel::Context::default();
+    for field in ["apiVersion", "kind", "metadata", "spec", "status"] {
+        let value = object
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({}));
+        ctx.add_variable_from_value(field, cel::to_value(&value).unwrap());
+    }
+    match program.execute(&ctx) {
+        Ok(cel::Value::Bool(b)) => b,
+        other => panic!("{expr} on {object}: {other:?}"),
+    }
+}
+
+/// Flux judges the Spark kinds as Argo CD does: for every state fixture (ours, and Argo
+/// CD's own SparkApplication test data), Healthy or Suspended is `current`, Degraded is
+/// `failed`, Progressing is neither (in progress).
+#[test]
+fn flux_health_expressions_agree_with_the_argo_cd_checks_on_every_state() {
+    let exprs = rendered_flux_exprs();
+    let kinds: Vec<&(String, String)> = exprs.keys().collect();
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+    let mut dirs = vec![
+        (
+            "sparkoperator.k8s.io/v1beta2",
+            "ScheduledSparkApplication",
+            repo().join("tests/fixtures/health/sparkoperator.k8s.io_ScheduledSparkApplication"),
+        ),
+        (
+            "spark.apache.org/v1",
+            "SparkApplication",
+            repo().join("tests/fixtures/health/spark.apache.org_SparkApplication"),
+        ),
+    ];
+    dirs.push((
+        "sparkoperator.k8s.io/v1beta2",
+        "SparkApplication",
+        repo().join(
+            "tests/reference/argo-cd/resource_customizations/sparkoperator.k8s.io/SparkApplication",
+        ),
+    ));
+    let mut n = 0;
+    for (api, kind, dir) in dirs {
+        let (current, failed) = &exprs[&(api.to_owned(), kind.to_owned())];
+        let tests: Json =
+            serde_saphyr::from_str(&std::fs::read_to_string(dir.join("health_test.yaml")).unwrap())
+                .unwrap();
+        for t in tests["tests"].as_array().unwrap() {
+            let input = t["inputPath"].as_str().unwrap();
+            let object: Json =
+                serde_saphyr::from_str(&std::fs::read_to_string(dir.join(input)).unwrap()).unwrap();
+            let want = match t["healthStatus"]["status"].as_str().unwrap() {
+                "Healthy" | "Suspended" => (true, false),
+                "Degraded" => (false, true),
+                _ => (false, false),
+            };
+            let got = (flux_eval(current, &object), flux_eval(failed, &object));
+            assert_eq!(got, want, "{kind} {input}: (current, failed)");
+            n += 1;
+        }
+        // A fresh object, before the operator writes a status, is in progress.
+        let fresh = serde_json::json!({"apiVersion": api, "kind": kind, "metadata": {"name": "a"}, "spec": {}});
+        assert_eq!(
+            (flux_eval(current, &fresh), flux_eval(failed, &fresh)),
+            (false, false),
+            "{kind}"
+        );
+    }
+    assert!(n >= 30, "{n}");
+}

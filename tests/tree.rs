@@ -412,13 +412,24 @@ fn gitops_objects_pass_their_crds() {
     }
     let set = repo().join("tests/reference/argo-cd/manifests/crds/applicationset-crd.yaml");
     // (example, edit of its sparkc.yaml, CRD, objects expected)
-    let cases: [(&str, &dyn Fn(&str) -> String, &Path, &str); 5] = [
+    type Edit<'a> = &'a dyn Fn(&str) -> String;
+    let cases: [(&str, Edit, &Path, &str); 5] = [
         ("quickstart", &|p| p.to_owned(), &argo, "8"),
-        ("quickstart", &|p| p.replace("tool: argocd", "tool: flux"), &flux, "8"),
+        (
+            "quickstart",
+            &|p| p.replace("tool: argocd", "tool: flux"),
+            &flux,
+            "8",
+        ),
         ("multi-cluster", &|p| p.to_owned(), &argo, "4"),
         (
             "multi-cluster",
-            &|p| p.replace("project: data-platform}", "project: data-platform, applicationSet: true}"),
+            &|p| {
+                p.replace(
+                    "project: data-platform}",
+                    "project: data-platform, applicationSet: true}",
+                )
+            },
             &set,
             "2",
         ),
@@ -454,7 +465,7 @@ fn gitops_objects_pass_their_crds() {
 }
 
 /// The multi-cluster example under Flux: dev's cluster is reached through a kubeconfig Secret.
-fn multi_cluster_on_flux(project: &str) -> String {
+pub(crate) fn multi_cluster_on_flux(project: &str) -> String {
     project
         .replace("tool: argocd", "tool: flux")
         .replace(
@@ -475,7 +486,8 @@ fn each_environment_is_applied_to_its_own_cluster() {
     let out = run(&mut p.sparkc(&["render"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let docs = |env: &str| -> Vec<serde_json::Value> {
-        let text = std::fs::read_to_string(p.path().join(format!("deploy/gitops/{env}.yaml"))).unwrap();
+        let text =
+            std::fs::read_to_string(p.path().join(format!("deploy/gitops/{env}.yaml"))).unwrap();
         serde_saphyr::from_multiple(&text).unwrap()
     };
     for app in docs("dev") {
@@ -496,12 +508,17 @@ fn each_environment_is_applied_to_its_own_cluster() {
     }
     // Sync waves: what the workload needs first.
     let role = std::fs::read_to_string(
-        p.path().join("deploy/prod/batch/hourly-ingest/role-hourly-ingest-spark.yaml"),
+        p.path()
+            .join("deploy/prod/batch/hourly-ingest/role-hourly-ingest-spark.yaml"),
     )
     .unwrap();
-    assert!(role.contains("argocd.argoproj.io/sync-wave: \"-1\""), "{role}");
+    assert!(
+        role.contains("argocd.argoproj.io/sync-wave: \"-1\""),
+        "{role}"
+    );
     let cron = std::fs::read_to_string(
-        p.path().join("deploy/prod/batch/hourly-ingest/cronjob-hourly-ingest.yaml"),
+        p.path()
+            .join("deploy/prod/batch/hourly-ingest/cronjob-hourly-ingest.yaml"),
     )
     .unwrap();
     assert!(!cron.contains("sync-wave"), "{cron}");
@@ -510,7 +527,10 @@ fn each_environment_is_applied_to_its_own_cluster() {
     let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
     p.write(
         "sparkc.yaml",
-        project.replace("project: data-platform}", "project: data-platform, applicationSet: true}"),
+        project.replace(
+            "project: data-platform}",
+            "project: data-platform, applicationSet: true}",
+        ),
     );
     let out = run(&mut p.sparkc(&["render"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -522,10 +542,14 @@ fn each_environment_is_applied_to_its_own_cluster() {
     );
     // What the generator would produce: the template with each element's values.
     let template = serde_json::to_string(&set[0]["spec"]["template"]).unwrap();
-    for element in set[0]["spec"]["generators"][0]["list"]["elements"].as_array().unwrap() {
+    for element in set[0]["spec"]["generators"][0]["list"]["elements"]
+        .as_array()
+        .unwrap()
+    {
         let mut generated = template.clone();
         for key in ["unit", "path", "namespace"] {
-            generated = generated.replace(&format!("{{{{.{key}}}}}"), element[key].as_str().unwrap());
+            generated =
+                generated.replace(&format!("{{{{.{key}}}}}"), element[key].as_str().unwrap());
         }
         let generated: serde_json::Value = serde_json::from_str(&generated).unwrap();
         let app = prod
@@ -541,12 +565,28 @@ fn each_environment_is_applied_to_its_own_cluster() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     for (env, secret) in [
         ("dev", serde_json::json!({"name": "dev-kubeconfig"})),
-        ("prod", serde_json::json!({"name": "prod-kubeconfig", "key": "value.yaml"})),
+        (
+            "prod",
+            serde_json::json!({"name": "prod-kubeconfig", "key": "value.yaml"}),
+        ),
     ] {
         for k in docs(env) {
             assert_eq!(k["kind"], "Kustomization");
             assert_eq!(k["spec"]["kubeConfig"]["secretRef"], secret);
-            assert_eq!(k["spec"]["wait"], true);
+            // Health: the unit's Spark applications, never its driver Jobs.
+            let checked: Vec<&str> = k["spec"]["healthChecks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| c["kind"].as_str().unwrap())
+                .collect();
+            let unit = k["metadata"]["name"].as_str().unwrap();
+            if unit.ends_with("-batch") {
+                assert_eq!(checked, ["ScheduledSparkApplication"], "{unit}");
+            } else {
+                assert_eq!(checked, ["SparkApplication"], "{unit}");
+            }
+            assert_eq!(k["spec"]["timeout"], "5m");
         }
     }
     assert!(
@@ -560,16 +600,21 @@ fn each_environment_is_applied_to_its_own_cluster() {
 fn impossible_cluster_settings_are_located() {
     let p = crate::harness::example("multi-cluster");
     let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
-    let line_of = |text: &str, needle: &str| {
-        text.lines().position(|l| l.contains(needle)).unwrap() + 1
-    };
+    let line_of =
+        |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
     for (edit, expected) in [
         (
-            project.replace("{name: dev-cluster, context: dev}", "{name: dev-cluster, server: \"https://dev:6443\"}"),
+            project.replace(
+                "{name: dev-cluster, context: dev}",
+                "{name: dev-cluster, server: \"https://dev:6443\"}",
+            ),
             "environments.dev.cluster.name: environment `dev` names its cluster twice",
         ),
         (
-            project.replace("\"https://prod.k8s.example.com:6443\"", "prod.k8s.example.com"),
+            project.replace(
+                "\"https://prod.k8s.example.com:6443\"",
+                "prod.k8s.example.com",
+            ),
             "environments.prod.cluster.server: `prod.k8s.example.com` is not the URL of an API server",
         ),
         (
@@ -587,7 +632,11 @@ fn impossible_cluster_settings_are_located() {
             .find(|l| l.contains(expected))
             .unwrap()
             .to_owned();
-        let env = if expected.contains(".dev.") { "dev:" } else { "prod:" };
+        let env = if expected.contains(".dev.") {
+            "dev:"
+        } else {
+            "prod:"
+        };
         let line = line_of(&edit, env) + 2;
         assert!(
             located.starts_with(&format!("error: sparkc.yaml:{line}:")),
@@ -597,12 +646,18 @@ fn impossible_cluster_settings_are_located() {
     // A Flux-only setting under Argo CD is a warning, not an error.
     p.write(
         "sparkc.yaml",
-        project.replace("context: prod}", "context: prod, kubeConfigSecretRef: {name: prod}}"),
+        project.replace(
+            "context: prod}",
+            "context: prod, kubeConfigSecretRef: {name: prod}}",
+        ),
     );
     let out = run(&mut p.sparkc(&["validate", "--color", "never"]));
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
-        out.stdout.contains("warning: sparkc.yaml:") && out.stdout.contains("`kubeConfigSecretRef` is read by Flux only"),
+        out.stdout.contains("warning: sparkc.yaml:")
+            && out
+                .stdout
+                .contains("`kubeConfigSecretRef` is read by Flux only"),
         "{}",
         out.stdout
     );

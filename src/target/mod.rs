@@ -129,6 +129,10 @@ pub trait Target: Sync {
     fn argocd_health_checks(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
+    /// Flux health checks for its kinds (Flux judges custom resources only through them).
+    fn flux_health_checks(&self) -> &'static [crate::gitops::FluxHealth] {
+        &[]
+    }
     /// What a change at these paths does to a live object of one of its kinds.
     fn effect(&self, _group: &str, _kind: &str, _changed: &[&str]) -> Option<Effect> {
         None

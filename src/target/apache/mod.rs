@@ -426,6 +426,62 @@ const SCHEDULE_REFUSED: &str = "the Apache Spark Kubernetes Operator has no sche
 /// The Apache Spark Kubernetes Operator target.
 pub struct Apache;
 
+/// The current state's summary, guarded.
+macro_rules! state {
+    () => {
+        "has(status.currentState) && has(status.currentState.currentStateSummary) && "
+    };
+}
+/// The states that are a failure (as `health.lua` reads them).
+macro_rules! failures {
+    () => {
+        "['Failed', 'SchedulingFailure', 'DriverEvicted', 'DriverStartTimedOut', 'ExecutorsStartTimedOut', 'DriverReadyTimedOut', 'RunningWithBelowThresholdExecutors']"
+    };
+}
+/// The states of a stopped application whose resources are released (or kept).
+macro_rules! released {
+    () => {
+        "['ResourceReleased', 'TerminatedWithoutReleaseResources']"
+    };
+}
+/// Whether the last state before the release was a failure: some failure in the history
+/// with no later state but a release.
+macro_rules! failed_before_release {
+    () => {
+        concat!(
+            "(has(status.stateTransitionHistory) && status.stateTransitionHistory.exists(k, 'currentStateSummary' in status.stateTransitionHistory[k] && status.stateTransitionHistory[k].currentStateSummary in ",
+            failures!(),
+            " && !status.stateTransitionHistory.exists(j, int(j) > int(k) && 'currentStateSummary' in status.stateTransitionHistory[j] && !(status.stateTransitionHistory[j].currentStateSummary in ",
+            released!(),
+            "))))"
+        )
+    };
+}
+
+/// Flux's view of the application, as `health.lua` gives Argo CD's.
+const FLUX_HEALTH: [crate::gitops::FluxHealth; 1] = [crate::gitops::FluxHealth {
+    api_version: API_VERSION,
+    kind: "SparkApplication",
+    current: concat!(
+        state!(),
+        "(status.currentState.currentStateSummary in ['RunningHealthy', 'RunningWithPartialCapacity', 'Succeeded'] || (status.currentState.currentStateSummary in ",
+        released!(),
+        " && !",
+        failed_before_release!(),
+        "))"
+    ),
+    failed: concat!(
+        state!(),
+        "(status.currentState.currentStateSummary in ",
+        failures!(),
+        " || (status.currentState.currentStateSummary in ",
+        released!(),
+        " && ",
+        failed_before_release!(),
+        "))"
+    ),
+}];
+
 impl super::Target for Apache {
     fn id(&self) -> crate::project::spec::Target {
         crate::project::spec::Target::ApacheOperator
@@ -512,6 +568,10 @@ impl super::Target for Apache {
             "spark.apache.org_SparkApplication",
             include_str!("health.lua"),
         )]
+    }
+
+    fn flux_health_checks(&self) -> &'static [crate::gitops::FluxHealth] {
+        &FLUX_HEALTH
     }
 
     fn effect(&self, group: &str, kind: &str, changed: &[&str]) -> Option<super::Effect> {

@@ -282,6 +282,40 @@ fn route_through_templates(app: &mut Map<String, Json>, job: &Job) -> Result<(),
 /// The Kubeflow Spark Operator target.
 pub struct Kubeflow;
 
+/// Whether the schedule's last run failed (its name is among the failed runs the operator
+/// keeps).
+macro_rules! last_run_failed {
+    () => {
+        "(has(status.lastRunName) && has(status.pastFailedRunNames) && status.lastRunName in status.pastFailedRunNames)"
+    };
+}
+
+/// Flux's view of the operator's kinds: a running or finished application is current, a
+/// failed one failed (the states of `status.applicationState.state`); a schedule is current
+/// while it is scheduled and its last run did not fail, or while it is suspended.
+const FLUX_HEALTH: [crate::gitops::FluxHealth; 2] = [
+    crate::gitops::FluxHealth {
+        api_version: API_VERSION,
+        kind: "SparkApplication",
+        current: "has(status.applicationState) && has(status.applicationState.state) && status.applicationState.state in ['RUNNING', 'SUCCEEDING', 'COMPLETED']",
+        failed: "has(status.applicationState) && has(status.applicationState.state) && status.applicationState.state in ['FAILED', 'SUBMISSION_FAILED', 'FAILING']",
+    },
+    crate::gitops::FluxHealth {
+        api_version: API_VERSION,
+        kind: "ScheduledSparkApplication",
+        current: concat!(
+            "(has(spec.suspend) && spec.suspend) || (has(status.scheduleState) && status.scheduleState == 'Scheduled' && !",
+            last_run_failed!(),
+            ")"
+        ),
+        failed: concat!(
+            "!(has(spec.suspend) && spec.suspend) && has(status.scheduleState) && (status.scheduleState == 'FailedValidation' || (status.scheduleState == 'Scheduled' && ",
+            last_run_failed!(),
+            "))"
+        ),
+    },
+];
+
 const API_VERSION: &str = "sparkoperator.k8s.io/v1beta2";
 
 impl super::Target for Kubeflow {
@@ -414,6 +448,10 @@ impl super::Target for Kubeflow {
             "sparkoperator.k8s.io_ScheduledSparkApplication",
             include_str!("health-scheduled.lua"),
         )]
+    }
+
+    fn flux_health_checks(&self) -> &'static [crate::gitops::FluxHealth] {
+        &FLUX_HEALTH
     }
 
     fn effect(&self, group: &str, kind: &str, changed: &[&str]) -> Option<super::Effect> {
