@@ -4,9 +4,10 @@
 //! ```text
 //! <out>/
 //!   .sparkc-tree.json               what sparkc wrote (ownership) and where each job sits
-//!   <env>/<unit>/kustomization.yaml one GitOps unit: a group (the job file's first folder)
-//!   <env>/<unit>/<job>/kustomization.yaml
-//!   <env>/<unit>/<job>/<kind>-<name>.yaml
+//!   <env>/<unit>/kustomization.yaml one GitOps unit: a group (the job file's first folder),
+//!                                   listing its job files
+//!   <env>/<unit>/<job>.yaml          all of a job's objects, one document each, in output
+//!                                   order (RBAC, ConfigMaps, Services, then the workload)
 //!   gitops/<env>.yaml               Argo CD Applications (or an ApplicationSet) or Flux
 //!                                   Kustomizations, one per unit
 //!   gitops/argocd-health.yaml       Argo CD health checks for the kinds it lacks
@@ -112,6 +113,32 @@ pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>)
             );
             continue;
         }
+        // A job's file is named after the job: two jobs of one name (in two namespaces) in
+        // one group would write the same file.
+        if let Some(clash) = jobs.values().find(|ms| {
+            ms.iter()
+                .any(|m| ms.first().is_some_and(|f| f.namespace != m.namespace))
+        }) {
+            let mut namespaces: Vec<&str> = clash.iter().map(|m| m.namespace.as_str()).collect();
+            namespaces.dedup();
+            let first = &clash[0];
+            let other = clash
+                .iter()
+                .rfind(|m| m.namespace != first.namespace)
+                .unwrap_or(first);
+            tree.diagnostics.push(
+                Diagnostic::error("tree", other.file.clone(), None)
+                    .message(format!(
+                        "job `{}` is in folder `{group}` twice (namespaces {}; the other is {}), and its file in the rendered tree is `{env}/{group}/{}.yaml`",
+                        first.job,
+                        namespaces.join(", "),
+                        first.file,
+                        first.job
+                    ))
+                    .hint("rename one of them, or move one into another folder of jobs"),
+            );
+            continue;
+        }
         let key = format!("{env}/{group}");
         let previous = old.and_then(|o| o.placement.get(&key));
         let placement: BTreeMap<String, usize> = place(&jobs, previous)
@@ -132,11 +159,12 @@ pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>)
             let mut count = 0;
             let mut unit_namespaces = BTreeSet::new();
             let mut watched = Vec::new();
+            let mut files = Vec::new();
             for job in &members {
-                let job_dir = format!("{unit_dir}/{job}");
-                let mut resources = Vec::new();
+                // One file per job: its objects in output order (RBAC, ConfigMaps and
+                // Services before the workload), each headed by its source.
+                let mut text = String::new();
                 for m in jobs.remove(job.as_str()).unwrap_or_default() {
-                    let file = format!("{}-{}.yaml", m.kind.to_ascii_lowercase(), m.name);
                     unit_namespaces.insert(m.namespace.clone());
                     if crate::gitops::flux_health(&m.api_version, &m.kind).is_some() {
                         watched.push((
@@ -146,21 +174,19 @@ pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>)
                             m.namespace.clone(),
                         ));
                     }
-                    tree.files
-                        .insert(format!("{job_dir}/{file}"), m.into_file_text());
-                    resources.push(file);
+                    if !text.is_empty() {
+                        text.push_str("---\n");
+                    }
+                    text.push_str(&m.into_file_text());
                     count += 1;
                 }
-                resources.sort();
-                tree.files.insert(
-                    format!("{job_dir}/kustomization.yaml"),
-                    kustomization(&resources),
-                );
+                let file = format!("{job}.yaml");
+                tree.files.insert(format!("{unit_dir}/{file}"), text);
+                files.push(file);
             }
-            let job_dirs: Vec<String> = members.iter().cloned().collect();
             tree.files.insert(
                 format!("{unit_dir}/kustomization.yaml"),
-                kustomization(&job_dirs),
+                kustomization(&files),
             );
             tree.units.insert(unit_dir.clone(), count);
             units_by_env
