@@ -1,30 +1,50 @@
 #!/usr/bin/env bash
-# Wall time of `sparkc render` (fresh and again), `render --check`, and the slowest
-# `kubectl kustomize` of any unit, on a generated project of N jobs (default 10,000) in
-# ENVIRONMENTS environments (1 or 2, default 1). OUT (default: a temporary folder on disk)
+# Wall time and peak memory of `sparkc render` on a generated project of N jobs (default
+# 10,000) in ENVIRONMENTS environments (1 or 2, default 2): fresh (no tree), again with
+# nothing changed, again with one job changed, and `render --check`; then the slowest
+# `kubectl kustomize` of any unit. Each figure is the best of RUNS runs (default 3), with
+# the peak RSS of that run. OUT (default: a folder on the checkout's disk, under target/)
 # chooses where the tree goes; OUT=/dev/shm/... measures without the disk.
 set -euo pipefail
 n=${1:-10000}
+runs=${RUNS:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
+work=$(mktemp -d -p "$root/target" bench-render.XXXXXX 2>/dev/null || mktemp -d)
 trap 'rm -rf "$work"' EXIT
 out=${OUT:-$work/project/deploy}
 rm -rf "$out"
 # SPARKC=/path/to/sparkc measures another build (e.g. the one before a change).
 if [ -z "${SPARKC:-}" ]; then cargo build --release --quiet --manifest-path "$root/Cargo.toml"; fi
-python3 "$root/scripts/gen-project.py" "$n" "$work/project" --environments "${ENVIRONMENTS:-1}"
+python3 "$root/scripts/gen-project.py" "$n" "$work/project" --environments "${ENVIRONMENTS:-2}" >/dev/null
 bin=${SPARKC:-$root/target/release/sparkc}
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
-echo "render (fresh):  $(t "$bin" -C "$work/project" render -q -o "$out") s"
-echo "render (again):  $(t "$bin" -C "$work/project" render -q -o "$out") s"
-echo "render --check:  $(t "$bin" -C "$work/project" render --check -q -o "$out") s"
-echo "files:           $(find "$out" -type f | wc -l)"
+# best <label> <setup command> <sparkc args...>: the best wall time of $runs runs.
+best() {
+  local label=$1 setup=$2; shift 2
+  local best_t= best_m=
+  for _ in $(seq "$runs"); do
+    eval "$setup"
+    local line
+    line=$( { /usr/bin/time -f "%e %M" "$bin" -C "$work/project" "$@" -q -o "$out" >/dev/null; } 2>&1 | tail -1)
+    local t=${line% *} m=${line#* }
+    if [ -z "$best_t" ] || (( $(echo "$t < $best_t" | bc) )); then best_t=$t; best_m=$m; fi
+  done
+  printf '%-28s %6s s   peak RSS %4d MB\n' "$label" "$best_t" $(( best_m / 1024 ))
+}
+job=$(find "$work/project/jobs" -name '*.yaml' | sort | head -1)
+# One job changed: its `rerun` value flips between two values.
+sed -i 's/^spec:$/spec:\n  rerun: "a"/' "$job"
+flip() { if grep -q 'rerun: "a"' "$job"; then sed -i 's/rerun: "a"/rerun: "b"/' "$job"; else sed -i 's/rerun: "b"/rerun: "a"/' "$job"; fi; }
+best "render (fresh)" 'rm -rf "$out"; sync' render
+best "render (nothing changed)" ':' render
+best "render (one job changed)" 'flip' render
+best "render --check" ':' render --check
+echo "files:                       $(find "$out" -type f | wc -l)"
 if command -v kubectl >/dev/null; then
   slowest=0; unit=
   for u in "$out"/*/*/; do
     case "$u" in "$out"/gitops/*) continue ;; esac
-    s=$(t kubectl kustomize "$u")
+    s=$( { /usr/bin/time -f "%e" kubectl kustomize "$u" >/dev/null; } 2>&1 | tail -1)
     if (( $(echo "$s > $slowest" | bc) )); then slowest=$s; unit=$u; fi
   done
-  echo "slowest kustomize build: $slowest s (${unit#"$out"/})"
+  echo "slowest kustomize build:     $slowest s (${unit#"$out"/})"
 fi

@@ -77,13 +77,16 @@ pub fn compile(root: &Path, env: Option<&str>, keep_values: bool) -> Result<Comp
     compile_loaded(workspace, root, env, keep_values)
 }
 
-/// [`compile`] of a workspace already loaded.
-pub fn compile_loaded(
-    workspace: Workspace,
-    root: &Path,
-    env: Option<&str>,
-    keep_values: bool,
-) -> Result<Compiled, Stopped> {
+/// A project validated, ready to render.
+pub struct Validated {
+    pub workspace: Workspace,
+    pub report: Report,
+    /// Warnings of validation.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Loads and validates a workspace, keeping the effective jobs; findings stop it.
+pub fn validated(workspace: Workspace, env: Option<&str>) -> Result<Validated, Stopped> {
     let report = validate::validate(&workspace, env, Keep::Jobs)?;
     if report.has_errors() {
         return Err(Stopped::Findings {
@@ -93,6 +96,31 @@ pub fn compile_loaded(
             files: report.files,
         });
     }
+    let warnings = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .cloned()
+        .collect();
+    Ok(Validated {
+        workspace,
+        report,
+        warnings,
+    })
+}
+
+/// [`compile`] of a workspace already loaded.
+pub fn compile_loaded(
+    workspace: Workspace,
+    root: &Path,
+    env: Option<&str>,
+    keep_values: bool,
+) -> Result<Compiled, Stopped> {
+    let Validated {
+        workspace,
+        report,
+        warnings,
+    } = validated(workspace, env)?;
     let project = workspace.project.as_ref().map(|p| &p.project);
     let renderer = renderer(root, project)?;
     let (manifests, mut diags) = render::render_all(&renderer, &report.jobs, keep_values);
@@ -105,12 +133,6 @@ pub fn compile_loaded(
             files: report.files,
         });
     }
-    let warnings = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .cloned()
-        .collect();
     Ok(Compiled {
         workspace,
         report,

@@ -1,5 +1,6 @@
-//! The rendered tree for Argo CD and Flux: layout, shards, GitOps objects, ownership,
-//! atomic writes and `--check`.
+//! The rendered tree for Argo CD and Flux: layout, shards, ownership, atomic writes and
+//! `--check`, streamed: each job's file is written (or compared) as soon as it is rendered,
+//! and only a small record per job is kept, so memory does not grow with the output.
 //!
 //! ```text
 //! <out>/
@@ -14,20 +15,26 @@
 //! ```
 //!
 //! Kustomize's build time grows with the square of a unit's objects, so a group is split
-//! into shards (`<group>`, `<group>-2`, ...) of at most [`UNIT_OBJECTS`] objects. Where each
-//! job sits is recorded in the ownership file and kept: adding a job never moves another.
+//! into shards (`<group>`, `<group>-2`, ...) of at most [`UNIT_JOBS`] jobs (so at most
+//! [`UNIT_OBJECTS`] objects). Where each job sits is recorded in the ownership file and
+//! kept: adding a job never moves another. Shards are decided from the jobs alone, before
+//! anything is rendered, so that every job's file has its path when it is rendered.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::diagnostic::Diagnostic;
+use crate::project::validate::Job;
 use crate::project::yaml;
 use crate::render::Manifest;
+
+pub use crate::gitops::Settings;
 
 /// The ownership record, at the root of the output folder.
 pub const MARKER: &str = ".sparkc-tree.json";
@@ -35,6 +42,16 @@ pub const MARKER: &str = ".sparkc-tree.json";
 /// At most this many objects per GitOps unit (kustomize builds 1,000 objects in about 2 s
 /// on a 2-core machine, and the time grows with the square of the count).
 pub const UNIT_OBJECTS: usize = 600;
+
+/// The most objects one job renders: a native job's ServiceAccount, Role, RoleBinding,
+/// ConfigMap, Service and workload.
+pub const JOB_OBJECTS: usize = 6;
+
+/// At most this many jobs per GitOps unit.
+pub const UNIT_JOBS: usize = UNIT_OBJECTS / JOB_OBJECTS;
+
+/// The largest file `--check` reads (sparkc writes far smaller ones).
+const MAX_FILE: u64 = 8 * 1024 * 1024;
 
 /// The ownership record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,54 +77,57 @@ impl Marker {
     }
 }
 
-pub use crate::gitops::Settings;
+/// One unit of the layout.
+#[derive(Debug, Clone)]
+pub struct UnitJobs {
+    pub env: String,
+    /// The unit's folder name (`<group>` or `<group>-<shard>`).
+    pub name: String,
+    /// Its jobs, as indices into the jobs of the render.
+    pub jobs: Vec<usize>,
+}
 
-/// The planned tree: every file's bytes, and the new ownership record.
+/// Where every job's file goes, decided before rendering.
 #[derive(Debug, Default)]
-pub struct Tree {
-    pub files: BTreeMap<String, String>,
-    pub marker: Marker,
+pub struct Layout {
+    /// Each job's file (relative to the output folder), by its index in the jobs.
+    pub paths: Vec<String>,
+    /// `<env>/<unit>` → the unit.
+    pub units: BTreeMap<String, UnitJobs>,
+    pub placement: BTreeMap<String, BTreeMap<String, usize>>,
     pub diagnostics: Vec<Diagnostic>,
-    /// Unit folders (`<env>/<unit>`) with their object counts.
-    pub units: BTreeMap<String, usize>,
 }
 
 fn dns_label(s: &str) -> bool {
     crate::rules::is_dns1123_label(s)
 }
 
-/// Plans the tree of `manifests` (sorted by environment, group, namespace, job), keeping
-/// the placement recorded in `old`.
-/// The manifests' file texts move into the tree (no copy of a large render).
-pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>) -> Tree {
-    let mut tree = Tree::default();
-    tree.marker.generator = "sparkc".to_owned();
-    // env → group → job → its manifests.
-    let mut by_group: BTreeMap<(String, String), BTreeMap<String, Vec<Manifest>>> = BTreeMap::new();
-    for m in manifests {
+/// The layout of `jobs`, keeping the placement recorded in `old`.
+pub fn layout(jobs: &[Job], old: Option<&Marker>) -> Layout {
+    let mut out = Layout {
+        paths: vec![String::new(); jobs.len()],
+        ..Layout::default()
+    };
+    // env → group → job name → indices (one per namespace).
+    let mut by_group: BTreeMap<(&str, &str), BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
+    for (i, j) in jobs.iter().enumerate() {
         by_group
-            .entry((m.env.clone(), m.group.clone()))
+            .entry((j.env.as_str(), j.group.as_str()))
             .or_default()
-            .entry(m.job.clone())
+            .entry(j.name.as_str())
             .or_default()
-            .push(m);
+            .push(i);
     }
-    let mut units_by_env: BTreeMap<String, Vec<crate::gitops::Unit>> = BTreeMap::new();
-    for ((env, group), mut jobs) in by_group {
-        let (env, group) = (env.as_str(), group.as_str());
+    for ((env, group), names) in by_group {
         if !dns_label(env) || !dns_label(group) {
             let (what, name) = if dns_label(env) {
                 ("job folder", group)
             } else {
                 ("environment", env)
             };
-            let file = jobs
-                .values()
-                .next()
-                .and_then(|m| m.first())
-                .map_or_else(String::new, |m| m.file.clone());
-            tree.diagnostics.push(
-                Diagnostic::error("tree", file, None)
+            let first = names.values().next().and_then(|v| v.first()).copied();
+            out.diagnostics.push(
+                Diagnostic::error("tree", first.map_or_else(String::new, |i| jobs[i].file.clone()), None)
                     .message(format!("the {what} name `{}` cannot name a folder of the rendered tree", name.escape_debug()))
                     .hint("use lower-case letters, digits and `-` (a DNS label): it also names the GitOps unit"),
             );
@@ -115,25 +135,16 @@ pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>)
         }
         // A job's file is named after the job: two jobs of one name (in two namespaces) in
         // one group would write the same file.
-        if let Some(clash) = jobs.values().find(|ms| {
-            ms.iter()
-                .any(|m| ms.first().is_some_and(|f| f.namespace != m.namespace))
-        }) {
-            let mut namespaces: Vec<&str> = clash.iter().map(|m| m.namespace.as_str()).collect();
-            namespaces.dedup();
-            let first = &clash[0];
-            let other = clash
-                .iter()
-                .rfind(|m| m.namespace != first.namespace)
-                .unwrap_or(first);
-            tree.diagnostics.push(
-                Diagnostic::error("tree", other.file.clone(), None)
+        if let Some((name, same)) = names.iter().find(|(_, v)| v.len() > 1) {
+            let (first, other) = (&jobs[same[0]], &jobs[same[1]]);
+            let namespaces: Vec<&str> = same.iter().map(|i| jobs[*i].namespace.as_str()).collect();
+            out.diagnostics.push(
+                Diagnostic::error("tree", other.file.clone(), other.name_pos)
+                    .path("metadata.name")
                     .message(format!(
-                        "job `{}` is in folder `{group}` twice (namespaces {}; the other is {}), and its file in the rendered tree is `{env}/{group}/{}.yaml`",
-                        first.job,
+                        "job `{name}` is in folder `{group}` twice (namespaces {}; the other is {}), and its file in the rendered tree is `{env}/{group}/{name}.yaml`",
                         namespaces.join(", "),
                         first.file,
-                        first.job
                     ))
                     .hint("rename one of them, or move one into another folder of jobs"),
             );
@@ -141,116 +152,231 @@ pub fn plan(manifests: Vec<Manifest>, settings: &Settings, old: Option<&Marker>)
         }
         let key = format!("{env}/{group}");
         let previous = old.and_then(|o| o.placement.get(&key));
-        let placement: BTreeMap<String, usize> = place(&jobs, previous)
-            .into_iter()
-            .map(|(j, s)| (j.to_owned(), s))
-            .collect();
-        let mut units: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-        for (job, shard) in &placement {
-            units.entry(*shard).or_default().insert(job.clone());
-        }
-        for (shard, members) in units {
-            let unit = if shard == 1 {
+        let placement = place(names.keys().copied(), previous);
+        for (name, shard) in &placement {
+            let unit = if *shard == 1 {
                 group.to_owned()
             } else {
                 format!("{group}-{shard}")
             };
             let unit_dir = format!("{env}/{unit}");
-            let mut count = 0;
-            let mut unit_namespaces = BTreeSet::new();
-            let mut watched = Vec::new();
-            let mut files = Vec::new();
-            for job in &members {
-                // One file per job: its objects in output order (RBAC, ConfigMaps and
-                // Services before the workload), each headed by its source.
-                let mut text = String::new();
-                for m in jobs.remove(job.as_str()).unwrap_or_default() {
-                    unit_namespaces.insert(m.namespace.clone());
-                    if crate::gitops::flux_health(&m.api_version, &m.kind).is_some() {
-                        watched.push((
-                            m.api_version.clone(),
-                            m.kind.clone(),
-                            m.name.clone(),
-                            m.namespace.clone(),
-                        ));
-                    }
-                    if !text.is_empty() {
-                        text.push_str("---\n");
-                    }
-                    text.push_str(&m.into_file_text());
-                    count += 1;
-                }
-                let file = format!("{job}.yaml");
-                tree.files.insert(format!("{unit_dir}/{file}"), text);
-                files.push(file);
-            }
-            tree.files.insert(
-                format!("{unit_dir}/kustomization.yaml"),
-                kustomization(&files),
-            );
-            tree.units.insert(unit_dir.clone(), count);
-            units_by_env
-                .entry((*env).to_owned())
-                .or_default()
-                .push(crate::gitops::Unit {
+            let index = names[name][0];
+            out.paths[index] = format!("{unit_dir}/{name}.yaml");
+            out.units
+                .entry(unit_dir)
+                .or_insert_with(|| UnitJobs {
+                    env: env.to_owned(),
                     name: unit,
-                    namespaces: unit_namespaces,
-                    watched,
-                });
+                    jobs: Vec::new(),
+                })
+                .jobs
+                .push(index);
         }
-        tree.marker.placement.insert(key, placement);
+        out.placement.insert(
+            key,
+            placement
+                .into_iter()
+                .map(|(j, s)| (j.to_owned(), s))
+                .collect(),
+        );
     }
-    for (env, units) in &units_by_env {
-        if let Some(text) = crate::gitops::objects(env, units, settings, &mut tree.diagnostics) {
-            tree.files.insert(format!("gitops/{env}.yaml"), text);
-        }
-    }
-    if !units_by_env.is_empty()
-        && let Some(text) = crate::gitops::health_file(settings)
-    {
-        tree.files
-            .insert(crate::gitops::HEALTH_FILE.to_owned(), text);
-    }
-    tree.marker.files = tree.files.keys().cloned().collect();
-    tree
+    out
 }
 
 /// Places a group's jobs into shards: a job keeps the shard it had; a new job goes to the
 /// first shard with room, or a new one.
 fn place<'a>(
-    jobs: &'a BTreeMap<String, Vec<Manifest>>,
+    jobs: impl Iterator<Item = &'a str>,
     previous: Option<&BTreeMap<String, usize>>,
 ) -> BTreeMap<&'a str, usize> {
     let mut placement = BTreeMap::new();
     let mut load: BTreeMap<usize, usize> = BTreeMap::new();
     let mut new = Vec::new();
-    for (job, objects) in jobs {
+    for job in jobs {
         match previous.and_then(|p| p.get(job)) {
             Some(&shard) if shard >= 1 => {
-                placement.insert(job.as_str(), shard);
-                *load.entry(shard).or_default() += objects.len();
+                placement.insert(job, shard);
+                *load.entry(shard).or_default() += 1;
             }
-            _ => new.push((job.as_str(), objects.len())),
+            _ => new.push(job),
         }
     }
-    for (job, n) in new {
+    for job in new {
         let mut shard = 1;
-        while load.get(&shard).is_some_and(|l| l + n > UNIT_OBJECTS) {
+        while load.get(&shard).is_some_and(|l| *l >= UNIT_JOBS) {
             shard += 1;
         }
         placement.insert(job, shard);
-        *load.entry(shard).or_default() += n;
+        *load.entry(shard).or_default() += 1;
     }
     placement
 }
 
-fn kustomization(resources: &[String]) -> String {
+/// What became of one job's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    /// The file on disk already holds it.
+    Same,
+    /// Written into the new tree.
+    Written,
+    /// `--check`: not on disk.
+    Missing,
+    /// `--check`: on disk with other content (a unified diff).
+    Changed(String),
+}
+
+/// The small record kept of one rendered job.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub objects: usize,
+    pub namespaces: BTreeSet<String>,
+    /// The objects Flux health-checks: (apiVersion, kind, name, namespace).
+    pub watched: Vec<(String, String, String, String)>,
+    pub state: FileState,
+}
+
+/// A job's file: its objects in output order, each headed by its source, and what the
+/// record keeps of them.
+pub fn job_file(manifests: Vec<Manifest>) -> (String, Record) {
+    let mut text = String::new();
+    let mut record = Record {
+        objects: 0,
+        namespaces: BTreeSet::new(),
+        watched: Vec::new(),
+        state: FileState::Same,
+    };
+    for m in manifests {
+        record.namespaces.insert(m.namespace.clone());
+        if crate::gitops::flux_health(&m.api_version, &m.kind).is_some() {
+            record.watched.push((
+                m.api_version.clone(),
+                m.kind.clone(),
+                m.name.clone(),
+                m.namespace.clone(),
+            ));
+        }
+        if !text.is_empty() {
+            text.push_str("---\n");
+        }
+        text.push_str(&m.into_file_text());
+        record.objects += 1;
+    }
+    debug_assert!(record.objects <= JOB_OBJECTS, "{} objects", record.objects);
+    (text, record)
+}
+
+/// The files of the tree besides the jobs' (unit kustomizations, GitOps objects, health
+/// checks), the new ownership record, and the object count of each unit.
+#[derive(Debug, Default)]
+pub struct Rest {
+    pub files: BTreeMap<String, String>,
+    pub marker: Marker,
+    pub units: BTreeMap<String, usize>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The paths of the files [`rest`] will produce for a layout (known before rendering).
+pub fn rest_paths(layout: &Layout, settings: &Settings) -> BTreeSet<String> {
+    let mut paths: BTreeSet<String> = layout
+        .units
+        .keys()
+        .map(|u| format!("{u}/kustomization.yaml"))
+        .collect();
+    if settings.tool != crate::project::spec::GitOpsTool::None {
+        for u in layout.units.values() {
+            paths.insert(format!("gitops/{}.yaml", u.env));
+        }
+    }
+    if !layout.units.is_empty() && crate::gitops::health_file(settings).is_some() {
+        paths.insert(crate::gitops::HEALTH_FILE.to_owned());
+    }
+    paths
+}
+
+/// The rest of the tree, once every job is rendered (`records` by job index).
+pub fn rest(layout: &Layout, records: &[Record], settings: &Settings) -> Rest {
+    let mut rest = Rest::default();
+    rest.marker.generator = "sparkc".to_owned();
+    rest.marker.placement.clone_from(&layout.placement);
+    let mut units_by_env: BTreeMap<&str, Vec<crate::gitops::Unit>> = BTreeMap::new();
+    for (dir, unit) in &layout.units {
+        let mut files: Vec<&str> = unit
+            .jobs
+            .iter()
+            .map(|i| layout.paths[*i].rsplit('/').next().unwrap_or_default())
+            .collect();
+        files.sort_unstable();
+        rest.files
+            .insert(format!("{dir}/kustomization.yaml"), kustomization(&files));
+        let mut namespaces = BTreeSet::new();
+        let mut watched = Vec::new();
+        let mut objects = 0;
+        for i in &unit.jobs {
+            let r = &records[*i];
+            namespaces.extend(r.namespaces.iter().cloned());
+            watched.extend(r.watched.iter().cloned());
+            objects += r.objects;
+        }
+        watched.sort();
+        rest.units.insert(dir.clone(), objects);
+        units_by_env
+            .entry(unit.env.as_str())
+            .or_default()
+            .push(crate::gitops::Unit {
+                name: unit.name.clone(),
+                namespaces,
+                watched,
+            });
+    }
+    for (env, units) in &units_by_env {
+        if let Some(text) = crate::gitops::objects(env, units, settings, &mut rest.diagnostics) {
+            rest.files.insert(format!("gitops/{env}.yaml"), text);
+        }
+    }
+    if !units_by_env.is_empty()
+        && let Some(text) = crate::gitops::health_file(settings)
+    {
+        rest.files
+            .insert(crate::gitops::HEALTH_FILE.to_owned(), text);
+    }
+    rest.marker.files = rest
+        .files
+        .keys()
+        .cloned()
+        .chain(layout.paths.iter().filter(|p| !p.is_empty()).cloned())
+        .collect();
+    rest
+}
+
+fn kustomization(resources: &[&str]) -> String {
     let k = json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": resources,
     });
     format!("# Generated by sparkc.\n{}", yaml::to_yaml(&k))
+}
+
+/// The files a one-environment render keeps from the others (and their placements): every
+/// file of the old record outside the environment's folder and GitOps file.
+pub fn other_environments(old: &Marker, env: &str, layout: &mut Layout) -> Vec<String> {
+    let own_gitops = format!("gitops/{env}.yaml");
+    for (key, placement) in &old.placement {
+        if !key.starts_with(&format!("{env}/")) {
+            layout
+                .placement
+                .entry(key.clone())
+                .or_insert_with(|| placement.clone());
+        }
+    }
+    old.files
+        .iter()
+        .filter(|p| {
+            let top = p.split('/').next().unwrap_or_default();
+            top != env && **p != own_gitops && *p != crate::gitops::HEALTH_FILE
+        })
+        .cloned()
+        .collect()
 }
 
 /// One difference between the planned tree and the folder on disk.
@@ -265,10 +391,267 @@ pub enum Change {
     Extra(String),
 }
 
+/// `--check` of one file: how the file on disk compares with `text`.
+pub fn compare(out: &Path, path: &str, text: &str) -> FileState {
+    let full = out.join(path);
+    let meta = match fs::symlink_metadata(&full) {
+        Ok(m) => m,
+        Err(_) => return FileState::Missing,
+    };
+    if !meta.file_type().is_file() || meta.len() > MAX_FILE {
+        return FileState::Changed(format!(
+            "{path} on disk is a link or a file over 8 MiB, not one sparkc writes\n"
+        ));
+    }
+    match fs::read(&full) {
+        Ok(bytes) if bytes == text.as_bytes() => FileState::Same,
+        Ok(bytes) => {
+            let before = String::from_utf8_lossy(&bytes);
+            FileState::Changed(
+                similar::TextDiff::from_lines(before.as_ref(), text)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{path}"), &format!("b/{path}"))
+                    .to_string(),
+            )
+        }
+        Err(_) => FileState::Missing,
+    }
+}
+
 /// Whether a path (relative to the output folder) lies in a folder sparkc generates.
-fn generated_area(path: &str, tree: &Tree) -> bool {
+fn generated_area(path: &str, envs: &BTreeSet<&str>) -> bool {
     let top = path.split('/').next().unwrap_or_default();
-    top == "gitops" || tree.units.keys().any(|u| u.split('/').next() == Some(top))
+    top == "gitops" || envs.contains(top)
+}
+
+/// The differences `--check` reports: the jobs' files (as the render compared them), the
+/// rest of the tree, the files on disk that the render does not have, and the ownership
+/// record.
+pub fn check(
+    out: &Path,
+    layout: &Layout,
+    records: &[Record],
+    rest: &Rest,
+    kept: &[String],
+    old: Option<&Marker>,
+) -> io::Result<Vec<Change>> {
+    let mut changes = Vec::new();
+    let mut all: BTreeMap<&str, &FileState> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        all.insert(layout.paths[i].as_str(), &r.state);
+    }
+    let rest_states: Vec<(&String, FileState)> = rest
+        .files
+        .iter()
+        .map(|(p, t)| (p, compare(out, p, t)))
+        .collect();
+    for (p, s) in &rest_states {
+        all.insert(p.as_str(), s);
+    }
+    for (path, state) in &all {
+        match state {
+            FileState::Same | FileState::Written => {}
+            FileState::Missing => changes.push(Change::Missing((*path).to_owned())),
+            FileState::Changed(d) => changes.push(Change::Changed((*path).to_owned(), d.clone())),
+        }
+    }
+    let envs: BTreeSet<&str> = layout.units.values().map(|u| u.env.as_str()).collect();
+    let kept: BTreeSet<&str> = kept.iter().map(String::as_str).collect();
+    for path in walk(out)? {
+        if path == MARKER || all.contains_key(path.as_str()) || kept.contains(path.as_str()) {
+            continue;
+        }
+        if old.is_some_and(|o| o.files.contains(&path)) || generated_area(&path, &envs) {
+            changes.push(Change::Extra(path));
+        }
+    }
+    // The ownership record itself (placement) must match too.
+    let mut marker = rest.marker.clone();
+    marker.files.extend(kept.iter().map(|p| (*p).to_owned()));
+    let text = marker.to_text();
+    match compare(out, MARKER, &text) {
+        FileState::Same | FileState::Written => {}
+        FileState::Changed(d) => changes.push(Change::Changed(MARKER.to_owned(), d)),
+        FileState::Missing => changes.push(Change::Changed(
+            MARKER.to_owned(),
+            similar::TextDiff::from_lines("", text.as_str())
+                .unified_diff()
+                .header(&format!("a/{MARKER}"), &format!("b/{MARKER}"))
+                .to_string(),
+        )),
+    }
+    Ok(changes)
+}
+
+/// What a write did.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub files: usize,
+    /// Files left as they were because the tree was already up to date.
+    pub unchanged: usize,
+    pub removed: usize,
+    pub kept_foreign: usize,
+}
+
+/// A write in progress: the new tree is built in a staging folder beside the output folder
+/// (job files as they are rendered), then swapped in with one rename. A run killed at any
+/// moment leaves the old tree or the new one. Files sparkc did not write are never deleted;
+/// one that is in the way of a rendered file is an error.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    old: Marker,
+    foreign: Vec<String>,
+    fail_after: Option<usize>,
+    written: AtomicUsize,
+}
+
+impl Staging {
+    /// Starts a write of the files at `planned` (every path the new tree will hold).
+    pub fn begin(out: &Path, planned: &BTreeSet<String>) -> io::Result<Staging> {
+        recover(out)?;
+        let old = Marker::load(out).unwrap_or_default();
+        let foreign: Vec<String> = walk(out)?
+            .into_iter()
+            .filter(|p| p != MARKER && !old.files.contains(p))
+            .collect();
+        if let Some(clash) = foreign.iter().find(|p| planned.contains(p.as_str())) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} exists and was not written by sparkc; move it away so sparkc can write its own there",
+                    out.join(clash).display()
+                ),
+            ));
+        }
+        let dir = staging_name(out, "new");
+        fs::create_dir_all(&dir)?;
+        let dirs: BTreeSet<&str> = planned
+            .iter()
+            .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+            .collect();
+        for d in dirs {
+            fs::create_dir_all(dir.join(d))?;
+        }
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            old,
+            foreign,
+            fail_after: std::env::var("SPARKC_FAIL_AT")
+                .ok()
+                .and_then(|v| v.strip_prefix("after:").and_then(|n| n.parse().ok())),
+            written: AtomicUsize::new(0),
+        })
+    }
+
+    /// Puts one file into the new tree: left for a link when the file on disk already holds
+    /// it (a link, not a write: on a slow disk, creating inodes is most of a re-render),
+    /// written otherwise.
+    pub fn put(&self, path: &str, text: &str) -> io::Result<FileState> {
+        let on_disk = self.old.files.contains(path)
+            && fs::read(self.out.join(path)).is_ok_and(|b| b == text.as_bytes());
+        if on_disk {
+            return Ok(FileState::Same);
+        }
+        fs::write(self.dir.join(path), text)?;
+        let n = self.written.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.fail_after == Some(n) {
+            std::process::abort();
+        }
+        Ok(FileState::Written)
+    }
+
+    /// Throws the new tree away (the render failed): the old one stays as it was.
+    pub fn abandon(self) -> io::Result<()> {
+        remove_tree(&self.dir)
+    }
+
+    /// Completes the write: the rest of the tree, the links of unchanged files (`same`, and
+    /// `kept` from other environments), the files sparkc did not write, the ownership
+    /// record, then the swap. When nothing changed, the old tree is left untouched.
+    pub fn finish(
+        self,
+        rest: &Rest,
+        states: &[(&str, &FileState)],
+        kept: &[String],
+    ) -> io::Result<Written> {
+        let mut marker = rest.marker.clone();
+        marker.files.extend(kept.iter().cloned());
+        let mut same: Vec<&str> = kept.iter().map(String::as_str).collect();
+        for (path, text) in &rest.files {
+            if self.put(path, text)? == FileState::Same {
+                same.push(path);
+            }
+        }
+        same.extend(
+            states
+                .iter()
+                .filter(|(_, s)| **s == FileState::Same)
+                .map(|(p, _)| *p),
+        );
+        let total = marker.files.len();
+        let removed = self
+            .old
+            .files
+            .iter()
+            .filter(|p| !marker.files.contains(*p))
+            .count();
+        let marker_text = marker.to_text();
+        let marker_same =
+            fs::read(self.out.join(MARKER)).is_ok_and(|b| b == marker_text.as_bytes());
+        if same.len() == total && removed == 0 && marker_same {
+            let kept_foreign = self.foreign.len();
+            self.abandon()?;
+            return Ok(Written {
+                files: 0,
+                unchanged: total,
+                removed: 0,
+                kept_foreign,
+            });
+        }
+        {
+            use rayon::prelude::*;
+            same.par_iter().try_for_each(|p| {
+                let target = self.dir.join(p);
+                if let Some(parent) = target.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                if fs::hard_link(self.out.join(p), &target).is_err() {
+                    fs::copy(self.out.join(p), &target)?;
+                }
+                Ok::<(), io::Error>(())
+            })?;
+        }
+        for p in &self.foreign {
+            let target = self.dir.join(p);
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            if fs::hard_link(self.out.join(p), &target).is_err() {
+                fs::copy(self.out.join(p), &target)?;
+            }
+        }
+        fs::write(self.dir.join(MARKER), marker_text)?;
+        if self.out.exists() {
+            swap(&self.dir, &self.out)?;
+            fail_point("swap");
+            // The old tree is now at the staging path.
+            remove_tree(&self.dir)?;
+        } else {
+            if let Some(parent) = self.out.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::rename(&self.dir, &self.out)?;
+        }
+        Ok(Written {
+            files: total,
+            unchanged: 0,
+            removed,
+            kept_foreign: self.foreign.len(),
+        })
+    }
 }
 
 fn walk(out: &Path) -> io::Result<Vec<String>> {
@@ -287,142 +670,6 @@ fn walk(out: &Path) -> io::Result<Vec<String>> {
         }
     }
     Ok(files)
-}
-
-/// The files of a folder, read at one moment: path → contents (`None`: a link, or a file
-/// too large to be one of sparkc's).
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    files: BTreeMap<String, Option<Vec<u8>>>,
-    /// Each regular file's identity and version when it was read.
-    stamps: BTreeMap<String, Stamp>,
-}
-
-/// A file's device, inode, size and modification time: if all four are the same later,
-/// the file was not replaced or rewritten in between.
-type Stamp = (u64, u64, u64, i64, i64);
-
-fn stamp(meta: &fs::Metadata) -> Option<Stamp> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Some((
-            meta.dev(),
-            meta.ino(),
-            meta.size(),
-            meta.mtime(),
-            meta.mtime_nsec(),
-        ))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        None
-    }
-}
-
-impl Snapshot {
-    /// Whether `path` under `out` still holds exactly `text`, as it did when the snapshot
-    /// read it (same bytes then, same file and version now).
-    fn holds(&self, out: &Path, path: &str, text: &str) -> bool {
-        let (Some(Some(bytes)), Some(then)) = (self.files.get(path), self.stamps.get(path)) else {
-            return false;
-        };
-        bytes == text.as_bytes()
-            && fs::symlink_metadata(out.join(path))
-                .ok()
-                .and_then(|m| stamp(&m))
-                .as_ref()
-                == Some(then)
-    }
-}
-
-/// The largest file a snapshot reads.
-const SNAPSHOT_MAX_FILE: u64 = 8 * 1024 * 1024;
-
-/// Reads every file under `out` (nothing when it does not exist). `render` and
-/// `render --check` take this on their own thread while the specs are validated and
-/// rendered, so that reading a large tree costs little more than rendering it.
-pub fn snapshot(out: &Path) -> io::Result<Snapshot> {
-    let mut snap = Snapshot::default();
-    for path in walk(out)? {
-        let full = out.join(&path);
-        let meta = fs::symlink_metadata(&full)?;
-        // sparkc writes small files: a link, or a file far larger than any rendered object,
-        // is not read (it differs either way).
-        let bytes = if meta.file_type().is_file() && meta.len() <= SNAPSHOT_MAX_FILE {
-            if let Some(s) = stamp(&meta) {
-                snap.stamps.insert(path.clone(), s);
-            }
-            Some(fs::read(&full)?)
-        } else {
-            None
-        };
-        snap.files.insert(path, bytes);
-    }
-    Ok(snap)
-}
-
-/// Compares the planned tree with the folder on disk, as `snapshot` read it, and `old`, the
-/// ownership record found there (writes nothing).
-pub fn check(tree: &Tree, old: Option<&Marker>, disk: &Snapshot) -> Vec<Change> {
-    use rayon::prelude::*;
-    let files: Vec<(&String, &String)> = tree.files.iter().collect();
-    let found: Vec<Option<Change>> = files
-        .par_iter()
-        .map(|(path, text)| match disk.files.get(path.as_str()) {
-            Some(Some(bytes)) if bytes == text.as_bytes() => None,
-            Some(None) => Some(Change::Changed(
-                (*path).clone(),
-                format!("{path} on disk is a link or a file over 8 MiB, not one sparkc writes\n"),
-            )),
-            Some(Some(bytes)) => {
-                let before = String::from_utf8_lossy(bytes);
-                let diff = similar::TextDiff::from_lines(before.as_ref(), text.as_str())
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&format!("a/{path}"), &format!("b/{path}"))
-                    .to_string();
-                Some(Change::Changed((*path).clone(), diff))
-            }
-            None => Some(Change::Missing((*path).clone())),
-        })
-        .collect();
-    let mut changes: Vec<Change> = found.into_iter().flatten().collect();
-    for path in disk.files.keys().cloned() {
-        if path == MARKER || tree.files.contains_key(&path) {
-            continue;
-        }
-        if old.is_some_and(|o| o.files.contains(&path)) || generated_area(&path, tree) {
-            changes.push(Change::Extra(path));
-        }
-    }
-    // The ownership record itself (placement) must match too.
-    let marker_text = tree.marker.to_text();
-    let marker_on_disk = disk
-        .files
-        .get(MARKER)
-        .and_then(Option::as_deref)
-        .unwrap_or_default();
-    if marker_on_disk != marker_text.as_bytes() {
-        let before = String::from_utf8_lossy(marker_on_disk).into_owned();
-        let diff = similar::TextDiff::from_lines(&before, &marker_text)
-            .unified_diff()
-            .header(&format!("a/{MARKER}"), &format!("b/{MARKER}"))
-            .to_string();
-        changes.push(Change::Changed(MARKER.to_owned(), diff));
-    }
-    changes
-}
-
-/// What a write did.
-#[derive(Debug, Default)]
-pub struct Written {
-    pub files: usize,
-    /// Files left as they were because the tree was already up to date.
-    pub unchanged: usize,
-    pub removed: usize,
-    pub kept_foreign: usize,
 }
 
 /// A test hook: abort the process at a named point of a write (`SPARKC_FAIL_AT=after:N` after
@@ -457,134 +704,6 @@ fn recover(out: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Writes the tree into `out` atomically: the new tree is built beside it (with the files
-/// sparkc did not write carried over), then swapped in with one rename. A run killed at any
-/// moment leaves the old tree or the new one. Files sparkc did not write are never deleted;
-/// one that is in the way of a rendered file is an error.
-/// `previous`: the tree as it was read while rendering; files it shows unchanged are
-/// hard-linked into the new tree instead of written.
-pub fn write(out: &Path, tree: &Tree, previous: Option<&Snapshot>) -> io::Result<Written> {
-    recover(out)?;
-    let old = Marker::load(out).unwrap_or_default();
-    let on_disk = walk(out)?;
-    let foreign: Vec<&String> = on_disk
-        .iter()
-        .filter(|p| *p != MARKER && !old.files.contains(*p))
-        .collect();
-    if let Some(clash) = foreign.iter().find(|p| tree.files.contains_key(p.as_str())) {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!(
-                "{} exists and was not written by sparkc; move it away so sparkc can write its own there",
-                out.join(clash).display()
-            ),
-        ));
-    }
-    // Nothing to change (every file already holds its text, nothing to remove): the tree
-    // is left as it is, untouched.
-    if let Some(p) = previous {
-        use rayon::prelude::*;
-        let marker_text = tree.marker.to_text();
-        let up_to_date = old.files.iter().all(|f| tree.files.contains_key(f))
-            && p.holds(out, MARKER, &marker_text)
-            && tree
-                .files
-                .par_iter()
-                .all(|(path, text)| p.holds(out, path, text));
-        if up_to_date {
-            return Ok(Written {
-                files: 0,
-                unchanged: tree.files.len(),
-                removed: 0,
-                kept_foreign: foreign.len(),
-            });
-        }
-    }
-    let staging = staging_name(out, "new");
-    fs::create_dir_all(&staging)?;
-    let dirs: BTreeSet<&str> = tree
-        .files
-        .keys()
-        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
-        .collect();
-    {
-        // Parents first, then each depth's folders in parallel.
-        use rayon::prelude::*;
-        let mut by_depth: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
-        for d in &dirs {
-            let ancestors = d.match_indices('/').map(|(i, _)| &d[..i]);
-            for (depth, a) in ancestors.chain([*d]).enumerate() {
-                by_depth.entry(depth).or_default().push(a);
-            }
-        }
-        for level in by_depth.values_mut() {
-            level.sort_unstable();
-            level.dedup();
-            level
-                .par_iter()
-                .try_for_each(|d| match fs::create_dir(staging.join(d)) {
-                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
-                    _ => Ok(()),
-                })?;
-        }
-    }
-    let fail_after: Option<usize> = std::env::var("SPARKC_FAIL_AT")
-        .ok()
-        .and_then(|v| v.strip_prefix("after:").and_then(|n| n.parse().ok()));
-    {
-        use rayon::prelude::*;
-        let files: Vec<(&String, &String)> = tree.files.iter().collect();
-        let written = std::sync::atomic::AtomicUsize::new(0);
-        files.par_iter().try_for_each(|(path, text)| {
-            // A file that already holds its text is linked into the new tree, not written
-            // again: on a slow disk, creating and deleting tens of thousands of inodes is
-            // most of a re-render.
-            let linked = previous.is_some_and(|p| p.holds(out, path, text))
-                && fs::hard_link(out.join(path), staging.join(path)).is_ok();
-            if !linked {
-                fs::write(staging.join(path), text)?;
-            }
-            let n = written.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if fail_after == Some(n) {
-                std::process::abort();
-            }
-            Ok::<(), io::Error>(())
-        })?;
-    }
-    for p in &foreign {
-        let target = staging.join(p);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        if fs::hard_link(out.join(p), &target).is_err() {
-            fs::copy(out.join(p), &target)?;
-        }
-    }
-    fs::write(staging.join(MARKER), tree.marker.to_text())?;
-    let removed = old
-        .files
-        .iter()
-        .filter(|p| !tree.files.contains_key(*p))
-        .count();
-    if out.exists() {
-        swap(&staging, out)?;
-        fail_point("swap");
-        // The old tree is now at the staging path.
-        remove_tree(&staging)?;
-    } else {
-        if let Some(parent) = out.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::rename(&staging, out)?;
-    }
-    Ok(Written {
-        files: tree.files.len(),
-        unchanged: 0,
-        removed,
-        kept_foreign: foreign.len(),
-    })
 }
 
 /// Removes a folder and everything in it, files in parallel (a large tree has hundreds of
@@ -625,33 +744,4 @@ fn swap(new: &Path, out: &Path) -> io::Result<()> {
     fs::rename(out, &old)?;
     fs::rename(new, out)?;
     fs::rename(&old, new)
-}
-
-/// Keeps the files and placements of the environments a one-environment render leaves out.
-pub fn keep_other_environments(
-    tree: &mut Tree,
-    old: &Marker,
-    out: &Path,
-    env: &str,
-) -> io::Result<()> {
-    let own_gitops = format!("gitops/{env}.yaml");
-    for path in &old.files {
-        let top = path.split('/').next().unwrap_or_default();
-        if top == env || *path == own_gitops || tree.files.contains_key(path) {
-            continue;
-        }
-        if let Ok(text) = fs::read_to_string(out.join(path)) {
-            tree.files.insert(path.clone(), text);
-        }
-    }
-    for (key, placement) in &old.placement {
-        if !key.starts_with(&format!("{env}/")) {
-            tree.marker
-                .placement
-                .entry(key.clone())
-                .or_insert_with(|| placement.clone());
-        }
-    }
-    tree.marker.files = tree.files.keys().cloned().collect();
-    Ok(())
 }

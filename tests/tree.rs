@@ -409,13 +409,14 @@ fn an_interrupted_render_leaves_the_old_tree_or_the_new_one() {
     assert_eq!(run(&mut p.sparkc(&["render"])).code, 0);
     p.write("deploy/README.md", "notes\n");
     let before = snapshot(&p.path().join("deploy"));
-    let spec = std::fs::read_to_string(p.path().join("jobs/ml/feature-build.yaml")).unwrap();
+    // A new image: every job's file changes.
+    let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();
     p.write(
-        "jobs/ml/feature-build.yaml",
-        spec.replace("maxExecutors: 20", "maxExecutors: 21"),
+        "sparkc.yaml",
+        project.replace("spark-jobs:1.4.2", "spark-jobs:1.4.3"),
     );
     // Killed while writing the new tree: the old one is untouched.
-    for n in ["after:1", "after:10"] {
+    for n in ["after:1", "after:5"] {
         let status = p
             .sparkc(&["render"])
             .env("SPARKC_FAIL_AT", n)

@@ -1,18 +1,14 @@
 //! `sparkc render`: the YAML stream, the tree on disk, or the check of the tree, and the
 //! rule of where the tree may go.
 
-use std::io;
 use std::path::PathBuf;
 
 use crate::diagnostic::{self, Format};
 use crate::error::Error;
-use crate::{pipeline, project::workspace, render};
+use crate::{pipeline, project::workspace, render, tree};
 
 use super::present::{plural, stopped_outcome};
 use super::{Config, Exit, Outcome, drop_in_background};
-
-/// The tree on disk, read on its own thread while the specs are validated and rendered.
-type Snapshot = std::thread::JoinHandle<io::Result<crate::tree::Snapshot>>;
 
 /// `sparkc render`: the YAML stream, the tree on disk, or the check of the tree.
 pub(super) fn render_command(
@@ -23,49 +19,35 @@ pub(super) fn render_command(
     check: bool,
 ) -> Result<Outcome, Error> {
     let ws = workspace::load(&cfg.root, &[])?;
-    // `--check` compares with the tree on disk, a write links the files that do not change.
-    let snapshot = if stdout {
-        None
-    } else {
-        let (_, out) = output_folder(cfg, ws.project.as_ref().map(|p| &p.project), output)?;
-        Some(std::thread::spawn(move || crate::tree::snapshot(&out)))
-    };
-    let compiled = match pipeline::compile_loaded(ws, &cfg.root, env, false) {
-        Ok(c) => c,
-        Err(stopped) => return stopped_outcome(cfg, stopped),
-    };
     if stdout {
-        return Ok(stream(cfg, &compiled));
+        return match pipeline::compile_loaded(ws, &cfg.root, env, false) {
+            Ok(compiled) => Ok(stream(cfg, &compiled)),
+            Err(stopped) => stopped_outcome(cfg, stopped),
+        };
     }
-    let pipeline::Compiled {
+    let pipeline::Validated {
         workspace: ws,
         report,
-        manifests,
         mut warnings,
-    } = compiled;
+    } = match pipeline::validated(ws, env) {
+        Ok(v) => v,
+        Err(stopped) => return stopped_outcome(cfg, stopped),
+    };
     let project = ws.project.as_ref().map(|p| &p.project);
     let (out_rel, out) = output_folder(cfg, project, output)?;
-    let settings = crate::tree::Settings::from_project(project, &out_rel);
+    let settings = tree::Settings::from_project(project, &out_rel);
     warnings.extend(crate::gitops::warnings(&report.jobs, &settings));
-    let old = crate::tree::Marker::load(&out);
-    let mut tree = crate::tree::plan(manifests, &settings, old.as_ref());
-    if !tree.diagnostics.is_empty() {
-        let mut diags = std::mem::take(&mut tree.diagnostics);
-        diagnostic::sort_dedup(&mut diags);
-        return Ok(Outcome {
-            stdout: diagnostic::render(&diags, &report.sources, cfg.format, cfg.color),
-            stderr: String::new(),
-            exit: Exit::Findings,
-        });
+    let old = tree::Marker::load(&out);
+    let mut layout = tree::layout(&report.jobs, old.as_ref());
+    if !layout.diagnostics.is_empty() {
+        return findings(cfg, std::mem::take(&mut layout.diagnostics), &report);
     }
-    if let (Some(env), Some(old)) = (env, old.as_ref()) {
-        crate::tree::keep_other_environments(&mut tree, old, &out, env).map_err(|source| {
-            Error::Read {
-                path: out.clone(),
-                source,
-            }
-        })?;
-    }
+    // A one-environment render keeps the files of the others.
+    let kept = match (env, old.as_ref()) {
+        (Some(env), Some(old)) => tree::other_environments(old, env, &mut layout),
+        _ => Vec::new(),
+    };
+    let renderer = pipeline::renderer(&cfg.root, project)?;
     let mut text = String::new();
     if !warnings.is_empty() && !cfg.quiet {
         diagnostic::sort_dedup(&mut warnings);
@@ -76,23 +58,52 @@ pub(super) fn render_command(
             cfg.color,
         ));
     }
-    let tree_out = TreeOut {
+    let job = Render {
+        renderer: &renderer,
+        report: &report,
+        layout: &layout,
+        settings: &settings,
+        kept: &kept,
         out: &out,
         out_rel: &out_rel,
     };
     let outcome = if check {
-        check_tree(cfg, &tree_out, &tree, old.as_ref(), snapshot, text)?
+        check_tree(cfg, &job, old.as_ref(), text)?
     } else {
-        write_tree(cfg, &tree_out, &tree, snapshot, text)?
+        write_tree(cfg, &job, text)?
     };
-    drop_in_background((tree, report, ws));
+    drop_in_background((report, ws));
     Ok(outcome)
 }
 
-/// Where the tree goes: the folder, and how to name it in messages.
-struct TreeOut<'a> {
+/// What a render to the tree works from.
+struct Render<'a> {
+    renderer: &'a render::Renderer,
+    report: &'a crate::project::validate::Report,
+    layout: &'a tree::Layout,
+    settings: &'a tree::Settings,
+    /// Files of other environments that a one-environment render keeps.
+    kept: &'a [String],
     out: &'a std::path::Path,
     out_rel: &'a str,
+}
+
+/// Findings that stop a render before anything is written.
+fn findings(
+    cfg: &Config,
+    mut diags: Vec<diagnostic::Diagnostic>,
+    report: &crate::project::validate::Report,
+) -> Result<Outcome, Error> {
+    diagnostic::sort_dedup(&mut diags);
+    stopped_outcome(
+        cfg,
+        pipeline::Stopped::Findings {
+            rendering: true,
+            diagnostics: diags,
+            sources: report.sources.clone(),
+            files: report.files,
+        },
+    )
 }
 
 /// `render --stdout`: one YAML stream, warnings on stderr.
@@ -114,36 +125,42 @@ fn stream(cfg: &Config, compiled: &pipeline::Compiled) -> Outcome {
     }
 }
 
-/// `render --check`: every difference between the tree on disk and the render.
+/// `render --check`: every difference between the tree on disk and the render. Each job's
+/// file is compared as soon as it is rendered.
 fn check_tree(
     cfg: &Config,
-    to: &TreeOut<'_>,
-    tree: &crate::tree::Tree,
-    old: Option<&crate::tree::Marker>,
-    snapshot: Option<Snapshot>,
+    job: &Render<'_>,
+    old: Option<&tree::Marker>,
     mut text: String,
 ) -> Result<Outcome, Error> {
     let read_error = |source| Error::Read {
-        path: to.out.to_path_buf(),
+        path: job.out.to_path_buf(),
         source,
     };
-    let disk = match snapshot {
-        Some(handle) => handle
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the reading thread failed")))
-            .map_err(read_error)?,
-        None => crate::tree::snapshot(to.out).map_err(read_error)?,
+    let records = render::render_each(job.renderer, &job.report.jobs, |i, manifests| {
+        let (file, mut record) = tree::job_file(manifests);
+        record.state = tree::compare(job.out, &job.layout.paths[i], &file);
+        Ok(record)
+    });
+    let records = match records {
+        Ok(r) => r,
+        Err(render::EachError::Findings(d)) => return findings(cfg, d, job.report),
+        Err(render::EachError::Io(e)) => return Err(read_error(e)),
     };
-    let changes = crate::tree::check(tree, old, &disk);
-    drop_in_background(disk);
-    let out_rel = to.out_rel;
+    let mut rest = tree::rest(job.layout, &records, job.settings);
+    if !rest.diagnostics.is_empty() {
+        return findings(cfg, std::mem::take(&mut rest.diagnostics), job.report);
+    }
+    let changes =
+        tree::check(job.out, job.layout, &records, &rest, job.kept, old).map_err(read_error)?;
+    let out_rel = job.out_rel;
     for c in &changes {
         match c {
-            crate::tree::Change::Missing(p) => text.push_str(&format!("missing: {out_rel}/{p}\n")),
-            crate::tree::Change::Extra(p) => text.push_str(&format!(
+            tree::Change::Missing(p) => text.push_str(&format!("missing: {out_rel}/{p}\n")),
+            tree::Change::Extra(p) => text.push_str(&format!(
                 "extra: {out_rel}/{p} (render would remove it, or it was not written by sparkc)\n"
             )),
-            crate::tree::Change::Changed(p, diff) => {
+            tree::Change::Changed(p, diff) => {
                 text.push_str(&format!("changed: {out_rel}/{p}\n"));
                 text.push_str(diff);
             }
@@ -153,7 +170,7 @@ fn check_tree(
         if !cfg.quiet {
             text.push_str(&format!(
                 "ok: {out_rel} is up to date ({} files)\n",
-                tree.files.len()
+                rest.marker.files.len() + job.kept.len()
             ));
         }
         return Ok(Outcome {
@@ -173,23 +190,46 @@ fn check_tree(
     })
 }
 
-/// `render`: writes the tree (linking the files that did not change) and says what it did.
-fn write_tree(
-    cfg: &Config,
-    to: &TreeOut<'_>,
-    tree: &crate::tree::Tree,
-    snapshot: Option<Snapshot>,
-    mut text: String,
-) -> Result<Outcome, Error> {
-    // A tree that cannot be read is simply written in full.
-    let previous = snapshot.and_then(|h| h.join().ok()).and_then(Result::ok);
-    let written =
-        crate::tree::write(to.out, tree, previous.as_ref()).map_err(|source| Error::Write {
-            path: to.out.to_path_buf(),
-            source,
-        })?;
-    drop_in_background(previous);
-    let (units, out_rel) = (tree.units.len(), to.out_rel);
+/// `render`: writes the tree (each job's file as soon as it is rendered, linking the files
+/// that did not change) and says what it did.
+fn write_tree(cfg: &Config, job: &Render<'_>, mut text: String) -> Result<Outcome, Error> {
+    let write_error = |source| Error::Write {
+        path: job.out.to_path_buf(),
+        source,
+    };
+    let mut planned = tree::rest_paths(job.layout, job.settings);
+    planned.extend(job.layout.paths.iter().cloned());
+    planned.extend(job.kept.iter().cloned());
+    let staging = tree::Staging::begin(job.out, &planned).map_err(write_error)?;
+    let records = render::render_each(job.renderer, &job.report.jobs, |i, manifests| {
+        let (file, mut record) = tree::job_file(manifests);
+        record.state = staging.put(&job.layout.paths[i], &file)?;
+        Ok(record)
+    });
+    let records = match records {
+        Ok(r) => r,
+        Err(e) => {
+            staging.abandon().map_err(write_error)?;
+            return match e {
+                render::EachError::Findings(d) => findings(cfg, d, job.report),
+                render::EachError::Io(e) => Err(write_error(e)),
+            };
+        }
+    };
+    let mut rest = tree::rest(job.layout, &records, job.settings);
+    if !rest.diagnostics.is_empty() {
+        staging.abandon().map_err(write_error)?;
+        return findings(cfg, std::mem::take(&mut rest.diagnostics), job.report);
+    }
+    let states: Vec<(&str, &tree::FileState)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (job.layout.paths[i].as_str(), &r.state))
+        .collect();
+    let written = staging
+        .finish(&rest, &states, job.kept)
+        .map_err(write_error)?;
+    let (units, out_rel) = (rest.units.len(), job.out_rel);
     if !cfg.quiet && written.files == 0 && written.unchanged > 0 {
         text.push_str(&format!(
             "{out_rel} is up to date ({} files in {units} unit{}); nothing written\n",
