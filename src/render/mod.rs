@@ -449,11 +449,11 @@ pub fn render_each<R: Send>(
     each: impl Fn(usize, Vec<Manifest>) -> std::io::Result<R> + Sync,
 ) -> Result<Vec<R>, EachError> {
     use rayon::prelude::*;
-    let results: Vec<Result<R, Result<Diagnostic, std::io::Error>>> = jobs
+    let results: Vec<Result<R, Result<Box<Diagnostic>, std::io::Error>>> = jobs
         .par_iter()
         .enumerate()
         .map(|(i, j)| {
-            let mut manifests = renderer.render_job(j).map_err(|d| Ok(*d))?;
+            let mut manifests = renderer.render_job(j).map_err(Ok)?;
             for m in &mut manifests {
                 m.value = Json::Null;
             }
@@ -465,7 +465,7 @@ pub fn render_each<R: Send>(
     for r in results {
         match r {
             Ok(r) => out.push(r),
-            Err(Ok(d)) => diags.push(d),
+            Err(Ok(d)) => diags.push(*d),
             Err(Err(e)) => return Err(EachError::Io(e)),
         }
     }
