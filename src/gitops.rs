@@ -440,34 +440,29 @@ pub fn check_project(file: &str, node: &Node, project: &Project) -> Vec<Diagnost
     out
 }
 
-/// Where GitOps and batch jobs fight: warnings about the jobs of a render.
-pub fn warnings(jobs: &[crate::project::validate::Job], s: &Settings) -> Vec<Diagnostic> {
+/// Where GitOps and batch jobs fight: the warning about one job of a render, if any.
+pub fn warning(job: &crate::project::validate::Job, s: &Settings) -> Option<Diagnostic> {
     let reconciles = match s.tool {
         GitOpsTool::Argocd => s.self_heal,
         GitOpsTool::Flux => true,
         GitOpsTool::None => false,
     };
-    let mut out = Vec::new();
-    for job in jobs {
-        if job.spec.schedule.is_none()
-            && let Some(ttl) = job.spec.time_to_live_seconds
-            && reconciles
-        {
-            let tool = if s.tool == GitOpsTool::Flux {
-                "Flux re-applies"
-            } else {
-                "Argo CD self-heal re-creates"
-            };
-            out.push(
-                Diagnostic::warning("gitops-ttl", &job.file, job.name_pos)
-                    .path("metadata.name")
-                    .message(format!(
-                        "`timeToLiveSeconds: {ttl}`: the finished run is deleted and {tool} it from Git, which runs the job again (environment {})",
-                        job.env
-                    ))
-                    .hint("remove `timeToLiveSeconds` from one-off jobs under GitOps (the next spec change replaces the run), or use a schedule"),
-            );
-        }
+    let ttl = job.spec.time_to_live_seconds?;
+    if job.spec.schedule.is_some() || !reconciles {
+        return None;
     }
-    out
+    let tool = if s.tool == GitOpsTool::Flux {
+        "Flux re-applies"
+    } else {
+        "Argo CD self-heal re-creates"
+    };
+    Some(
+        Diagnostic::warning("gitops-ttl", &job.file, job.name_pos)
+            .path("metadata.name")
+            .message(format!(
+                "`timeToLiveSeconds: {ttl}`: the finished run is deleted and {tool} it from Git, which runs the job again (environment {})",
+                job.env
+            ))
+            .hint("remove `timeToLiveSeconds` from one-off jobs under GitOps (the next spec change replaces the run), or use a schedule"),
+    )
 }

@@ -85,9 +85,14 @@ pub struct Validated {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Loads and validates a workspace, keeping the effective jobs; findings stop it.
-pub fn validated(workspace: Workspace, env: Option<&str>) -> Result<Validated, Stopped> {
-    let report = validate::validate(&workspace, env, Keep::Jobs)?;
+/// Validates a workspace, keeping the effective jobs or only their references; findings
+/// stop it.
+pub fn validated(
+    workspace: Workspace,
+    env: Option<&str>,
+    keep: Keep,
+) -> Result<Validated, Stopped> {
+    let report = validate::validate(&workspace, env, keep)?;
     if report.has_errors() {
         return Err(Stopped::Findings {
             rendering: false,
@@ -120,7 +125,7 @@ pub fn compile_loaded(
         workspace,
         report,
         warnings,
-    } = validated(workspace, env)?;
+    } = validated(workspace, env, Keep::Jobs)?;
     let project = workspace.project.as_ref().map(|p| &p.project);
     let renderer = renderer(root, project)?;
     let (manifests, mut diags) = render::render_all(&renderer, &report.jobs, keep_values);

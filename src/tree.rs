@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::diagnostic::Diagnostic;
-use crate::project::validate::Job;
+use crate::project::validate::JobRef;
 use crate::project::yaml;
 use crate::render::Manifest;
 
@@ -103,7 +103,7 @@ fn dns_label(s: &str) -> bool {
 }
 
 /// The layout of `jobs`, keeping the placement recorded in `old`.
-pub fn layout(jobs: &[Job], old: Option<&Marker>) -> Layout {
+pub fn layout(jobs: &[JobRef], old: Option<&Marker>) -> Layout {
     let mut out = Layout {
         paths: vec![String::new(); jobs.len()],
         ..Layout::default()

@@ -1,6 +1,8 @@
 //! `sparkc render`: the YAML stream, the tree on disk, or the check of the tree, and the
 //! rule of where the tree may go.
 
+use std::collections::HashMap;
+use std::io;
 use std::path::PathBuf;
 
 use crate::diagnostic::{self, Format};
@@ -29,16 +31,15 @@ pub(super) fn render_command(
         workspace: ws,
         report,
         mut warnings,
-    } = match pipeline::validated(ws, env) {
+    } = match pipeline::validated(ws, env, crate::project::validate::Keep::Refs) {
         Ok(v) => v,
         Err(stopped) => return stopped_outcome(cfg, stopped),
     };
     let project = ws.project.as_ref().map(|p| &p.project);
     let (out_rel, out) = output_folder(cfg, project, output)?;
     let settings = tree::Settings::from_project(project, &out_rel);
-    warnings.extend(crate::gitops::warnings(&report.jobs, &settings));
     let old = tree::Marker::load(&out);
-    let mut layout = tree::layout(&report.jobs, old.as_ref());
+    let mut layout = tree::layout(&report.refs, old.as_ref());
     if !layout.diagnostics.is_empty() {
         return findings(cfg, std::mem::take(&mut layout.diagnostics), &report);
     }
@@ -48,17 +49,9 @@ pub(super) fn render_command(
         _ => Vec::new(),
     };
     let renderer = pipeline::renderer(&cfg.root, project)?;
-    let mut text = String::new();
-    if !warnings.is_empty() && !cfg.quiet {
-        diagnostic::sort_dedup(&mut warnings);
-        text.push_str(&diagnostic::render(
-            &warnings,
-            &report.sources,
-            cfg.format,
-            cfg.color,
-        ));
-    }
     let job = Render {
+        workspace: &ws,
+        env,
         renderer: &renderer,
         report: &report,
         layout: &layout,
@@ -68,9 +61,9 @@ pub(super) fn render_command(
         out_rel: &out_rel,
     };
     let outcome = if check {
-        check_tree(cfg, &job, old.as_ref(), text)?
+        check_tree(cfg, &job, old.as_ref(), &mut warnings)?
     } else {
-        write_tree(cfg, &job, text)?
+        write_tree(cfg, &job, &mut warnings)?
     };
     drop_in_background((report, ws));
     Ok(outcome)
@@ -78,6 +71,8 @@ pub(super) fn render_command(
 
 /// What a render to the tree works from.
 struct Render<'a> {
+    workspace: &'a workspace::Workspace,
+    env: Option<&'a str>,
     renderer: &'a render::Renderer,
     report: &'a crate::project::validate::Report,
     layout: &'a tree::Layout,
@@ -125,28 +120,89 @@ fn stream(cfg: &Config, compiled: &pipeline::Compiled) -> Outcome {
     }
 }
 
+/// The second pass of a render to the tree: every job read again, rendered and handed to
+/// `put` with its file's path and text on the worker that built it; what comes back is a
+/// record per job (by its index in the layout) and the warnings about GitOps. Jobs that
+/// cannot be rendered are the error's findings.
+fn each_job(
+    job: &Render<'_>,
+    put: impl Fn(&str, &str) -> io::Result<tree::FileState> + Sync,
+    warnings: &mut Vec<diagnostic::Diagnostic>,
+) -> Result<Result<Vec<tree::Record>, Vec<diagnostic::Diagnostic>>, Error> {
+    let index: HashMap<(&str, &str, &str), usize> = job
+        .report
+        .refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((r.env.as_str(), r.namespace.as_str(), r.name.as_str()), i))
+        .collect();
+    let results = crate::project::validate::each_job(job.workspace, job.env, |j| {
+        let i = index
+            .get(&(j.env.as_str(), j.namespace.as_str(), j.name.as_str()))
+            .copied()
+            .ok_or_else(|| io::Error::other(format!("job {} changed while rendering", j.name)))?;
+        let warning = crate::gitops::warning(&j, job.settings);
+        let manifests = match job.renderer.render_text(&j) {
+            Ok(m) => m,
+            Err(d) => return Ok((i, Err(d), warning)),
+        };
+        let (file, mut record) = tree::job_file(manifests);
+        record.state = put(&job.layout.paths[i], &file)?;
+        Ok((i, Ok(record), warning))
+    })?;
+    let mut records: Vec<Option<tree::Record>> = vec![None; job.report.refs.len()];
+    let mut failed = Vec::new();
+    for (i, r, warning) in results {
+        warnings.extend(warning);
+        match r {
+            Ok(r) => records[i] = Some(r),
+            Err(d) => failed.push(*d),
+        }
+    }
+    if !failed.is_empty() {
+        return Ok(Err(failed));
+    }
+    records
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .map(Ok)
+        .ok_or_else(|| Error::Usage("a job file changed while rendering: run again".to_owned()))
+}
+
+/// The warnings of a render, as text (none with `-q`).
+fn warnings_text(
+    cfg: &Config,
+    warnings: &mut Vec<diagnostic::Diagnostic>,
+    report: &crate::project::validate::Report,
+) -> String {
+    if warnings.is_empty() || cfg.quiet {
+        return String::new();
+    }
+    diagnostic::sort_dedup(warnings);
+    diagnostic::render(warnings, &report.sources, cfg.format, cfg.color)
+}
+
 /// `render --check`: every difference between the tree on disk and the render. Each job's
 /// file is compared as soon as it is rendered.
 fn check_tree(
     cfg: &Config,
     job: &Render<'_>,
     old: Option<&tree::Marker>,
-    mut text: String,
+    warnings: &mut Vec<diagnostic::Diagnostic>,
 ) -> Result<Outcome, Error> {
     let read_error = |source| Error::Read {
         path: job.out.to_path_buf(),
         source,
     };
-    let records = render::render_each(job.renderer, &job.report.jobs, |i, manifests| {
-        let (file, mut record) = tree::job_file(manifests);
-        record.state = tree::compare(job.out, &job.layout.paths[i], &file);
-        Ok(record)
-    });
-    let records = match records {
+    let records = match each_job(
+        job,
+        |path, file| Ok(tree::compare(job.out, path, file)),
+        warnings,
+    )? {
         Ok(r) => r,
-        Err(render::EachError::Findings(d)) => return findings(cfg, d, job.report),
-        Err(render::EachError::Io(e)) => return Err(read_error(e)),
+        Err(d) => return findings(cfg, d, job.report),
     };
+    let mut text = warnings_text(cfg, warnings, job.report);
     let mut rest = tree::rest(job.layout, &records, job.settings);
     if !rest.diagnostics.is_empty() {
         return findings(cfg, std::mem::take(&mut rest.diagnostics), job.report);
@@ -192,7 +248,11 @@ fn check_tree(
 
 /// `render`: writes the tree (each job's file as soon as it is rendered, linking the files
 /// that did not change) and says what it did.
-fn write_tree(cfg: &Config, job: &Render<'_>, mut text: String) -> Result<Outcome, Error> {
+fn write_tree(
+    cfg: &Config,
+    job: &Render<'_>,
+    warnings: &mut Vec<diagnostic::Diagnostic>,
+) -> Result<Outcome, Error> {
     let write_error = |source| Error::Write {
         path: job.out.to_path_buf(),
         source,
@@ -201,21 +261,18 @@ fn write_tree(cfg: &Config, job: &Render<'_>, mut text: String) -> Result<Outcom
     planned.extend(job.layout.paths.iter().cloned());
     planned.extend(job.kept.iter().cloned());
     let staging = tree::Staging::begin(job.out, &planned).map_err(write_error)?;
-    let records = render::render_each(job.renderer, &job.report.jobs, |i, manifests| {
-        let (file, mut record) = tree::job_file(manifests);
-        record.state = staging.put(&job.layout.paths[i], &file)?;
-        Ok(record)
-    });
-    let records = match records {
-        Ok(r) => r,
+    let records = match each_job(job, |path, file| staging.put(path, file), warnings) {
+        Ok(Ok(r)) => r,
+        Ok(Err(d)) => {
+            staging.abandon().map_err(write_error)?;
+            return findings(cfg, d, job.report);
+        }
         Err(e) => {
             staging.abandon().map_err(write_error)?;
-            return match e {
-                render::EachError::Findings(d) => findings(cfg, d, job.report),
-                render::EachError::Io(e) => Err(write_error(e)),
-            };
+            return Err(e);
         }
     };
+    let mut text = warnings_text(cfg, warnings, job.report);
     let mut rest = tree::rest(job.layout, &records, job.settings);
     if !rest.diagnostics.is_empty() {
         staging.abandon().map_err(write_error)?;

@@ -45,6 +45,8 @@ pub struct JobRef {
     pub name: String,
     pub namespace: String,
     pub env: String,
+    /// The GitOps unit (see [`Job::group`]).
+    pub group: String,
     pub file: String,
     pub name_pos: Option<Pos>,
     pub app_type: AppType,
@@ -151,6 +153,42 @@ pub fn validate(
     Ok(report)
 }
 
+/// Reads and checks every job file again (in parallel) and hands each valid job, as it is
+/// built, to `each`, keeping only what `each` returns: the second pass of a render that
+/// validated with [`Keep::Refs`], so that no more than a file's jobs are alive per worker.
+/// The diagnostics were reported by the first pass and are not collected again.
+pub fn each_job<R: Send>(
+    ws: &Workspace,
+    env: Option<&str>,
+    each: impl Fn(Job) -> std::io::Result<R> + Sync,
+) -> Result<Vec<R>, crate::error::Error> {
+    let all_envs = ws.environments();
+    let envs: Vec<String> = env.map_or_else(|| all_envs.clone(), |e| vec![e.to_owned()]);
+    let per_file: Vec<std::io::Result<Vec<R>>> = ws
+        .files
+        .par_iter()
+        .map(|f| {
+            let parsed = workspace::parse_file(f).map_err(std::io::Error::other)?;
+            let mut out = Vec::new();
+            for d in &parsed.documents {
+                let (jobs, _) = check_document(ws, d, &envs, &all_envs);
+                for job in jobs {
+                    out.push(each(job)?);
+                }
+            }
+            Ok(out)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for r in per_file {
+        out.extend(r.map_err(|source| crate::error::Error::Write {
+            path: ws.root.clone(),
+            source,
+        })?);
+    }
+    Ok(out)
+}
+
 struct FileResult {
     display: String,
     text: Option<std::sync::Arc<str>>,
@@ -182,6 +220,7 @@ fn check_file(
             name: j.name.clone(),
             namespace: j.namespace.clone(),
             env: j.env.clone(),
+            group: j.group.clone(),
             file: j.file.clone(),
             name_pos: j.name_pos,
             app_type: j.app_type,

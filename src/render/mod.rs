@@ -232,6 +232,16 @@ impl Renderer {
         Ok(out)
     }
 
+    /// Renders one job's objects as text only (their parsed objects dropped): what a
+    /// render to the tree needs.
+    pub fn render_text(&self, job: &Job) -> Result<Vec<Manifest>, Box<Diagnostic>> {
+        let mut manifests = self.render_job(job)?;
+        for m in &mut manifests {
+            m.value = Json::Null;
+        }
+        Ok(manifests)
+    }
+
     fn problem(&self, job: &Job, message: &str, hint: &str) -> Box<Diagnostic> {
         Box::new(
             Diagnostic::error("render", &job.file, job.name_pos)
@@ -429,51 +439,6 @@ pub fn render_all(
         }
     }
     (manifests, diags)
-}
-
-/// Why [`render_each`] stopped.
-#[derive(Debug)]
-pub enum EachError {
-    /// Jobs that could not be rendered.
-    Findings(Vec<Diagnostic>),
-    /// What the consumer of the objects failed with (a write).
-    Io(std::io::Error),
-}
-
-/// Renders every job in parallel and hands each job's objects (their text only) to `each`
-/// on the worker that rendered them, keeping only what `each` returns: a large render never
-/// holds all of its text. The results come back in the order of `jobs`.
-pub fn render_each<R: Send>(
-    renderer: &Renderer,
-    jobs: &[Job],
-    each: impl Fn(usize, Vec<Manifest>) -> std::io::Result<R> + Sync,
-) -> Result<Vec<R>, EachError> {
-    use rayon::prelude::*;
-    let results: Vec<Result<R, Result<Box<Diagnostic>, std::io::Error>>> = jobs
-        .par_iter()
-        .enumerate()
-        .map(|(i, j)| {
-            let mut manifests = renderer.render_job(j).map_err(Ok)?;
-            for m in &mut manifests {
-                m.value = Json::Null;
-            }
-            each(i, manifests).map_err(Err)
-        })
-        .collect();
-    let mut out = Vec::with_capacity(results.len());
-    let mut diags = Vec::new();
-    for r in results {
-        match r {
-            Ok(r) => out.push(r),
-            Err(Ok(d)) => diags.push(*d),
-            Err(Err(e)) => return Err(EachError::Io(e)),
-        }
-    }
-    if diags.is_empty() {
-        Ok(out)
-    } else {
-        Err(EachError::Findings(diags))
-    }
 }
 
 /// One YAML stream of every manifest, each headed by where it came from.
