@@ -84,8 +84,33 @@ pub fn compile_loaded(
     env: Option<&str>,
     keep_values: bool,
 ) -> Result<Compiled, Stopped> {
+    compile_unless(workspace, root, env, keep_values, |_| true)
+}
+
+/// [`compile`] that goes on past the errors of policies (their jobs are valid and render):
+/// `plan` shows what a change does together with the policies it breaks. The errors are in
+/// the report.
+pub fn compile_past_policies(root: &Path, env: Option<&str>) -> Result<Compiled, Stopped> {
+    let workspace = workspace::load(root, &[])?;
+    compile_unless(workspace, root, env, true, |d| {
+        !crate::policy::Name::is_policy_code(d.code)
+    })
+}
+
+/// The pipeline, stopping at the errors for which `stops` holds.
+fn compile_unless(
+    workspace: Workspace,
+    root: &Path,
+    env: Option<&str>,
+    keep_values: bool,
+    stops: impl Fn(&Diagnostic) -> bool,
+) -> Result<Compiled, Stopped> {
     let report = validate::validate(&workspace, env, Keep::Jobs)?;
-    if report.has_errors() {
+    if report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error && stops(d))
+    {
         return Err(Stopped::Findings {
             rendering: false,
             diagnostics: report.diagnostics,

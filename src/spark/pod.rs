@@ -271,11 +271,9 @@ pub fn driver_pod(
             json!({"name": p.name, "containerPort": p.container_port, "protocol": p.protocol}),
         );
     }
-    let memory = format!("{}Mi", mem.heap_mib + mem.overhead_mib);
-    let cpu_request = driver
-        .core_request
-        .clone()
-        .unwrap_or_else(|| driver.cores.unwrap_or(1).to_string());
+    let memory = format!("{}Mi", mem.total_mib());
+    let cpu_request =
+        crate::spark::memory::cpu_request(driver.core_request.as_deref(), driver.cores);
     let mut requests = Map::new();
     requests.insert("cpu".into(), Json::String(cpu_request));
     requests.insert("memory".into(), Json::String(memory.clone()));
