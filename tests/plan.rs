@@ -460,3 +460,52 @@ fn plan_reports_policy_findings_and_fails_on_their_errors() {
     let out = run(&mut p.sparkc(&["render", "--stdout"]));
     assert_eq!(out.code, 1);
 }
+
+/// The plan shown in README.md is what sparkc prints for the change it describes.
+#[test]
+fn readme_shows_the_real_plan() {
+    let p = example("quickstart");
+    let root = p.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["config", "user.email", "ci@example.com"]);
+    git(root, &["config", "user.name", "CI"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    for (rel, from, to) in [
+        ("jobs/etl/nightly-etl.yaml", "\"400\"", "\"800\""),
+        (
+            "jobs/reports/daily-revenue.yaml",
+            "instances: 3",
+            "instances: 6",
+        ),
+    ] {
+        let path = root.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+    git(root, &["commit", "-q", "-am", "change"]);
+    let readme = std::fs::read_to_string(crate::harness::repo().join("README.md")).unwrap();
+    let at = ["--at", "2026-01-01T00:00:00Z"];
+    let human = run(p
+        .sparkc(&["plan", "--base", "HEAD~1", "--env", "prod"])
+        .args(at));
+    assert_eq!(human.code, 0);
+    assert!(
+        readme.contains(&format!(
+            "$ sparkc plan --base HEAD~1 --env prod --at 2026-01-01T00:00:00Z\n{}",
+            human.stdout
+        )),
+        "README plan is stale:\n{}",
+        human.stdout
+    );
+    let markdown = run(p
+        .sparkc(&[
+            "plan", "--base", "HEAD~1", "--env", "prod", "--format", "markdown",
+        ])
+        .args(at));
+    assert!(
+        readme.contains(&format!("````markdown\n{}````", markdown.stdout)),
+        "README plan comment is stale:\n{}",
+        markdown.stdout
+    );
+}
