@@ -87,6 +87,19 @@ impl<'a> InForce<'a> {
         }
     }
 
+    /// The policies of a project in one of its environments.
+    pub fn of(project: &'a crate::project::spec::Project, env: &'a str) -> Self {
+        InForce::new(
+            env,
+            project.policies.as_ref(),
+            project
+                .environments
+                .as_ref()
+                .and_then(|e| e.get(env))
+                .and_then(|e| e.policies.as_ref()),
+        )
+    }
+
     /// Whether any policy is set.
     pub fn any(&self) -> bool {
         self.project.is_some() || self.environment.is_some()

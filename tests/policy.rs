@@ -367,3 +367,64 @@ fn a_value_every_environment_overrides_is_a_warning_naming_each_override() {
             .contains("instances: 3")
     );
 }
+
+/// The operator's pods get no security context from Spark: with `podSecurity: restricted`
+/// in force the operator target writes sparkc's restricted ones (through the pod templates
+/// without the webhook); without the policy its output is as before.
+#[test]
+fn the_operator_target_writes_the_restricted_contexts_under_the_policy() {
+    let app = |settings: &str, spec: &str| -> Json {
+        let p = project(settings, &job("", &format!("  target: operator\n{spec}")));
+        let out = run(&mut p.sparkc(&["render", "--stdout"]));
+        assert_eq!(out.code, 0, "{}", out.stdout);
+        serde_saphyr::from_multiple::<Json>(&out.stdout)
+            .unwrap()
+            .into_iter()
+            .find(|o| o["kind"] == "SparkApplication")
+            .unwrap()["spec"]
+            .clone()
+    };
+    let container = serde_json::json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}});
+    let sidecar = "  driver:\n    sidecars:\n      - {name: proxy, image: registry.example.com/envoy:1, securityContext: {runAsUser: 1000}}\n";
+    let spec = app(
+        &format!("{ENVS}policies:\n  podSecurity: restricted\n"),
+        sidecar,
+    );
+    for role in ["driver", "executor"] {
+        assert_eq!(spec[role]["securityContext"], container, "{spec:#}");
+        assert_eq!(
+            spec[role]["podSecurityContext"]["runAsNonRoot"], true,
+            "{spec:#}"
+        );
+        assert_eq!(
+            spec[role]["podSecurityContext"]["seccompProfile"]["type"],
+            "RuntimeDefault"
+        );
+    }
+    let proxy = &spec["driver"]["sidecars"][0]["securityContext"];
+    assert_eq!(
+        (
+            proxy["runAsUser"].as_i64(),
+            proxy["capabilities"]["drop"][0].as_str()
+        ),
+        (Some(1000), Some("ALL"))
+    );
+    let plain = app(ENVS, sidecar);
+    assert!(
+        plain["driver"].get("securityContext").is_none(),
+        "{plain:#}"
+    );
+    let templated = app(
+        &format!("{ENVS}operator: {{webhook: false}}\npolicies:\n  podSecurity: restricted\n"),
+        "",
+    );
+    let pod = &templated["executor"]["template"]["spec"];
+    assert_eq!(
+        pod["securityContext"]["runAsNonRoot"], true,
+        "{templated:#}"
+    );
+    assert_eq!(
+        pod["containers"][0]["securityContext"], container,
+        "{templated:#}"
+    );
+}

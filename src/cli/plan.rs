@@ -124,6 +124,15 @@ fn resources(r: Resources) -> String {
     )
 }
 
+/// A job's requests after the change, and before.
+fn requests(j: &JobPlan) -> String {
+    format!(
+        "{} (before: {})",
+        footprint(j.after.as_ref()),
+        footprint(j.before.as_ref())
+    )
+}
+
 fn footprint(f: Option<&Footprint>) -> String {
     match f {
         None => "-".to_owned(),
@@ -203,11 +212,7 @@ fn human(plan: &Plan) -> String {
         for o in &j.objects {
             s.push_str(&format!("  {}\n", object_line(o)));
         }
-        s.push_str(&format!(
-            "  requests: {} (before: {})\n",
-            footprint(j.after.as_ref()),
-            footprint(j.before.as_ref())
-        ));
+        s.push_str(&format!("  requests: {}\n", requests(j)));
         if let Some(n) = j.runs_per_week {
             s.push_str(&format!("  runs in the next 7 days: {n}\n"));
         }
@@ -321,11 +326,7 @@ fn markdown(
         for o in &j.objects {
             s.push_str(&format!("- `{}`\n", object_line(o)));
         }
-        s.push_str(&format!(
-            "\nRequests: {} (before: {})",
-            footprint(j.after.as_ref()),
-            footprint(j.before.as_ref())
-        ));
+        s.push_str(&format!("\nRequests: {}", requests(j)));
         if let Some(n) = j.runs_per_week {
             s.push_str(&format!("; {n} run{} in the next 7 days", plural(n)));
         }

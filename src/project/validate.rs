@@ -208,9 +208,9 @@ impl Quota {
     }
 }
 
-/// The `budget` policy of each environment, and the ResourceQuotas read from the cluster:
-/// the jobs of each namespace that can run at the same time (over the week from `now`)
-/// must fit.
+/// The `budget` policy of each environment (without `quotas`), or the ResourceQuotas read
+/// from the cluster: the jobs of each namespace that can run at the same time (over the
+/// week from `now`) must fit.
 pub fn check_budgets(ws: &Workspace, report: &mut Report, quotas: &[Quota], now: jiff::Timestamp) {
     let Some(project) = ws.project.as_ref() else {
         return;
@@ -221,17 +221,14 @@ pub fn check_budgets(ws: &Workspace, report: &mut Report, quotas: &[Quota], now:
     }
     let mut out = Vec::new();
     for ((env, ns), jobs) in by_ns {
-        let rules = crate::policy::InForce::new(
-            env,
-            project.project.policies.as_ref(),
-            project
-                .project
-                .environments
-                .as_ref()
-                .and_then(|e| e.get(env))
-                .and_then(|e| e.policies.as_ref()),
-        );
-        let budget = rules.pick(|p| p.budget.as_ref());
+        let rules = crate::policy::InForce::of(&project.project, env);
+        // With quotas from the cluster, only they are checked here: `validate` checked the
+        // declared budgets already.
+        let budget = if quotas.is_empty() {
+            rules.pick(|p| p.budget.as_ref())
+        } else {
+            None
+        };
         let ns_quotas: Vec<&Quota> = quotas
             .iter()
             .filter(|q| q.env == env && q.namespace == ns)
@@ -245,7 +242,7 @@ pub fn check_budgets(ws: &Workspace, report: &mut Report, quotas: &[Quota], now:
             now,
             7,
         );
-        // (limit name, what, requested, limit, how to show)
+        // (what limits, where it is written, its pods, cpu and memory)
         let mut limits: Vec<(String, Vec<Seg>, [Option<u64>; 3])> = Vec::new();
         if let Some((b, origin)) = budget {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -914,16 +911,7 @@ impl Doc<'_> {
         let Some(project) = self.ws.project.as_ref() else {
             return;
         };
-        let rules = crate::policy::InForce::new(
-            &job.env,
-            project.project.policies.as_ref(),
-            project
-                .project
-                .environments
-                .as_ref()
-                .and_then(|e| e.get(&job.env))
-                .and_then(|e| e.policies.as_ref()),
-        );
+        let rules = crate::policy::InForce::of(&project.project, &job.env);
         if !rules.any() {
             return;
         }

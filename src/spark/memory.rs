@@ -43,21 +43,32 @@ pub fn cpu_request(core_request: Option<&str>, cores: Option<i32>) -> String {
 /// The driver's memory (as its pod requests it).
 pub fn driver_memory(spec: &SparkJobSpec, app_type: AppType) -> Memory {
     let (driver, _) = crate::spark::pod::roles(spec);
-    memory(
+    role_memory(
+        spec,
+        app_type,
         driver.memory.as_deref(),
         driver.memory_overhead.as_deref(),
-        overhead_factor(spec, app_type),
     )
 }
 
 /// One executor's memory (Spark builds the executor pods with this request).
 pub fn executor_memory(spec: &SparkJobSpec, app_type: AppType) -> Memory {
     let (_, executor) = crate::spark::pod::roles(spec);
-    memory(
+    role_memory(
+        spec,
+        app_type,
         executor.memory.as_deref(),
         executor.memory_overhead.as_deref(),
-        overhead_factor(spec, app_type),
     )
+}
+
+fn role_memory(
+    spec: &SparkJobSpec,
+    app_type: AppType,
+    heap: Option<&str>,
+    overhead: Option<&str>,
+) -> Memory {
+    memory(heap, overhead, overhead_factor(spec, app_type))
 }
 
 /// The most executors the job runs at once: `instances` (default 1), or with dynamic

@@ -37,6 +37,16 @@ fn to_json<T: Serialize>(v: &T) -> Json {
     serde_json::to_value(v).unwrap_or(Json::Null)
 }
 
+/// The restricted-profile pod security context sparkc writes when a job sets none.
+pub fn restricted_pod_context() -> Json {
+    pod_security(None)
+}
+
+/// The restricted-profile container security context sparkc writes when a job sets none.
+pub fn restricted_container_context() -> Json {
+    container_security(None)
+}
+
 /// Restricted-profile defaults, unless the job sets its own.
 fn pod_security(user: Option<&k8s_openapi::api::core::v1::PodSecurityContext>) -> Json {
     user.map_or_else(
@@ -77,18 +87,23 @@ fn restricted<'a>(
         .into_iter()
         .map(|c| {
             let mut json = to_json(c);
-            if let Json::Object(m) = &mut json {
-                let mut context = container_security(None);
-                if let (Json::Object(defaults), Some(Json::Object(own))) =
-                    (&mut context, m.remove("securityContext"))
-                {
-                    defaults.extend(own);
-                }
-                m.insert("securityContext".into(), context);
-            }
+            restrict_container(&mut json);
             json
         })
         .collect()
+}
+
+/// A container (as JSON) with the restricted security defaults under what it sets itself.
+pub fn restrict_container(json: &mut Json) {
+    if let Json::Object(m) = json {
+        let mut context = container_security(None);
+        if let (Json::Object(defaults), Some(Json::Object(own))) =
+            (&mut context, m.remove("securityContext"))
+        {
+            defaults.extend(own);
+        }
+        m.insert("securityContext".into(), context);
+    }
 }
 
 /// Where a role's maps of settings (node selectors, `envVars`, `envSecretKeyRefs`) go:
