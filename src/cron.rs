@@ -11,7 +11,8 @@
 //! surely a mistake: an empty list item (robfig skips it, so `1,,2` is `1,2` and `,` is
 //! never), a schedule whose days never occur (`0 0 30 2 *`), an `@every` under a second.
 //! What each controller adds around it (Kubernetes refuses `TZ` in the schedule; the
-//! operator reads a `CRON_TZ=` prefix) is the targets' own check.
+//! operator reads a `CRON_TZ=` prefix) is the targets' own check. [`runs`] lists when a
+//! schedule runs in a window, as robfig/cron's `Next` finds the times.
 
 /// Why a schedule is refused: the message and a hint.
 pub type Refusal = (String, String);
@@ -120,6 +121,91 @@ pub fn parse_standard(spec: &str) -> Result<(), Refusal> {
             "the parser accepts it, but the controller finds no time to run it: pick a day that one of the chosen months has, or `*`".to_owned(),
         ))
     })
+}
+
+/// The five fields of a macro, as robfig/cron expands it.
+fn expand(spec: &str) -> Option<&'static str> {
+    Some(match spec {
+        "@yearly" | "@annually" => "0 0 1 1 *",
+        "@monthly" => "0 0 1 * *",
+        "@weekly" => "0 0 * * 0",
+        "@daily" | "@midnight" => "0 0 * * *",
+        "@hourly" => "0 * * * *",
+        _ => return None,
+    })
+}
+
+/// When `spec` runs from `from` (exclusive) to `until` (inclusive), read in `time_zone`
+/// (default UTC; a `CRON_TZ=`/`TZ=` prefix wins), at most `limit` times. `None` when the
+/// schedule or the zone is not valid.
+pub fn runs(
+    spec: &str,
+    time_zone: Option<&str>,
+    from: jiff::Timestamp,
+    until: jiff::Timestamp,
+    limit: usize,
+) -> Option<Vec<jiff::Timestamp>> {
+    let (zone, spec) = match spec
+        .strip_prefix("CRON_TZ=")
+        .or_else(|| spec.strip_prefix("TZ="))
+    {
+        Some(rest) => {
+            let (zone, spec) = rest.split_once(' ')?;
+            (Some(zone), spec.trim())
+        }
+        None => (time_zone, spec.trim()),
+    };
+    let tz = jiff::tz::TimeZone::get(zone.unwrap_or("Etc/UTC")).ok()?;
+    parse_standard(spec).ok()?;
+    let mut out = Vec::new();
+    if let Some(every) = spec.strip_prefix("@every ") {
+        // robfig/cron: every whole second of the duration, counted from the start.
+        #[allow(clippy::cast_possible_truncation)]
+        let step = jiff::SignedDuration::from_secs(go_duration_seconds(every)?.max(1.0) as i64);
+        let mut t = from.checked_add(step).ok()?;
+        while t <= until && out.len() < limit {
+            out.push(t);
+            t = t.checked_add(step).ok()?;
+        }
+        return Some(out);
+    }
+    let fields: Vec<&str> = expand(spec).unwrap_or(spec).split_whitespace().collect();
+    let mut bits = [0u64; 5];
+    for ((text, field), out) in fields.iter().zip(&FIELDS).zip(&mut bits) {
+        *out = parse_field(text, field).ok()?;
+    }
+    let [minute, hour, dom, month, dow] = bits;
+    let has = |set: u64, v: i8| u8::try_from(v).is_ok_and(|v| set & (1 << v) != 0);
+    let day = |z: &jiff::Zoned| {
+        let (d, w) = (
+            has(dom, z.day()),
+            has(dow, z.weekday().to_sunday_zero_offset()),
+        );
+        if dom & STAR != 0 || dow & STAR != 0 {
+            d && w
+        } else {
+            d || w
+        }
+    };
+    // Minute by minute from the next whole minute, skipping hours that cannot match.
+    let start = from.checked_add(jiff::SignedDuration::from_secs(60)).ok()?;
+    let mut t =
+        jiff::Timestamp::from_second(start.as_second() - start.as_second().rem_euclid(60)).ok()?;
+    while t <= until && out.len() < limit {
+        let z = t.to_zoned(tz.clone());
+        if !(has(month, z.month()) && day(&z) && has(hour, z.hour())) {
+            let skip = 60 - i64::from(z.minute());
+            t = t
+                .checked_add(jiff::SignedDuration::from_secs(skip * 60))
+                .ok()?;
+            continue;
+        }
+        if has(minute, z.minute()) {
+            out.push(t);
+        }
+        t = t.checked_add(jiff::SignedDuration::from_secs(60)).ok()?;
+    }
+    Some(out)
 }
 
 /// `@...`: one of the macros, or `@every <duration>`.

@@ -119,6 +119,8 @@ pub enum Format {
     Human,
     Json,
     Github,
+    // Markdown for a pull-request comment (`plan`; other commands print `human`).
+    Markdown,
 }
 
 /// The text of the files diagnostics refer to, for quoting source lines.
@@ -200,7 +202,7 @@ fn select(diags: &[Diagnostic]) -> (Vec<&Diagnostic>, Vec<Omitted<'_>>) {
 pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
     let (shown, omitted) = select(diags);
     match format {
-        Format::Human => render_human(&shown, &omitted, sources, color),
+        Format::Human | Format::Markdown => render_human(&shown, &omitted, sources, color),
         Format::Json => render_json(diags, &shown, &omitted),
         Format::Github => render_github(&shown, &omitted),
     }

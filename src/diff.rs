@@ -8,6 +8,12 @@
 //! keys pair by key; empty values are equal to absent ones; Kubernetes quantities compare
 //! by value (`1000m` = `1`) and Spark memory strings as strings; Secret values are compared
 //! but never printed.
+//!
+//! A job's run is one change, not two: a native Job (or bare Pod) named by its run hash
+//! (`<job>-<8 hex>`) pairs with the live one of the same job and environment under its old
+//! name, and the old hash reads as the new one in every object of that job (the Service's
+//! selector follows the run), so only the fields that really differ are shown, with the
+//! effect `rerun`. A CronJob keeps its name; the hash of its runs is read the same way.
 
 use std::collections::BTreeMap;
 
@@ -77,6 +83,9 @@ pub struct Resource {
     pub namespace: String,
     pub name: String,
     pub action: Action,
+    /// The live object's name when this object replaces it as the job's new run.
+    #[serde(rename = "previousName", skip_serializing_if = "Option::is_none")]
+    pub previous_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effect: Option<Effect>,
     pub changes: Vec<Change>,
@@ -140,11 +149,17 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
     let mut seen = std::collections::BTreeSet::new();
     use rayon::prelude::*;
     seen.extend(desired.iter().map(|m| key(&m.value)));
+    let runs = pair_runs(desired, &live_by_key, &seen);
     report.resources = desired
         .par_iter()
         .map(|m| {
             let k = key(&m.value);
-            match live_by_key.get(&k) {
+            let paired = runs.pairs.get(&k);
+            let rehash = job_of(&m.value).and_then(|j| runs.hashes.get(&j));
+            let found = live_by_key
+                .get(&k)
+                .or_else(|| paired.and_then(|old| live_by_key.get(old)));
+            match found {
                 None => resource(
                     &k,
                     Action::Created,
@@ -152,10 +167,16 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
                     diff_text(&Json::Null, &mask_secret(&m.value, None, ""), &k),
                 ),
                 Some(l) => {
-                    let last = previous(l);
+                    let mut last = previous(l);
                     let mut changes = Vec::new();
                     let d = normalize(&m.value);
                     let mut lv = normalize(l);
+                    if let Some((old, new)) = rehash {
+                        replace_run(&mut lv, old, new);
+                        if let Some(last) = &mut last {
+                            replace_run(last, old, new);
+                        }
+                    }
                     // Argo CD's label tracking writes `app.kubernetes.io/instance` (R4).
                     if d.pointer("/metadata/labels/app.kubernetes.io~1instance")
                         .is_none()
@@ -175,7 +196,7 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
                             }
                         }
                     }
-                    if changes.is_empty() {
+                    if changes.is_empty() && paired.is_none() {
                         resource(&k, Action::Unchanged, vec![], String::new())
                     } else {
                         let projected = project(&d, &lv, last.as_ref(), "");
@@ -190,6 +211,10 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
                         let mut r =
                             resource(&k, Action::Changed, changes, diff_text(&before, &after, &k));
                         r.effect = effect(&k, &r.changes);
+                        if let Some(old) = paired {
+                            r.previous_name = Some(old.3.clone());
+                            r.effect = Some(Effect::Rerun);
+                        }
                         r
                     }
                 }
@@ -206,7 +231,7 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
             .pointer("/metadata/ownerReferences")
             .and_then(Json::as_array)
             .is_some_and(|a| !a.is_empty());
-        if !seen.contains(k) && ours && !owned {
+        if !seen.contains(k) && ours && !owned && !runs.paired_live.contains(k) {
             report.resources.push(resource(
                 k,
                 Action::Deleted,
@@ -233,6 +258,129 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
     report
 }
 
+/// (namespace, job, environment) of an object sparkc renders, from its labels.
+type JobKey = (String, String, String);
+
+fn job_of(obj: &Json) -> Option<JobKey> {
+    let labels = obj.pointer("/metadata/labels")?;
+    let label = |k: &str| labels.get(k).and_then(Json::as_str).map(str::to_owned);
+    Some((
+        obj.pointer("/metadata/namespace")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        label(crate::names::LABEL_NAME)?,
+        label(crate::names::LABEL_ENV)?,
+    ))
+}
+
+/// The run hash in the name of a job's run object: `<job>-<8 hex>`.
+fn run_of<'a>(name: &'a str, job: &str) -> Option<&'a str> {
+    let run = name.strip_prefix(job)?.strip_prefix('-')?;
+    (run.len() == 8 && run.bytes().all(|b| b.is_ascii_hexdigit())).then_some(run)
+}
+
+/// Live run objects of one kind and job, with their run hashes.
+type OldRuns<'a> = Vec<(&'a Key, String)>;
+
+/// Where a CronJob carries the run hash of the Jobs it creates.
+const SCHEDULED_RUN: &str = "/spec/jobTemplate/spec/template/metadata/labels/sparkc.io~1run";
+
+/// The re-runs between the render and the live objects.
+#[derive(Default)]
+struct Runs {
+    /// New run object → the live object of the old run.
+    pairs: BTreeMap<Key, Key>,
+    /// The live objects paired (not deleted).
+    paired_live: std::collections::BTreeSet<Key>,
+    /// Per job: (old run hash, new run hash).
+    hashes: BTreeMap<JobKey, (String, String)>,
+}
+
+/// Pairs each run object of the render that is not live with the live run object of the
+/// same kind, job and environment that the render no longer has.
+fn pair_runs(
+    desired: &[Manifest],
+    live: &BTreeMap<Key, &Json>,
+    rendered: &std::collections::BTreeSet<Key>,
+) -> Runs {
+    // (group, kind, job) → the live run objects and their hashes.
+    let mut old_runs: BTreeMap<(String, String, JobKey), OldRuns<'_>> = BTreeMap::new();
+    for (k, l) in live {
+        if rendered.contains(k) {
+            continue;
+        }
+        if let Some(job) = job_of(l)
+            && let Some(run) = run_of(&k.3, &job.1)
+        {
+            old_runs
+                .entry((k.0.clone(), k.1.clone(), job))
+                .or_default()
+                .push((k, run.to_owned()));
+        }
+    }
+    let mut runs = Runs::default();
+    for m in desired {
+        let k = key(&m.value);
+        if let Some(l) = live.get(&k) {
+            // A schedule keeps its name; its runs' label carries the hash.
+            let run = |o: &Json| {
+                o.pointer(SCHEDULED_RUN)
+                    .and_then(Json::as_str)
+                    .map(str::to_owned)
+            };
+            if let (Some(job), Some(old), Some(new)) = (job_of(&m.value), run(l), run(&m.value))
+                && old != new
+            {
+                runs.hashes.insert(job, (old, new));
+            }
+            continue;
+        }
+        let Some(job) = job_of(&m.value) else {
+            continue;
+        };
+        let Some(new_run) = run_of(&k.3, &job.1) else {
+            continue;
+        };
+        let Some(candidates) = old_runs.get_mut(&(k.0.clone(), k.1.clone(), job.clone())) else {
+            continue;
+        };
+        if candidates.is_empty() {
+            continue;
+        }
+        // The latest old run left: candidates are in name order; any of them is the job's.
+        let (old_key, old_run) = candidates.remove(0);
+        runs.paired_live.insert(old_key.clone());
+        runs.pairs.insert(k.clone(), old_key.clone());
+        runs.hashes.insert(job, (old_run, new_run.to_owned()));
+    }
+    runs
+}
+
+/// Reads the old run hash as the new one in every string (and key) of an object.
+fn replace_run(v: &mut Json, old: &str, new: &str) {
+    match v {
+        Json::String(s) if s.contains(old) => *s = s.replace(old, new),
+        Json::Array(items) => items.iter_mut().for_each(|x| replace_run(x, old, new)),
+        Json::Object(m) if m.keys().any(|k| k.contains(old)) => {
+            let taken = std::mem::take(m);
+            for (k, mut x) in taken {
+                replace_run(&mut x, old, new);
+                m.insert(k.replace(old, new), x);
+            }
+        }
+        Json::Object(m) => m.values_mut().for_each(|x| replace_run(x, old, new)),
+        _ => {}
+    }
+}
+
+/// The changes from `old` to `new` of two objects (removals included).
+pub fn changes(old: &Json, new: &Json) -> Vec<Change> {
+    let mut out = Vec::new();
+    walk(new, old, Some(old), &mut String::new(), &mut out);
+    out
+}
+
 fn resource(k: &Key, action: Action, changes: Vec<Change>, diff: String) -> Resource {
     Resource {
         group: k.0.clone(),
@@ -240,6 +388,7 @@ fn resource(k: &Key, action: Action, changes: Vec<Change>, diff: String) -> Reso
         namespace: k.2.clone(),
         name: k.3.clone(),
         action,
+        previous_name: None,
         effect: None,
         changes,
         diff,

@@ -92,8 +92,22 @@ pub fn validated(
     env: Option<&str>,
     keep: Keep,
 ) -> Result<Validated, Stopped> {
+    validated_unless(workspace, env, keep, |_| true)
+}
+
+/// [`validated`], stopping at the errors for which `stops` holds.
+fn validated_unless(
+    workspace: Workspace,
+    env: Option<&str>,
+    keep: Keep,
+    stops: impl Fn(&Diagnostic) -> bool,
+) -> Result<Validated, Stopped> {
     let report = validate::validate(&workspace, env, keep)?;
-    if report.has_errors() {
+    if report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error && stops(d))
+    {
         return Err(Stopped::Findings {
             rendering: false,
             diagnostics: report.diagnostics,
@@ -121,11 +135,32 @@ pub fn compile_loaded(
     env: Option<&str>,
     keep_values: bool,
 ) -> Result<Compiled, Stopped> {
+    compile_unless(workspace, root, env, keep_values, |_| true)
+}
+
+/// [`compile`] that goes on past the errors of policies (their jobs are valid and render):
+/// `plan` shows what a change does together with the policies it breaks. The errors are in
+/// the report.
+pub fn compile_past_policies(root: &Path, env: Option<&str>) -> Result<Compiled, Stopped> {
+    let workspace = workspace::load(root, &[])?;
+    compile_unless(workspace, root, env, true, |d| {
+        !crate::policy::Name::is_policy_code(d.code)
+    })
+}
+
+/// The pipeline, stopping at the errors for which `stops` holds.
+fn compile_unless(
+    workspace: Workspace,
+    root: &Path,
+    env: Option<&str>,
+    keep_values: bool,
+    stops: impl Fn(&Diagnostic) -> bool,
+) -> Result<Compiled, Stopped> {
     let Validated {
         workspace,
         report,
         warnings,
-    } = validated(workspace, env, Keep::Jobs)?;
+    } = validated_unless(workspace, env, Keep::Jobs, stops)?;
     let project = workspace.project.as_ref().map(|p| &p.project);
     let renderer = renderer(root, project)?;
     let (manifests, mut diags) = render::render_all(&renderer, &report.jobs, keep_values);

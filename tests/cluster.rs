@@ -520,3 +520,60 @@ fn cluster_diff_reads_each_environment_through_its_own_context() {
     assert_eq!(report["summary"]["created"], json!(of_env("dev").len()));
     assert_eq!(dev.requests().len(), before);
 }
+
+/// `validate --cluster`: the budget of each namespace is its ResourceQuota, listed from the
+/// API server (every quota, not only sparkc's objects); the jobs that can run at the same
+/// time must fit.
+#[test]
+fn validate_cluster_checks_the_jobs_against_the_namespace_resource_quota() {
+    let quota = json!({"metadata": {"name": "compute", "namespace": "spark-prod", "uid": "q-1", "resourceVersion": "7"},
+        "spec": {"hard": {"requests.cpu": "20", "requests.memory": "100Gi", "pods": "50", "count/configmaps": "10"}},
+        "status": {"hard": {"requests.cpu": "20"}, "used": {"requests.cpu": "3"}}});
+    let server = ReplayServer::start(Box::new(move |path, params| {
+        assert!(!params.contains_key("labelSelector"), "{path}: {params:?}");
+        let items = match path {
+            "/api/v1/namespaces/spark-prod/resourcequotas" => vec![quota.clone()],
+            "/api/v1/namespaces/spark-dev/resourcequotas" => vec![],
+            _ => panic!("unexpected request {path}"),
+        };
+        (
+            200,
+            json!({"kind": "ResourceQuotaList", "apiVersion": "v1", "metadata": {"resourceVersion": "9"}, "items": items}),
+        )
+    }));
+    let p = quickstart();
+    let kubeconfig = server.kubeconfig(p.path());
+    let out = run(sparkc()
+        .arg("-C")
+        .arg(p.path())
+        .args(["validate", "--kubeconfig"])
+        .arg(&kubeconfig));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.starts_with("error: sparkc.yaml:19:16: environments.prod.namespace: the 4 jobs of namespace `spark-prod` in environment `prod` that can run at the same time request 74 cores (allowed 20), 190.38 GiB of memory (allowed 100 GiB), over the ResourceQuota `compute` of namespace `spark-prod`\n"),
+        "{}",
+        out.stdout
+    );
+    let mut requests = server.requests();
+    requests.sort();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(
+        requests.iter().all(|r| r.contains("/resourcequotas")),
+        "{requests:?}"
+    );
+    // Without the cluster the quickstart declares no budget: valid.
+    let out = run(&mut p.sparkc(&["validate"]));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    // An unreachable cluster is an operational error.
+    drop(server);
+    let p2 = quickstart();
+    std::fs::write(
+        p2.path().join("kubeconfig"),
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: x\n  cluster: {server: 'http://127.0.0.1:9'}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: x, user: u}\ncurrent-context: x\n",
+    )
+    .unwrap();
+    let out = run(p2
+        .sparkc(&["validate", "--timeout", "5", "--kubeconfig"])
+        .arg(p2.path().join("kubeconfig")));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+}

@@ -467,19 +467,7 @@ fn secret_values_are_compared_but_never_printed() {
 #[test]
 fn base_compares_with_the_render_at_a_git_ref() {
     let p = crate::harness::Project::new();
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(p.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let git = |args: &[&str]| crate::harness::git(p.path(), args);
     git(&["init", "-q", "-b", "main"]);
     git(&["config", "user.email", "ci@example.com"]);
     git(&["config", "user.name", "CI"]);
@@ -526,17 +514,31 @@ fn base_compares_with_the_render_at_a_git_ref() {
         by_action("deleted").iter().any(|r| r.starts_with("Job/b-")),
         "{report:#}"
     );
-    // a's Job gets a new name (a new run); its Service's selector and ConfigMap are the same object, changed or not.
+    // a's Job gets a new name (a new run): one change, paired with the old run, whose only
+    // changed field is the executor count; the Service follows the run and is unchanged.
+    let resources = report["resources"].as_array().unwrap();
+    let job_a: Vec<&Json> = resources
+        .iter()
+        .filter(|r| r["kind"] == "Job" && r["name"].as_str().unwrap().starts_with("a-"))
+        .collect();
+    assert_eq!(job_a.len(), 1, "{report:#}");
+    assert_eq!(job_a[0]["action"], "changed");
+    assert_eq!(job_a[0]["effect"], "rerun");
+    let previous = job_a[0]["previousName"].as_str().unwrap();
     assert!(
-        by_action("created").iter().any(|r| r.starts_with("Job/a-")),
+        previous.starts_with("a-") && previous != job_a[0]["name"],
         "{report:#}"
     );
+    let paths: Vec<&str> = job_a[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/spec/template/spec/containers/0/args"]);
     assert!(
-        by_action("deleted").iter().any(|r| r.starts_with("Job/a-")),
-        "{report:#}"
-    );
-    assert!(
-        by_action("changed").contains(&"Service/a-driver-svc".to_owned()),
+        !by_action("changed").contains(&"Service/a-driver-svc".to_owned())
+            && !by_action("deleted").iter().any(|r| r.starts_with("Job/a-")),
         "{report:#}"
     );
     // The same ref against itself: nothing.

@@ -88,6 +88,22 @@ pub(crate) fn example(name: &str) -> Project {
     p
 }
 
+/// Runs git in `dir`; it must succeed.
+#[track_caller]
+pub(crate) fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Output of a finished command.
 pub(crate) struct Output {
     pub code: i32,

@@ -27,6 +27,10 @@ mod fidelity;
 mod health;
 // The operator target and `sparkc import`, round-tripping the operator's own examples.
 mod operator;
+// Policies of sparkc.yaml: each kind located, severities, budgets, overridden values.
+mod policy;
+// `sparkc plan`: the footprint against the rendered pods, the plan of a pull request.
+mod plan;
 // `sparkc render --stdout` and `submit-command` for the native target.
 mod render;
 // The rendered tree: layout, shards, ownership, atomic writes, --check, GitOps units.

@@ -54,6 +54,38 @@ pub enum Command {
         /// Check only this environment.
         #[arg(long, short)]
         env: Option<String>,
+        /// Also check the jobs of each namespace against its ResourceQuotas, read from the
+        /// cluster (each environment's `cluster.context`, or `--context`).
+        #[arg(long)]
+        cluster: bool,
+        /// The kubeconfig context to use (implies --cluster).
+        #[arg(long, value_name = "NAME")]
+        context: Option<String>,
+        /// The kubeconfig file (implies --cluster).
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// The longest the cluster may take to answer, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        timeout: u64,
+    },
+    /// What merging does: each job's change and runtime effect, resources, policy findings.
+    ///
+    /// Per job: created, changed or deleted, with its runtime effect (starts now, re-runs
+    /// now, at the next scheduled run, stops, none) and the fields that change; then the
+    /// resources per environment and the findings. `--format markdown` writes a
+    /// pull-request comment.
+    Plan {
+        /// Plan the change from the project at this git ref to the working tree (default:
+        /// the whole project, as if nothing were deployed).
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
+        /// Plan only this environment.
+        #[arg(long, short)]
+        env: Option<String>,
+        /// The time to plan for, e.g. `2026-01-31T08:00:00Z` (default: now): next runs
+        /// are the first ones after it.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
     },
     /// Render the Kubernetes manifests of every job.
     Render {

@@ -59,18 +59,12 @@ pub(super) fn diff_command(
     }
     let _base_checkout;
     if let Some(reference) = base {
-        let (dir, root) = crate::live::gitref::checkout(&cfg.root, reference)?;
-        _base_checkout = dir;
-        match pipeline::compile(&root, env, true) {
-            Ok(c) => objects = c.manifests.into_iter().map(|m| m.value).collect(),
-            Err(stopped) => {
-                let mut outcome = stopped_outcome(cfg, stopped)?;
-                outcome.stdout = format!(
-                    "error: the project at {reference} does not render:\n{}",
-                    outcome.stdout
-                );
-                return Ok(outcome);
+        match at_ref(cfg, reference, |root| pipeline::compile(root, env, true))? {
+            Ok((dir, c)) => {
+                _base_checkout = dir;
+                objects = c.manifests.into_iter().map(|m| m.value).collect();
             }
+            Err(outcome) => return Ok(outcome),
         }
     }
     // With one environment chosen, live objects of the others are not ours to delete.
@@ -109,6 +103,27 @@ pub(super) fn diff_command(
         stderr,
         exit,
     })
+}
+
+/// The project at a git ref, compiled by `compile`: the checkout (the caller keeps it while
+/// it uses the result) and the result, or the outcome to print when it does not render.
+pub(super) fn at_ref(
+    cfg: &Config,
+    reference: &str,
+    compile: impl FnOnce(&std::path::Path) -> Result<pipeline::Compiled, pipeline::Stopped>,
+) -> Result<Result<(tempfile::TempDir, pipeline::Compiled), Outcome>, Error> {
+    let (dir, root) = crate::live::gitref::checkout(&cfg.root, reference)?;
+    match compile(&root) {
+        Ok(c) => Ok(Ok((dir, c))),
+        Err(stopped) => {
+            let mut outcome = stopped_outcome(cfg, stopped)?;
+            outcome.stdout = format!(
+                "error: the project at {reference} does not render:\n{}",
+                outcome.stdout
+            );
+            Ok(Err(outcome))
+        }
+    }
 }
 
 /// Reads the live objects of the dumps (`-` is standard input).
@@ -151,6 +166,9 @@ fn human(cfg: &Config, diff: &crate::diff::Report) -> String {
             Some(crate::diff::Effect::Replace) => {
                 " (replace: Kubernetes cannot patch this in place; the object is deleted and created again)"
             }
+            Some(crate::diff::Effect::Rerun) if r.previous_name.is_some() => {
+                " (rerun: the job runs again now as a new Job; the old one is deleted, killing its run if it is still going)"
+            }
             Some(crate::diff::Effect::Rerun) => {
                 " (rerun: the Spark operator kills the application and runs it again)"
             }
@@ -159,8 +177,12 @@ fn human(cfg: &Config, diff: &crate::diff::Report) -> String {
             }
             None => "",
         };
+        let renamed = r
+            .previous_name
+            .as_ref()
+            .map_or_else(String::new, |p| format!("{p} → "));
         s.push_str(&format!(
-            "\n{}/{}/{} {}{effect}\n",
+            "\n{}/{}/{renamed}{} {}{effect}\n",
             r.kind,
             r.namespace,
             r.name,

@@ -6,6 +6,7 @@
 mod args;
 mod diff;
 mod import;
+mod plan;
 mod present;
 mod render;
 mod submit;
@@ -127,9 +128,16 @@ fn config(args: &Arguments) -> Result<Config, Error> {
             anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never
         }
     };
+    // Markdown is the plan's; every other command prints for a person.
+    let format = if args.format == Format::Markdown && !matches!(args.command, Command::Plan { .. })
+    {
+        Format::Human
+    } else {
+        args.format
+    };
     Ok(Config {
         root,
-        format: args.format,
+        format,
         color,
         quiet: args.quiet,
         verbose: args.verbose,
@@ -141,10 +149,30 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
     let cfg = config(args)?;
     match &args.command {
         Command::Init { dir } => init_command(&cfg, dir.as_deref()),
-        Command::Validate { paths, env } => {
-            let (_, report) =
+        Command::Validate {
+            paths,
+            env,
+            cluster,
+            context,
+            kubeconfig,
+            timeout,
+        } => {
+            let (ws, mut report) =
                 pipeline::check(&cfg.root, paths, env.as_deref(), validate::Keep::Refs)?;
+            if *cluster || context.is_some() || kubeconfig.is_some() {
+                let options = crate::live::cluster::Options {
+                    kubeconfig: kubeconfig.clone(),
+                    context: context.clone(),
+                    timeout: std::time::Duration::from_secs(*timeout),
+                };
+                let quotas = quotas(&ws, &report, &options)?;
+                validate::check_budgets(&ws, &mut report, &quotas, jiff::Timestamp::now());
+                crate::diagnostic::sort_dedup(&mut report.diagnostics);
+            }
             Ok(present::validate_outcome(&cfg, &report, &report.sources))
+        }
+        Command::Plan { base, env, at } => {
+            plan::plan_command(&cfg, env.as_deref(), base.as_deref(), at.as_deref())
         }
         Command::Render {
             env,
@@ -205,6 +233,52 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             })
         }
     }
+}
+
+/// The ResourceQuotas of the namespaces of the report's jobs, each environment read through
+/// its own context (a `--context` wins).
+fn quotas(
+    ws: &crate::project::workspace::Workspace,
+    report: &validate::Report,
+    options: &crate::live::cluster::Options,
+) -> Result<Vec<validate::Quota>, Error> {
+    let project = ws.project.as_ref().map(|p| &p.project);
+    let mut by_context: std::collections::BTreeMap<Option<String>, Vec<(String, String)>> =
+        std::collections::BTreeMap::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &report.refs {
+        if !seen.insert((r.env.clone(), r.namespace.clone())) {
+            continue;
+        }
+        let own = project
+            .and_then(|p| p.environments.as_ref())
+            .and_then(|e| e.get(&r.env))
+            .and_then(|e| e.cluster.as_ref())
+            .and_then(|c| c.context.clone());
+        by_context
+            .entry(options.context.clone().or(own))
+            .or_default()
+            .push((r.env.clone(), r.namespace.clone()));
+    }
+    let mut out = Vec::new();
+    for (context, pairs) in by_context {
+        let namespaces: std::collections::BTreeSet<String> =
+            pairs.iter().map(|(_, ns)| ns.clone()).collect();
+        let options = crate::live::cluster::Options {
+            context,
+            ..options.clone()
+        };
+        for object in crate::live::cluster::quotas(&options, &namespaces)? {
+            let ns = object
+                .pointer("/metadata/namespace")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            for (env, _) in pairs.iter().filter(|(_, n)| n == ns) {
+                out.extend(validate::Quota::from_object(env, &object));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `sparkc init [DIR]`.

@@ -175,14 +175,58 @@ async fn fetch_all(options: &Options, targets: Vec<Target>) -> Result<Fetched, E
     })
 }
 
-/// One (namespace, kind) list, every page.
+/// The ResourceQuotas of `namespaces` (every one, not only sparkc's), for the budget check
+/// of `validate --cluster`.
+pub fn quotas(options: &Options, namespaces: &BTreeSet<String>) -> Result<Vec<Json>, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Cluster(format!("cannot start the network runtime: {e}")))?;
+    runtime.block_on(async {
+        let read = async {
+            let (client, server) = client(options).await?;
+            let mut out = Vec::new();
+            for ns in namespaces {
+                let target = Target {
+                    group: String::new(),
+                    version: "v1".into(),
+                    kind: "ResourceQuota".into(),
+                    namespace: ns.clone(),
+                };
+                out.extend(list_selected(client.clone(), &target, &server, None).await?);
+            }
+            Ok(out)
+        };
+        match tokio::time::timeout(options.timeout, read).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Cluster(format!(
+                "the cluster did not answer within {}s (--timeout)",
+                options.timeout.as_secs()
+            ))),
+        }
+    })
+}
+
+/// One (namespace, kind) list of sparkc's objects, every page.
 async fn list(client: kube::Client, target: &Target, server: &str) -> Result<Vec<Json>, Error> {
+    let selector = format!("{LABEL_MANAGED_BY}=sparkc");
+    list_selected(client, target, server, Some(&selector)).await
+}
+
+/// One (namespace, kind) list, every page, of the objects matching the label selector.
+async fn list_selected(
+    client: kube::Client,
+    target: &Target,
+    server: &str,
+    selector: Option<&str>,
+) -> Result<Vec<Json>, Error> {
     let gvk = GroupVersionKind::gvk(&target.group, &target.version, &target.kind);
     let resource = ApiResource::from_gvk(&gvk);
     let api: Api<DynamicObject> = Api::namespaced_with(client, &target.namespace, &resource);
-    let mut params = ListParams::default()
-        .labels(&format!("{LABEL_MANAGED_BY}=sparkc"))
-        .limit(PAGE_SIZE);
+    let mut params = ListParams::default().limit(PAGE_SIZE);
+    if let Some(selector) = selector {
+        params = params.labels(selector);
+    }
     let mut out = Vec::new();
     let mut restarted = false;
     loop {

@@ -723,6 +723,10 @@ pub struct Project {
     /// How the Kubeflow Spark Operator is installed (operator target).
     #[serde(default)]
     pub operator: Option<OperatorOptions>,
+    /// Policies every job must meet in every environment (an environment's `policies`
+    /// replace them one by one).
+    #[serde(default)]
+    pub policies: Option<Policies>,
 }
 
 /// One environment.
@@ -736,6 +740,97 @@ pub struct Environment {
     pub cluster: Option<Cluster>,
     /// A partial job spec merged over every job's spec in this environment.
     pub overrides: Option<SparkJobSpec>,
+    /// Policies of this environment: each one set here replaces the project's of the same
+    /// name (`maxPerJob` and `severity` field by field).
+    pub policies: Option<Policies>,
+}
+
+/// Rules a platform team sets for every job, checked by `validate` (and so by `render` and
+/// `plan`). Each finding is located at the job and names the policy's line here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Policies {
+    /// Labels every job must carry in `metadata.labels`, e.g. `[team, cost-center]`.
+    pub required_labels: Option<Vec<String>>,
+    /// Registries the images of the driver and executors may come from: a registry host
+    /// (`registry.example.com`) or a host and path prefix (`registry.example.com/data`).
+    /// An image without a host comes from Docker Hub, `docker.io`.
+    pub allowed_image_registries: Option<Vec<String>>,
+    /// The most one job may ask for: its driver plus its executors (the dynamic-allocation
+    /// maximum when it scales), with memory overhead, as the pods request it.
+    pub max_per_job: Option<MaxPerJob>,
+    /// Every job must set `timeToLiveSeconds`, so that finished runs do not pile up.
+    pub require_time_to_live: Option<bool>,
+    /// `restricted`: every driver and executor pod, on every target, must meet the
+    /// restricted Pod Security Standard. A job opts out with the annotation
+    /// `policy.sparkc.io/pod-security-exempt: <reason>`.
+    pub pod_security: Option<PodSecurityLevel>,
+    /// What the jobs of each namespace of the environment may request together, counting
+    /// every job that can run at the same time. `validate --cluster` also checks the
+    /// namespace's ResourceQuota.
+    pub budget: Option<Budget>,
+    /// The severity of each policy's findings (default `error`), e.g.
+    /// `{requiredLabels: warning}`.
+    pub severity: Option<PolicySeverities>,
+}
+
+/// The most one job may request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MaxPerJob {
+    /// Executors (instances, or `dynamicAllocation.maxExecutors`).
+    #[schemars(range(min = 0))]
+    pub executors: Option<u32>,
+    /// CPU cores of the driver and all executors together, as requested.
+    #[schemars(range(min = 0))]
+    pub cores: Option<f64>,
+    /// Memory of the driver and all executors together, heap plus overhead, in Spark
+    /// notation (`800g`).
+    pub memory: Option<String>,
+}
+
+/// What the jobs of one namespace may request at once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Budget {
+    /// CPU cores requested by all pods together.
+    #[schemars(range(min = 0))]
+    pub cores: Option<f64>,
+    /// Memory requested by all pods together, in Spark notation (`2000g`).
+    pub memory: Option<String>,
+    /// Pods (drivers and executors).
+    #[schemars(range(min = 0))]
+    pub pods: Option<u64>,
+}
+
+/// A Pod Security Standard level that sparkc checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurityLevel {
+    /// The restricted standard (runs as non-root, no privilege escalation, all capabilities
+    /// dropped, a RuntimeDefault or Localhost seccomp profile, no host namespaces, ports or
+    /// paths).
+    Restricted,
+}
+
+/// How serious a policy's findings are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyLevel {
+    Error,
+    Warning,
+}
+
+/// The severity of each policy (default `error`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicySeverities {
+    pub required_labels: Option<PolicyLevel>,
+    pub allowed_image_registries: Option<PolicyLevel>,
+    pub max_per_job: Option<PolicyLevel>,
+    pub require_time_to_live: Option<PolicyLevel>,
+    pub pod_security: Option<PolicyLevel>,
+    pub budget: Option<PolicyLevel>,
 }
 
 /// Where an environment runs: Argo CD's destination, Flux's kubeconfig Secret, and the

@@ -15,7 +15,7 @@ use serde_json::{Value as Json, json};
 use crate::diagnostic::{Diagnostic, Severity, sort_dedup};
 use crate::project::merge;
 use crate::project::schema::{self, Kind};
-use crate::project::spec::{AppType, JobMetadata, SparkJobSpec, StringMap, Target};
+use crate::project::spec::{AppType, JobMetadata, PolicyLevel, SparkJobSpec, StringMap, Target};
 use crate::project::workspace::{self, DEFAULT_ENV, Document, Workspace};
 use crate::project::yaml::{Node, Pos, Seg, path_string};
 use crate::rules::{self, At, Subject};
@@ -50,6 +50,9 @@ pub struct JobRef {
     pub file: String,
     pub name_pos: Option<Pos>,
     pub app_type: AppType,
+    /// What it requests, and when it may run.
+    pub footprint: crate::footprint::Footprint,
+    pub occupancy: crate::footprint::Occupancy,
 }
 
 /// The outcome of validation.
@@ -149,6 +152,7 @@ pub fn validate(
         }
     }
     check_duplicates(&ws.root, &mut report);
+    check_budgets(ws, &mut report, &[], jiff::Timestamp::now());
     sort_dedup(&mut report.diagnostics);
     Ok(report)
 }
@@ -189,6 +193,187 @@ pub fn each_job<R: Send>(
     Ok(out)
 }
 
+/// A namespace's limit from the cluster: the ResourceQuota's name and its `hard` values.
+#[derive(Debug, Clone)]
+pub struct Quota {
+    pub env: String,
+    pub namespace: String,
+    pub name: String,
+    pub hard: crate::footprint::Resources,
+    /// Which of `hard` the quota sets: pods, cpu, memory.
+    pub sets: [bool; 3],
+}
+
+impl Quota {
+    /// The limits of a ResourceQuota object (`requests.cpu` or `cpu`, `requests.memory` or
+    /// `memory`, `pods`), or `None` when it limits none of them.
+    pub fn from_object(env: &str, object: &Json) -> Option<Quota> {
+        let hard = object.pointer("/spec/hard")?;
+        let get = |keys: [&str; 2]| {
+            keys.iter()
+                .find_map(|k| hard.get(*k))
+                .and_then(crate::diff::quantity)
+        };
+        let (pods, cpu, memory) = (
+            get(["pods", "count/pods"]),
+            get(["requests.cpu", "cpu"]),
+            get(["requests.memory", "memory"]),
+        );
+        if pods.is_none() && cpu.is_none() && memory.is_none() {
+            return None;
+        }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let hard_values = crate::footprint::Resources {
+            pods: pods.unwrap_or(0.0) as u64,
+            cpu_millis: (cpu.unwrap_or(0.0) * 1000.0).round() as u64,
+            memory_mib: (memory.unwrap_or(0.0) / (1024.0 * 1024.0)).floor() as u64,
+        };
+        Some(Quota {
+            env: env.to_owned(),
+            namespace: object
+                .pointer("/metadata/namespace")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            name: object
+                .pointer("/metadata/name")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            hard: hard_values,
+            sets: [pods.is_some(), cpu.is_some(), memory.is_some()],
+        })
+    }
+}
+
+/// The `budget` policy of each environment (without `quotas`), or the ResourceQuotas read
+/// from the cluster: the jobs of each namespace that can run at the same time (over the
+/// week from `now`) must fit.
+pub fn check_budgets(ws: &Workspace, report: &mut Report, quotas: &[Quota], now: jiff::Timestamp) {
+    let Some(project) = ws.project.as_ref() else {
+        return;
+    };
+    let mut by_ns: BTreeMap<(&str, &str), Vec<&JobRef>> = BTreeMap::new();
+    for r in &report.refs {
+        by_ns.entry((&r.env, &r.namespace)).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for ((env, ns), jobs) in by_ns {
+        let rules = crate::policy::InForce::of(&project.project, env);
+        // With quotas from the cluster, only they are checked here: `validate` checked the
+        // declared budgets already.
+        let budget = if quotas.is_empty() {
+            rules.pick(|p| p.budget.as_ref())
+        } else {
+            None
+        };
+        let ns_quotas: Vec<&Quota> = quotas
+            .iter()
+            .filter(|q| q.env == env && q.namespace == ns)
+            .collect();
+        if budget.is_none() && ns_quotas.is_empty() {
+            continue;
+        }
+        let total = crate::footprint::peak_together(
+            jobs.iter()
+                .map(|j| (j.name.as_str(), &j.footprint, &j.occupancy)),
+            now,
+            7,
+        );
+        // (what limits, where it is written, its pods, cpu and memory)
+        let mut limits: Vec<(String, Vec<Seg>, [Option<u64>; 3])> = Vec::new();
+        if let Some((b, origin)) = budget {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let cpu = b.cores.map(|c| (c * 1000.0).round() as u64);
+            let memory = b
+                .memory
+                .as_deref()
+                .and_then(|m| crate::units::spark_memory_mib(m).ok());
+            limits.push((
+                "the budget".to_owned(),
+                rules.path(origin, &["budget"]),
+                [b.pods, cpu, memory],
+            ));
+        }
+        for q in ns_quotas {
+            let pick = |set: bool, v: u64| set.then_some(v);
+            limits.push((
+                format!("the ResourceQuota `{}` of namespace `{ns}`", q.name),
+                workspace::keys(&["environments", env, "namespace"]),
+                [
+                    pick(q.sets[0], q.hard.pods),
+                    pick(q.sets[1], q.hard.cpu_millis),
+                    pick(q.sets[2], q.hard.memory_mib),
+                ],
+            ));
+        }
+        let level = rules.level(crate::policy::Name::Budget);
+        let r = total.resources;
+        for (what, path, [pods, cpu, memory]) in limits {
+            let mut over = Vec::new();
+            let show = crate::footprint::show_cpu;
+            if let Some(p) = pods.filter(|p| r.pods > *p) {
+                over.push(format!("{} pods (allowed {p})", r.pods));
+            }
+            if let Some(c) = cpu.filter(|c| r.cpu_millis > *c) {
+                over.push(format!(
+                    "{} cores (allowed {})",
+                    show(r.cpu_millis),
+                    show(c)
+                ));
+            }
+            if let Some(m) = memory.filter(|m| r.memory_mib > *m) {
+                over.push(format!(
+                    "{} of memory (allowed {})",
+                    crate::footprint::show_mib(r.memory_mib),
+                    crate::footprint::show_mib(m)
+                ));
+            }
+            let unbounded = !total.unbounded.is_empty()
+                && (pods.is_some() || cpu.is_some() || memory.is_some());
+            if over.is_empty() && !unbounded {
+                continue;
+            }
+            let mut message = format!(
+                "the {} job{} of namespace `{ns}` in environment `{env}` that can run at the same time",
+                total.jobs,
+                if total.jobs == 1 { "" } else { "s" }
+            );
+            if over.is_empty() {
+                message.push_str(&format!(
+                    " have no bound: {} scale without `maxExecutors`",
+                    total.unbounded.join(", ")
+                ));
+            } else {
+                message.push_str(&format!(" request {}, over {what}", over.join(", ")));
+                if !total.unbounded.is_empty() {
+                    message.push_str(&format!(
+                        " (and {} have no bound)",
+                        total.unbounded.join(", ")
+                    ));
+                }
+            }
+            let (pos, _) = project.node.pos_of(&path);
+            let diag = match level {
+                PolicyLevel::Error => {
+                    Diagnostic::error(crate::policy::Name::Budget.code(), &project.file, Some(pos))
+                }
+                PolicyLevel::Warning => Diagnostic::warning(
+                    crate::policy::Name::Budget.code(),
+                    &project.file,
+                    Some(pos),
+                ),
+            };
+            out.push(
+                diag.path(path_string(&path)).message(message).hint(
+                    "give the jobs fewer or smaller executors, stagger their schedules with `timeoutSeconds` so that their runs do not overlap, or raise the limit",
+                ),
+            );
+        }
+    }
+    report.diagnostics.extend(out);
+}
+
 struct FileResult {
     display: String,
     text: Option<std::sync::Arc<str>>,
@@ -224,6 +409,8 @@ fn check_file(
             file: j.file.clone(),
             name_pos: j.name_pos,
             app_type: j.app_type,
+            footprint: crate::footprint::Footprint::of(&j.spec, j.app_type),
+            occupancy: crate::footprint::Occupancy::of(&j.spec),
         }));
         if keep == Keep::Jobs {
             result.jobs.extend(jobs);
@@ -400,6 +587,7 @@ fn check_document(
         None => return (Vec::new(), diags),
     };
     check_job_environments(ws, d, &job_envs, all_envs, &mut diags);
+    check_overridden(ws, d, &job_spec, &job_envs, all_envs, &mut diags);
     // The raw project defaults (not the typed ones: a typed `None` would serialize as a
     // removing null).
     let project_defaults = ws
@@ -488,6 +676,122 @@ fn schema_pass(d: &Document, mut json: Json, diags: &mut Vec<Diagnostic>) -> Opt
                 .message(f.message);
             diag.hint = f.hint;
             diags.push(diag);
+        }
+    }
+    None
+}
+
+/// A value of the job's `spec` that every environment overrides never takes effect: a
+/// warning naming where each override is written.
+fn check_overridden(
+    ws: &Workspace,
+    d: &Document,
+    job_spec: &Json,
+    job_envs: &Json,
+    all_envs: &[String],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(project) = ws.project.as_ref() else {
+        return;
+    };
+    if project
+        .project
+        .environments
+        .as_ref()
+        .is_none_or(BTreeMap::is_empty)
+    {
+        return;
+    }
+    let mut leaves = Vec::new();
+    leaf_paths(job_spec, &mut Vec::new(), &mut leaves);
+    if leaves.is_empty() {
+        return;
+    }
+    let overrides: BTreeMap<&str, Option<Json>> = all_envs
+        .iter()
+        .map(|env| {
+            let node = project
+                .node
+                .locate(&workspace::keys(&["environments", env, "overrides"]))
+                .ok();
+            (env.as_str(), node.map(Node::to_json))
+        })
+        .collect();
+    for path in leaves {
+        let mut by = Vec::new();
+        for env in all_envs {
+            // The job's own environment block wins over the project's overrides.
+            let job_layer = prefixed(&["environments", env], &path);
+            let project_layer = prefixed(&["environments", env, "overrides"], &path);
+            let found = replaced_at(job_envs.get(env.as_str()), &path)
+                .map(|n| (d.file.as_str(), &d.node, job_layer[..2 + n].to_vec()))
+                .or_else(|| {
+                    replaced_at(overrides[env.as_str()].as_ref(), &path).map(|n| {
+                        (
+                            project.file.as_str(),
+                            &project.node,
+                            project_layer[..3 + n].to_vec(),
+                        )
+                    })
+                });
+            match found {
+                Some((file, node, at)) => {
+                    let (pos, _) = node.pos_of(&at);
+                    by.push(format!(
+                        "{env}: `{}` at {file}:{}",
+                        path_string(&at),
+                        pos.line
+                    ));
+                }
+                None => break,
+            }
+        }
+        if by.len() < all_envs.len() {
+            continue;
+        }
+        let at = prefixed(&["spec"], &path);
+        let (pos, _) = d.node.pos_of(&at);
+        diags.push(
+            Diagnostic::warning("overridden", &d.file, Some(pos))
+                .path(path_string(&at))
+                .message(format!(
+                    "`{}` never takes effect: every environment overrides it ({})",
+                    path_string(&at),
+                    by.join("; ")
+                ))
+                .hint("remove it here (editing it changes nothing), or remove the overrides that replace it"),
+        );
+    }
+}
+
+/// The paths of a spec's values: scalars and lists, and empty mappings.
+fn leaf_paths(v: &Json, path: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
+    match v {
+        Json::Object(m) if !m.is_empty() => {
+            for (k, x) in m {
+                path.push(Seg::Key(k.clone()));
+                leaf_paths(x, path, out);
+                path.pop();
+            }
+        }
+        Json::Null => {}
+        _ => out.push(path.clone()),
+    }
+}
+
+/// Whether a layer replaces the value at `path`: it sets the path itself, or an ancestor
+/// to something that is not a mapping (or `null`). Returns how many segments of `path`
+/// lead to the replacing value.
+fn replaced_at(layer: Option<&Json>, path: &[Seg]) -> Option<usize> {
+    let mut node = layer?;
+    for (i, seg) in path.iter().enumerate() {
+        let Seg::Key(k) = seg else { return None };
+        match node {
+            Json::Object(m) => node = m.get(k)?,
+            _ => return None,
+        }
+        if i + 1 == path.len() || !node.is_object() {
+            return Some(i + 1);
         }
     }
     None
@@ -615,7 +919,7 @@ impl Doc<'_> {
             return None;
         }
         let app_type = rules::infer_type(&spec)?;
-        Some(Job {
+        let job = Job {
             name: metadata.name.clone(),
             namespace: namespace.unwrap_or_default(),
             env: env.to_owned(),
@@ -631,7 +935,51 @@ impl Doc<'_> {
             app_type,
             target: spec.target.unwrap_or(crate::target::DEFAULT),
             spec,
-        })
+        };
+        self.check_policies(&job, &layers, per_env);
+        Some(job)
+    }
+
+    /// The project's and the environment's policies on a valid job.
+    fn check_policies(
+        &self,
+        job: &Job,
+        layers: &Layers<'_>,
+        per_env: &mut BTreeMap<Diagnostic, Vec<String>>,
+    ) {
+        let Some(project) = self.ws.project.as_ref() else {
+            return;
+        };
+        let rules = crate::policy::InForce::of(&project.project, &job.env);
+        if !rules.any() {
+            return;
+        }
+        let footprint = crate::footprint::Footprint::of(&job.spec, job.app_type);
+        for v in crate::policy::check(job, &footprint, &rules) {
+            let (file, pos, path) = match &v.at {
+                At::Spec(p) => layers.locate(&job.env, p),
+                At::Doc(p) => {
+                    let (pos, _) = self.d.node.pos_of(p);
+                    (self.d.file.clone(), Some(pos), path_string(p))
+                }
+            };
+            let (policy_pos, _) = project.node.pos_of(&v.policy_at);
+            let message = format!(
+                "{} (policy `{}` at {}:{})",
+                v.message,
+                path_string(&v.policy_at),
+                project.file,
+                policy_pos.line
+            );
+            let diag = match v.level {
+                PolicyLevel::Error => Diagnostic::error(v.policy.code(), file, pos),
+                PolicyLevel::Warning => Diagnostic::warning(v.policy.code(), file, pos),
+            };
+            per_env
+                .entry(diag.path(path).message(message).hint(v.hint))
+                .or_default()
+                .push(job.env.clone());
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Memory of Spark's processes: heap plus overhead, and the overhead factor. Spark's own
-//! rule, written once for every target (pods request what Spark will ask for).
+//! Memory of Spark's processes: heap plus overhead, and the overhead factor; the CPU a
+//! Spark pod requests; how many executors a job may have. Spark's own rules, written once
+//! for every target (pods request what Spark will ask for) and for the footprint.
 
 use crate::project::spec::{AppType, SparkJobSpec};
 use crate::units;
@@ -24,6 +25,64 @@ pub fn overhead_factor(spec: &SparkJobSpec, app_type: AppType) -> f64 {
             AppType::Python | AppType::R => 0.4,
             AppType::Scala | AppType::Java => 0.1,
         })
+}
+
+impl Memory {
+    /// What the pod requests: heap plus overhead, in MiB.
+    pub const fn total_mib(self) -> u64 {
+        self.heap_mib + self.overhead_mib
+    }
+}
+
+/// The CPU a Spark pod requests (a Kubernetes quantity): the role's `coreRequest`
+/// (`spark.kubernetes.*.request.cores`), else its `cores` (default 1).
+pub fn cpu_request(core_request: Option<&str>, cores: Option<i32>) -> String {
+    core_request.map_or_else(|| cores.unwrap_or(1).to_string(), str::to_owned)
+}
+
+/// The driver's memory (as its pod requests it).
+pub fn driver_memory(spec: &SparkJobSpec, app_type: AppType) -> Memory {
+    let (driver, _) = crate::spark::pod::roles(spec);
+    role_memory(
+        spec,
+        app_type,
+        driver.memory.as_deref(),
+        driver.memory_overhead.as_deref(),
+    )
+}
+
+/// One executor's memory (Spark builds the executor pods with this request).
+pub fn executor_memory(spec: &SparkJobSpec, app_type: AppType) -> Memory {
+    let (_, executor) = crate::spark::pod::roles(spec);
+    role_memory(
+        spec,
+        app_type,
+        executor.memory.as_deref(),
+        executor.memory_overhead.as_deref(),
+    )
+}
+
+fn role_memory(
+    spec: &SparkJobSpec,
+    app_type: AppType,
+    heap: Option<&str>,
+    overhead: Option<&str>,
+) -> Memory {
+    memory(heap, overhead, overhead_factor(spec, app_type))
+}
+
+/// The most executors the job runs at once: `instances` (default 1), or with dynamic
+/// allocation its `maxExecutors` (`None`: Spark's default, unbounded).
+pub fn max_executors(spec: &SparkJobSpec) -> Option<u32> {
+    let (_, executor) = crate::spark::pod::roles(spec);
+    if dynamic(spec) {
+        spec.dynamic_allocation
+            .as_ref()
+            .and_then(|d| d.max_executors)
+            .map(|m| u32::try_from(m).unwrap_or(0))
+    } else {
+        Some(u32::try_from(executor.instances.unwrap_or(1)).unwrap_or(0))
+    }
 }
 
 /// Heap and overhead from Spark notation (validated before rendering).

@@ -37,6 +37,16 @@ fn to_json<T: Serialize>(v: &T) -> Json {
     serde_json::to_value(v).unwrap_or(Json::Null)
 }
 
+/// The restricted-profile pod security context sparkc writes when a job sets none.
+pub fn restricted_pod_context() -> Json {
+    pod_security(None)
+}
+
+/// The restricted-profile container security context sparkc writes when a job sets none.
+pub fn restricted_container_context() -> Json {
+    container_security(None)
+}
+
 /// Restricted-profile defaults, unless the job sets its own.
 fn pod_security(user: Option<&k8s_openapi::api::core::v1::PodSecurityContext>) -> Json {
     user.map_or_else(
@@ -77,18 +87,23 @@ fn restricted<'a>(
         .into_iter()
         .map(|c| {
             let mut json = to_json(c);
-            if let Json::Object(m) = &mut json {
-                let mut context = container_security(None);
-                if let (Json::Object(defaults), Some(Json::Object(own))) =
-                    (&mut context, m.remove("securityContext"))
-                {
-                    defaults.extend(own);
-                }
-                m.insert("securityContext".into(), context);
-            }
+            restrict_container(&mut json);
             json
         })
         .collect()
+}
+
+/// A container (as JSON) with the restricted security defaults under what it sets itself.
+pub fn restrict_container(json: &mut Json) {
+    if let Json::Object(m) = json {
+        let mut context = container_security(None);
+        if let (Json::Object(defaults), Some(Json::Object(own))) =
+            (&mut context, m.remove("securityContext"))
+        {
+            defaults.extend(own);
+        }
+        m.insert("securityContext".into(), context);
+    }
 }
 
 /// Where a role's maps of settings (node selectors, `envVars`, `envSecretKeyRefs`) go:
@@ -271,11 +286,9 @@ pub fn driver_pod(
             json!({"name": p.name, "containerPort": p.container_port, "protocol": p.protocol}),
         );
     }
-    let memory = format!("{}Mi", mem.heap_mib + mem.overhead_mib);
-    let cpu_request = driver
-        .core_request
-        .clone()
-        .unwrap_or_else(|| driver.cores.unwrap_or(1).to_string());
+    let memory = format!("{}Mi", mem.total_mib());
+    let cpu_request =
+        crate::spark::memory::cpu_request(driver.core_request.as_deref(), driver.cores);
     let mut requests = Map::new();
     requests.insert("cpu".into(), Json::String(cpu_request));
     requests.insert("memory".into(), Json::String(memory.clone()));

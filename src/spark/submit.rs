@@ -278,11 +278,10 @@ fn images(s: &Submit<'_>, out: &mut Settings) {
 
 fn executor_resources(s: &Submit<'_>, out: &mut Settings) {
     let (spec, executor) = (&s.job.spec, s.executor);
-    if !memory::dynamic(spec) {
-        out.set(
-            &conf::EXECUTOR_INSTANCES,
-            executor.instances.unwrap_or(1).to_string(),
-        );
+    if !memory::dynamic(spec)
+        && let Some(instances) = memory::max_executors(spec)
+    {
+        out.set(&conf::EXECUTOR_INSTANCES, instances.to_string());
     }
     out.set(
         &conf::EXECUTOR_CORES,

@@ -18,7 +18,7 @@ use crate::project::spec::{RestartType, SparkJobSpec, Workload};
 use crate::project::validate::Job;
 use crate::render::raw_json;
 use crate::rules::{Findings, Subject};
-use crate::spark::memory::{memory, overhead_factor};
+use crate::spark::memory::{driver_memory, overhead_factor};
 use crate::spark::pod::{Exporter, driver_pod, executor_pod, merge_pod_spec};
 use crate::spark::submit::{self, Mode, Submit};
 
@@ -157,11 +157,7 @@ pub fn plan(job: &Job) -> Plan {
         crate::project::yaml::to_yaml(&executor_template),
     );
 
-    let mem = memory(
-        driver.memory.as_deref(),
-        driver.memory_overhead.as_deref(),
-        factor,
-    );
+    let mem = driver_memory(spec, job.app_type);
     let submit_args = submit::args(&Submit {
         job,
         names: &provisional,

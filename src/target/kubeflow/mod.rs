@@ -85,7 +85,10 @@ enum Place {
 
 /// Builds the plan of one operator job. `webhook` says whether the operator's mutating
 /// webhook runs. Errors name what cannot be rendered.
-pub fn plan(job: &Job, webhook: bool) -> Result<Plan, String> {
+/// `restricted`: the `podSecurity: restricted` policy is in force, so the roles get
+/// sparkc's restricted security contexts where they set none (the operator's pods have
+/// none of their own).
+pub fn plan(job: &Job, webhook: bool, restricted: bool) -> Result<Plan, String> {
     let names = Names::new(&job.name, &job.namespace, "");
     let spec = &job.spec;
     let mut app = serde_json::to_value(spec).map_err(|e| e.to_string())?;
@@ -161,6 +164,25 @@ pub fn plan(job: &Job, webhook: bool) -> Result<Plan, String> {
         let m = object(obj, "monitoring");
         m.entry("exposeDriverMetrics").or_insert(Json::Bool(true));
         m.entry("exposeExecutorMetrics").or_insert(Json::Bool(true));
+    }
+    if restricted {
+        for role in ["driver", "executor"] {
+            let r = object(obj, role);
+            r.entry("securityContext")
+                .or_insert_with(crate::spark::pod::restricted_container_context);
+            r.entry("podSecurityContext")
+                .or_insert_with(crate::spark::pod::restricted_pod_context);
+            for list in ["sidecars", "initContainers"] {
+                for c in r
+                    .get_mut(list)
+                    .and_then(Json::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    crate::spark::pod::restrict_container(c);
+                }
+            }
+        }
     }
     if !webhook {
         route_through_templates(obj, job)?;
@@ -416,7 +438,12 @@ impl super::Target for Kubeflow {
             .and_then(|p| p.operator.as_ref())
             .and_then(|o| o.webhook)
             .unwrap_or(true);
-        let plan = plan(job, webhook).map_err(|message| super::Problem {
+        let restricted = project.is_some_and(|p| {
+            crate::policy::InForce::of(p, &job.env)
+                .pick(|p| p.pod_security)
+                .is_some()
+        });
+        let plan = plan(job, webhook, restricted).map_err(|message| super::Problem {
             message,
             hint: "move these settings into `driver.template` / `executor.template`, or run the operator with its webhook".to_owned(),
         })?;
