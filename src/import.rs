@@ -87,7 +87,13 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
             return out;
         }
     };
+    // Native setups first: a driver workload reads the Services, ConfigMaps and RBAC of
+    // the file with it.
+    let native = target::native::import::import(file, &docs, &mut out);
     for (i, node) in docs.iter().enumerate() {
+        if native.contains(&i) {
+            continue;
+        }
         let doc = node.to_json();
         let kind = doc.get("kind").and_then(Json::as_str).unwrap_or_default();
         let api = doc
@@ -337,11 +343,13 @@ pub(crate) fn refers_to_variable(value: &str) -> bool {
 
 impl SubmitLine {
     /// What the line itself says about the job beyond its settings: its environment, a
-    /// setting given twice, a value that refers to a variable.
+    /// setting given twice, a value that refers to a variable (unless `expanded` says
+    /// something expands it before spark-submit sees it).
     pub(crate) fn findings(
         &self,
         file: &str,
         pos: Option<crate::project::yaml::Pos>,
+        expanded: &dyn Fn(&str) -> bool,
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for w in &self.env {
@@ -366,7 +374,7 @@ impl SubmitLine {
                 );
             }
             seen.push(what);
-            if refers_to_variable(value) {
+            if refers_to_variable(value) && !expanded(value) {
                 out.push(
                     Diagnostic::warning("import-variable", file, pos)
                         .message(format!(
@@ -405,13 +413,15 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         Ok(line) => line,
         Err(e) => {
             if let LineError::Manages(_, before) = &e {
-                out.diagnostics.extend(before.findings(file, None));
+                out.diagnostics
+                    .extend(before.findings(file, None, &|_| false));
             }
             out.diagnostics.push(e.diagnostic(file, None));
             return out;
         }
     };
-    out.diagnostics.extend(line.findings(file, None));
+    out.diagnostics
+        .extend(line.findings(file, None, &|_| false));
     let mut b = SubmitBuilder::default();
     for (flag, value) in &line.flags {
         b.flag(flag, value);
