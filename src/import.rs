@@ -82,8 +82,13 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
     let docs = match yaml::parse_documents(text) {
         Ok(d) => d,
         Err(e) => {
-            out.diagnostics
-                .push(crate::project::workspace::syntax_diag(file, e));
+            let mut d = crate::project::workspace::syntax_diag(file, e);
+            if let Some((line, p)) = placeholder_in(text) {
+                d = d.hint(format!(
+                    "the file holds placeholders (`{p}` on line {line}) and is not YAML until they are substituted: substitute them (envsubst, the template tool) and import the result"
+                ));
+            }
+            out.diagnostics.push(d);
             return out;
         }
     };
@@ -145,7 +150,7 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
                 out.diagnostics.push(
                     Diagnostic::warning("import-skipped", file, Some(node.pos))
                         .message(format!(
-                            "skipped {what}: only {} are imported",
+                            "skipped {what}: only {}, and native setups (a Pod, Job, CronJob or Deployment running spark-submit) are imported",
                             importable.join(", ")
                         ))
                         .hint("keep it in Git as it is, beside the rendered tree"),
@@ -154,6 +159,17 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
         }
     }
     out
+}
+
+/// The first `${VAR}` or `$(VAR)` placeholder of a text, with its line.
+fn placeholder_in(text: &str) -> Option<(usize, &str)> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)")
+            .expect("regex")
+    });
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| RE.find(l).map(|m| (i + 1, m.as_str())))
 }
 
 /// A SparkJob's `metadata` from an imported object's: name, namespace, and the labels and

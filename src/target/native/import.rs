@@ -218,9 +218,6 @@ pub(crate) fn import(file: &str, nodes: &[Node], out: &mut Outcome) -> BTreeSet<
         }
     }
     let mut used = BTreeSet::new();
-    if drivers.is_empty() {
-        return used;
-    }
     for doc in idle {
         out.diagnostics.push(
             Diagnostic::warning("import-skipped", file, Some(doc.node.pos))
@@ -232,6 +229,9 @@ pub(crate) fn import(file: &str, nodes: &[Node], out: &mut Outcome) -> BTreeSet<
                 .hint("keep it in Git as it is, beside the rendered tree"),
         );
         used.insert(doc.index);
+    }
+    if drivers.is_empty() {
+        return used;
     }
     let alone = drivers.len() == 1;
     for (doc, kind, base, container) in &drivers {
@@ -711,16 +711,9 @@ fn read_setup(
             return None;
         }
     };
-    // `$(VAR)` of the container's own environment is the kubelet's to expand.
-    let defined = |value: &str| {
-        placeholders(value).iter().all(|p| {
-            p.strip_prefix("$(")
-                .and_then(|v| v.strip_suffix(')'))
-                .is_some_and(|v| env.contains_key(v))
-        }) && !value.contains("${")
-    };
+    // Variables are named once, by `report_placeholders`, at the word they are in.
     r.diags.extend(
-        line.findings(r.file, Some(at_pos), &defined)
+        line.findings(r.file, Some(at_pos), &|_| true)
             .into_iter()
             .map(|d| d.path(at_path.clone())),
     );
@@ -904,18 +897,18 @@ fn read_setup(
         json!(crate::target::id_text(&super::Native)),
     );
     if let Some(ns) = b.namespace.take()
-        && namespace.as_deref().is_some_and(|n| n != ns)
         && let Some(s) = setting(conf::NAMESPACE.key)
     {
-        r.lost(
-            s.pos,
-            &s.path,
-            format!(
-                "`{}` is `{ns}`, but the pod runs in `{}`: sparkc uses the pod's namespace",
-                s.key,
-                namespace.as_deref().unwrap_or_default()
-            ),
-        );
+        let own = namespace.as_deref().unwrap_or_default();
+        if ns == own || !placeholders(&ns).is_empty() {
+            r.dropped(s.pos, &s.path, format!("`{}`: the job's namespace is the pod's, `{own}`", s.key));
+        } else {
+            r.lost(
+                s.pos,
+                &s.path,
+                format!("`{}` is `{ns}`, but the pod runs in `{own}`: sparkc uses the pod's namespace", s.key),
+            );
+        }
     }
     b.name = Some(name.clone());
 
@@ -982,7 +975,7 @@ fn read_setup(
     r.report(doc.node.pos, "", lost);
     config_map_rest(r);
     check_rbac_verbs(r, &job, &pod);
-    report_placeholders(r, &job);
+    report_placeholders(r, &job, &pod);
     Some(job)
 }
 
@@ -1482,6 +1475,11 @@ fn driver_fields(
             d.remove("image");
         }
         b.spec.insert("image".into(), json!(image));
+        if let Some(Json::Object(e)) = b.spec.get_mut("executor")
+            && e.get("image").and_then(Json::as_str) == Some(image)
+        {
+            e.remove("image");
+        }
     }
     if let Some(p) = container.get("imagePullPolicy")
         && !b.spec.contains_key("imagePullPolicy")
@@ -2111,39 +2109,37 @@ fn check_rbac_verbs(r: &mut Reading<'_>, job: &Json, pod: &Pod<'_>) {
 }
 
 /// Placeholders in the setup's objects: kept where the spec carries the value, named
-/// otherwise. (`$(VAR)` in a container's command, args and env is the kubelet's, read
-/// above; in spark-defaults.conf it is reported as Spark leaving it as it is.)
-fn report_placeholders(r: &mut Reading<'_>, job: &Json) {
+/// otherwise. A variable of the driver container's own environment in its command,
+/// arguments or environment is the kubelet's (or the shell's) to expand, and was expanded
+/// above; in spark-defaults.conf, placeholders are reported as Spark leaving them as they
+/// are.
+fn report_placeholders(r: &mut Reading<'_>, job: &Json, pod: &Pod<'_>) {
     let text = job.to_string();
     let mut found = Vec::new();
+    let container = pod.container_path(&[]);
     for &i in &r.used {
         let doc = &r.docs[i];
+        if doc.is("ConfigMap") {
+            continue;
+        }
         let mut all = Vec::new();
         strings(doc.node, &mut Vec::new(), &mut all);
         for (path, node) in all {
-            let shown = path_string(&path);
-            let expanded_by_kubelet = path
-                .iter()
-                .any(|s| matches!(s, Seg::Key(k) if k == "command" || k == "args" || k == "env"));
-            let conf_text = doc.is("ConfigMap");
+            let expands = i == pod.doc.index && path.starts_with(&container);
             for p in placeholders(node.as_str().unwrap_or_default()) {
-                if (expanded_by_kubelet && p.starts_with("$(")) || conf_text {
+                let var = p.trim_start_matches(['$', '(', '{']).trim_end_matches([')', '}']);
+                if expands && pod.env.contains_key(var) {
                     continue;
                 }
-                found.push((p, node.pos, shown.clone()));
+                found.push((p, node.pos, path_string(&path)));
             }
         }
     }
     for (p, pos, path) in found {
-        let kept = text.contains(&p);
-        let message = if kept {
-            format!(
-                "`{p}` is a placeholder; it is kept as written, to be substituted before the spec is used"
-            )
+        let message = if text.contains(&p) {
+            format!("`{p}` is a placeholder; it is kept as written, to be substituted before the spec is used")
         } else {
-            format!(
-                "`{p}` is a placeholder in a field sparkc derives itself; it is not carried over"
-            )
+            format!("`{p}` is a placeholder in a setting sparkc derives itself; it is not carried over")
         };
         r.diags.push(
             Diagnostic::warning("import-variable", r.file, Some(pos))
