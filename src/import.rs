@@ -408,6 +408,11 @@ impl SubmitLine {
         let mut positional = self.positional.iter();
         if let Some(app) = positional.next() {
             b.spec.insert("mainApplicationFile".into(), json!(app));
+            // spark-submit's name for "the class is on the class path already" (the Thrift
+            // server, the shells): a JVM application.
+            if app == "spark-internal" {
+                b.spec.entry("type").or_insert_with(|| json!("Scala"));
+            }
         }
         let args: Vec<&String> = positional.collect();
         if !args.is_empty() {
