@@ -49,11 +49,14 @@ fn import(name: &str, format: &str) -> (Project, Output) {
 /// The diagnostics of an import, from its JSON report.
 fn diagnostics(name: &str) -> (i32, Vec<Json>) {
     let (_p, out) = import(name, "json");
-    let report: Json = serde_json::from_str(&out.stderr)
-        .unwrap_or_else(|e| panic!("{name}: {e}: {}", out.stderr));
+    let report: Json =
+        serde_json::from_str(&out.stderr).unwrap_or_else(|e| panic!("{name}: {e}: {}", out.stderr));
     (
         out.code,
-        report["diagnostics"].as_array().cloned().unwrap_or_default(),
+        report["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
     )
 }
 
@@ -100,13 +103,26 @@ fn every_native_setup_imports_with_stated_outcomes_and_renders() {
             .lines()
             .filter(|l| l.starts_with("error:") || l.starts_with("warning:"))
         {
-            writeln!(all, "  {}", line.replace(&p.path().display().to_string(), "")).unwrap();
+            writeln!(
+                all,
+                "  {}",
+                line.replace(&p.path().display().to_string(), "")
+            )
+            .unwrap();
         }
         // Whatever was written validates and renders, also when something of the
         // original could not be carried over (the import then exits 1 and says what).
-        if p.path().join("jobs").read_dir().is_ok_and(|mut d| d.next().is_some()) {
+        if p.path()
+            .join("jobs")
+            .read_dir()
+            .is_ok_and(|mut d| d.next().is_some())
+        {
             let r = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
-            assert_eq!(r.code, 0, "{name} imported but does not render: {}", r.stderr);
+            assert_eq!(
+                r.code, 0,
+                "{name} imported but does not render: {}",
+                r.stderr
+            );
             rendered += 1;
         }
     }
@@ -219,7 +235,9 @@ fn ports_exposed_but_not_set_or_set_but_not_exposed_are_reported() {
     // The UI's port is fixed by Spark's default: exposing 4040 is no mistake.
     let (_, diags) = diagnostics("port-not-set.yaml");
     assert!(
-        !diags.iter().any(|d| d["code"] == "import-port" && d["line"] == 17),
+        !diags
+            .iter()
+            .any(|d| d["code"] == "import-port" && d["line"] == 17),
         "{diags:?}"
     );
 }
@@ -343,12 +361,14 @@ fn odd_setups_say_what_they_are() {
     // A Deployment that runs no spark-submit: nothing to import, and it says why.
     let (code, diags) = diagnostics("deployment-no-submit.yaml");
     assert_eq!(code, 1, "no job was imported");
-    assert!(diags.iter().any(|d| d["code"] == "import-skipped"
-        && d["line"] == 3
-        && d["message"]
-            .as_str()
-            .unwrap()
-            .contains("none of its containers runs spark-submit")));
+    assert!(diags.iter().any(|d| {
+        d["code"] == "import-skipped"
+            && d["line"] == 3
+            && d["message"]
+                .as_str()
+                .unwrap()
+                .contains("none of its containers runs spark-submit")
+    }));
     // Two drivers in one file are two jobs, each with its own Service.
     let (p, out) = import("two-workloads.yaml", "human");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -381,11 +401,15 @@ fn odd_setups_say_what_they_are() {
 
 /// The driver pod spec and its spark-submit container of a workload document.
 fn driver_of(doc: &Json) -> (Json, Json) {
-    let pod = ["/spec/template/spec", "/spec/jobTemplate/spec/template/spec", "/spec"]
-        .iter()
-        .find_map(|p| doc.pointer(p).filter(|s| s.get("containers").is_some()))
-        .cloned()
-        .unwrap();
+    let pod = [
+        "/spec/template/spec",
+        "/spec/jobTemplate/spec/template/spec",
+        "/spec",
+    ]
+    .iter()
+    .find_map(|p| doc.pointer(p).filter(|s| s.get("containers").is_some()))
+    .cloned()
+    .unwrap();
     let container = pod["containers"]
         .as_array()
         .unwrap()
@@ -439,8 +463,10 @@ fn the_render_keeps_the_setup_but_for_sparkcs_fixes() {
         }
         let rendered: Vec<Json> = serde_saphyr::from_multiple(&out.stdout).unwrap();
         let workloads = originals.iter().filter(|d| {
-            matches!(d["kind"].as_str(), Some("Pod" | "Job" | "CronJob" | "Deployment"))
-                && d.to_string().contains("spark-submit")
+            matches!(
+                d["kind"].as_str(),
+                Some("Pod" | "Job" | "CronJob" | "Deployment")
+            ) && d.to_string().contains("spark-submit")
         });
         for original in workloads {
             let (pod, container) = driver_of(original);
@@ -499,7 +525,12 @@ fn the_render_keeps_the_setup_but_for_sparkcs_fixes() {
                 assert!(our_volumes.contains(vol), "{what}: volume {vol} is lost");
             }
             // Placement of the driver.
-            for k in ["nodeSelector", "tolerations", "affinity", "priorityClassName"] {
+            for k in [
+                "nodeSelector",
+                "tolerations",
+                "affinity",
+                "priorityClassName",
+            ] {
                 if !pod[k].is_null() {
                     assert_eq!(our_pod[k], pod[k], "{what}: {k}");
                 }
@@ -520,7 +551,11 @@ fn the_render_keeps_the_setup_but_for_sparkcs_fixes() {
                 .unwrap();
             let service = rendered
                 .iter()
-                .find(|d| d["kind"] == "Service" && host.starts_with(&format!("{}.", d["metadata"]["name"].as_str().unwrap())))
+                .find(|d| {
+                    d["kind"] == "Service"
+                        && host
+                            .starts_with(&format!("{}.", d["metadata"]["name"].as_str().unwrap()))
+                })
                 .unwrap_or_else(|| panic!("{what}: no Service is `{host}`"));
             let labels = ours
                 .pointer("/spec/template/metadata/labels")
