@@ -390,6 +390,20 @@ fn odd_setups_say_what_they_are() {
         28,
         "is in the ConfigMap `audit-templates`, which these files do not hold",
     );
+    // An application ConfigMap the driver reads is named, and a value the spec now
+    // carries instead of following the ConfigMap.
+    reports(
+        "app-config.yaml",
+        "import-skipped",
+        3,
+        "a driver reads it (the spec names it), but sparkc does not render it",
+    );
+    reports(
+        "app-config.yaml",
+        "import-variable",
+        42,
+        "`$(CURRENCY)` is `EUR` from the ConfigMap `pricing-settings`",
+    );
     // A Deployment runs its driver again and again; a Job runs it once.
     reports(
         "deployment-thrift.yaml",

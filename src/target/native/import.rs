@@ -118,6 +118,8 @@ impl Doc<'_> {
 #[derive(Debug, Clone, PartialEq)]
 enum EnvValue {
     Literal(String),
+    /// A key of a ConfigMap of these files: its value, and the ConfigMap.
+    Shared(String, String),
     /// The downward API (`fieldRef`): the field path.
     Field(String),
     /// A Secret, or a ConfigMap these files do not hold.
@@ -623,7 +625,7 @@ fn environment(container: &Map<String, Json>, docs: &[Doc<'_>]) -> BTreeMap<Stri
         {
             let prefix = str_of(from, "prefix").unwrap_or_default();
             for (k, v) in string_map(doc.json.get("data")) {
-                env.insert(format!("{prefix}{k}"), EnvValue::Literal(v));
+                env.insert(format!("{prefix}{k}"), EnvValue::Shared(v, cm.to_owned()));
             }
         }
     }
@@ -644,13 +646,16 @@ fn environment(container: &Map<String, Json>, docs: &[Doc<'_>]) -> BTreeMap<Stri
         {
             EnvValue::Field(f.to_owned())
         } else if let Some(r) = var.pointer("/valueFrom/configMapKeyRef") {
-            config_map(str_of(r, "name").unwrap_or_default())
+            let cm = str_of(r, "name").unwrap_or_default();
+            config_map(cm)
                 .and_then(|d| {
                     d.json
                         .pointer(&format!("/data/{}", str_of(r, "key").unwrap_or_default()))
                 })
                 .and_then(Json::as_str)
-                .map_or(EnvValue::Elsewhere, |v| EnvValue::Literal(v.to_owned()))
+                .map_or(EnvValue::Elsewhere, |v| {
+                    EnvValue::Shared(v.to_owned(), cm.to_owned())
+                })
         } else {
             EnvValue::Elsewhere
         };
@@ -713,9 +718,24 @@ fn read_setup(
     };
     let env = pod.env.clone();
     let vars = |name: &str| match env.get(name) {
-        Some(EnvValue::Literal(v)) => Some(v.clone()),
+        Some(EnvValue::Literal(v) | EnvValue::Shared(v, _)) => Some(v.clone()),
         _ => None,
     };
+    // A value from a ConfigMap is written into the spec as it is today.
+    for (i, word) in all.iter().enumerate() {
+        for p in placeholders(word) {
+            let var = p.trim_start_matches("$(").trim_end_matches(')');
+            if let Some(EnvValue::Shared(value, cm)) = env.get(var) {
+                let (pos, path) = word_at(i);
+                r.diags.push(
+                    Diagnostic::warning("import-variable", r.file, Some(pos))
+                        .path(path)
+                        .message(format!("`{p}` is `{value}` from the ConfigMap `{cm}`: the spec carries that value, and no longer follows the ConfigMap"))
+                        .hint("put the value in the spec, or in the project's defaults or an environment's overrides"),
+                );
+            }
+        }
+    }
     let command = match submit_words(&all, &vars) {
         Ok(w) => w,
         Err(e) => {
@@ -790,10 +810,10 @@ fn read_setup(
         .rfind(|s| s.flag == "--properties-file")
         .map(|s| s.value.clone());
     let conf_dir = match env.get("SPARK_CONF_DIR") {
-        Some(EnvValue::Literal(d)) => d.clone(),
+        Some(EnvValue::Literal(d) | EnvValue::Shared(d, _)) => d.clone(),
         _ => {
             let home = match env.get("SPARK_HOME") {
-                Some(EnvValue::Literal(h)) => h.clone(),
+                Some(EnvValue::Literal(h) | EnvValue::Shared(h, _)) => h.clone(),
                 _ => "/opt/spark".to_owned(),
             };
             format!("{}/conf", home.trim_end_matches('/'))
@@ -1033,5 +1053,98 @@ fn config_map_rest(r: &mut Reading<'_>) {
                 format!("`{k}` of the ConfigMap `{}` has no SparkJob field (sparkc mounts its own ConfigMap in its place)", doc.name()),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(ws: &[&str]) -> Vec<String> {
+        ws.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn spark_defaults_lines_are_read_at_their_line() {
+        let text =
+            "# a comment\nspark.a   1\n\n  spark.b=two words\nspark.c: x\n! also a comment\n";
+        let got = properties(text, Pos::new(10, 5), "data");
+        let seen: Vec<(&str, &str, u32, u32)> = got
+            .iter()
+            .map(|s| (s.key.as_str(), s.value.as_str(), s.pos.line, s.pos.column))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("spark.a", "spark.a=1", 11, 5),
+                ("spark.b", "spark.b=two words", 13, 7),
+                ("spark.c", "spark.c=x", 14, 5),
+            ]
+        );
+        assert!(got.iter().all(|s| s.from_file && s.flag == "--conf"));
+    }
+
+    #[test]
+    fn the_submit_words_of_exec_and_shell_forms() {
+        let vars = |n: &str| (n == "HOME").then(|| "/opt/spark".to_owned());
+        // Exec form, after the kubelet's expansion; what comes before the program goes.
+        let c = submit_words(
+            &words(&[
+                "/opt/entrypoint.sh",
+                "$(HOME)/bin/spark-submit",
+                "--name",
+                "a",
+                "x.py",
+            ]),
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(
+            c.words,
+            words(&["/opt/spark/bin/spark-submit", "--name", "a", "x.py"])
+        );
+        assert_eq!((c.offset, c.script), (Some(1), None));
+        // A shell line: the other commands are named, `set` and `echo` are not; the
+        // shell's variables come from the container's environment.
+        let c = submit_words(
+            &words(&[
+                "/bin/sh",
+                "-ec",
+                "set -x; cd /app && spark-submit --conf a=$HOME x.py ${UNSET} || echo failed",
+            ]),
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(
+            c.words,
+            words(&["spark-submit", "--conf", "a=/opt/spark", "x.py", "${UNSET}"])
+        );
+        assert_eq!(c.others, ["cd /app"]);
+        assert_eq!((c.offset, c.script), (None, Some(2)));
+        assert!(matches!(
+            submit_words(&words(&["bash", "-c", "spark-submit 'x.py"]), &vars),
+            Err(LineError::Quotes)
+        ));
+    }
+
+    #[test]
+    fn a_container_runs_spark_submit_in_its_command_or_its_args() {
+        let c = json!({"command": ["/bin/sh", "-c"], "args": ["spark-submit x.py"]});
+        assert_eq!(runs_submit(&c).map(|(f, _)| f), Some("args"));
+        let c = json!({"command": ["/opt/spark/bin/spark-submit", "x.py"]});
+        assert_eq!(runs_submit(&c).map(|(f, _)| f), Some("command"));
+        assert!(runs_submit(&json!({"command": ["sleep", "3600"]})).is_none());
+        assert!(runs_submit(&json!({"image": "apache/spark"})).is_none());
+    }
+
+    #[test]
+    fn references_to_a_config_map_are_found_anywhere_in_a_pod() {
+        let pod = json!({"spec": {"volumes": [{"name": "v", "configMap": {"name": "a"}}],
+            "containers": [{"envFrom": [{"configMapRef": {"name": "b"}}],
+                "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}]}]}});
+        for name in ["a", "b", "c"] {
+            assert!(names_config_map(&pod, name), "{name}");
+        }
+        assert!(!names_config_map(&pod, "v"));
     }
 }
