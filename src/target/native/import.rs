@@ -140,6 +140,19 @@ struct Setting {
     from_file: bool,
 }
 
+impl Setting {
+    /// The value it sets (after the `=` of a `--conf` pair).
+    fn value(&self) -> String {
+        if self.flag == "--conf" {
+            self.value
+                .split_once('=')
+                .map_or(String::new(), |(_, v)| v.trim().to_owned())
+        } else {
+            self.value.clone()
+        }
+    }
+}
+
 /// A file in the driver container that a ConfigMap of these files provides.
 struct Provided<'d> {
     doc: &'d Doc<'d>,
@@ -212,9 +225,8 @@ pub(crate) fn import(file: &str, nodes: &[Node], out: &mut Outcome) -> BTreeSet<
             continue;
         };
         let base = segs(kind.template());
-        let containers = doc
-            .json
-            .pointer(&format!("{}/spec/containers", pointer(kind.template())))
+        let containers = pod_template(doc, kind)
+            .and_then(|t| t.pointer("/spec/containers"))
             .and_then(Json::as_array)
             .cloned()
             .unwrap_or_default();
@@ -304,6 +316,48 @@ pub(crate) fn import(file: &str, nodes: &[Node], out: &mut Outcome) -> BTreeSet<
         }
     }
     used
+}
+
+/// The pod template of a workload (`metadata`, `spec`), or the Pod itself.
+fn pod_template<'a>(doc: &'a Doc<'_>, kind: Workload) -> Option<&'a Json> {
+    if kind.template().is_empty() {
+        Some(&doc.json)
+    } else {
+        doc.json.pointer(&pointer(kind.template()))
+    }
+}
+
+/// The RoleBindings and ClusterRoleBindings of these files that bind a ServiceAccount.
+fn bindings_of<'d>(docs: &'d [Doc<'d>], account: &str) -> Vec<&'d Doc<'d>> {
+    docs.iter()
+        .filter(|d| d.is("RoleBinding") || d.is("ClusterRoleBinding"))
+        .filter(|d| {
+            d.json
+                .get("subjects")
+                .and_then(Json::as_array)
+                .is_some_and(|s| {
+                    s.iter().any(|s| {
+                        str_of(s, "kind") == Some("ServiceAccount")
+                            && str_of(s, "name") == Some(account)
+                    })
+                })
+        })
+        .collect()
+}
+
+/// The Role (or ClusterRole) of these files a binding refers to.
+fn role_of<'d>(docs: &'d [Doc<'d>], binding: &Doc<'_>) -> Option<&'d Doc<'d>> {
+    let kind = binding
+        .json
+        .pointer("/roleRef/kind")
+        .and_then(Json::as_str)
+        .unwrap_or("Role");
+    let name = binding
+        .json
+        .pointer("/roleRef/name")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    docs.iter().find(|d| d.is(kind) && d.name() == name)
 }
 
 /// Whether an object refers to a ConfigMap by name (a volume, `envFrom`, an env value).
@@ -534,6 +588,13 @@ impl Pod<'_> {
             .cloned()
             .unwrap_or_default()
     }
+    /// The service account the driver pod names.
+    fn account(&self) -> Option<&str> {
+        self.spec
+            .get("serviceAccountName")
+            .or_else(|| self.spec.get("serviceAccount"))
+            .and_then(Json::as_str)
+    }
     /// The name of the pod: fixed for a bare Pod, generated for the others.
     fn fixed_name(&self) -> Option<&str> {
         (self.kind == Workload::Pod).then(|| self.doc.name())
@@ -675,16 +736,13 @@ fn read_setup(
     alone: bool,
 ) -> Option<Json> {
     let docs = r.docs;
-    let spec = doc
-        .json
-        .pointer(&format!("{}/spec", pointer(kind.template())))
+    let template = pod_template(doc, kind);
+    let spec = template
+        .and_then(|t| t.get("spec"))
         .and_then(Json::as_object)
         .cloned()
         .unwrap_or_default();
-    let labels = string_map(
-        doc.json
-            .pointer(&format!("{}/metadata/labels", pointer(kind.template()))),
-    );
+    let labels = string_map(template.and_then(|t| t.pointer("/metadata/labels")));
     let mut pod = Pod {
         doc,
         kind,
@@ -851,16 +909,7 @@ fn read_setup(
     let setting = |key: &str| effective.get(key);
 
     // The job's name and namespace.
-    let value_of = |s: &Setting| {
-        if s.flag == "--conf" {
-            s.value
-                .split_once('=')
-                .map_or(String::new(), |(_, v)| v.trim().to_owned())
-        } else {
-            s.value.clone()
-        }
-    };
-    let app_name = setting(conf::APP_NAME.key).map(value_of);
+    let app_name = setting(conf::APP_NAME.key).map(Setting::value);
     let name = app_name
         .clone()
         .filter(|n| crate::rules::is_dns1035(n))
@@ -870,7 +919,7 @@ fn read_setup(
         .pointer("/metadata/namespace")
         .and_then(Json::as_str)
         .map(str::to_owned)
-        .or_else(|| setting(conf::NAMESPACE.key).map(value_of));
+        .or_else(|| setting(conf::NAMESPACE.key).map(Setting::value));
     let ours = Names::new(&name, namespace.as_deref().unwrap_or("<namespace>"), "");
 
     // Settings into the spec, through the table; the executor pod template is read here.
@@ -892,7 +941,7 @@ fn read_setup(
             }
         }
         if s.key == conf::EXECUTOR_POD_TEMPLATE.key {
-            let file = value_of(s);
+            let file = s.value();
             match pod.provided(docs, &file) {
                 Ok(p) => {
                     let node = p.doc.node.locate(&segs(&["data", &p.key])).ok();

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value as Json, json};
 
-use super::{Doc, Pod, Reading, Workload, pointer, segs, str_of, string_map, with};
+use super::{
+    Doc, Pod, Reading, Workload, bindings_of, pointer, role_of, segs, str_of, string_map, with,
+};
 use crate::diagnostic::Diagnostic;
 use crate::import::SubmitBuilder;
 use crate::names::{self, Names};
@@ -546,11 +548,7 @@ pub(super) fn workload_fields(r: &mut Reading<'_>, b: &mut SubmitBuilder, pod: &
 pub(super) fn rbac(r: &mut Reading<'_>, b: &mut SubmitBuilder, pod: &Pod<'_>, ours: &Names) {
     let doc = pod.doc;
     let sa_path = pod.spec_path(&["serviceAccountName"]);
-    let account = pod
-        .spec
-        .get("serviceAccountName")
-        .or_else(|| pod.spec.get("serviceAccount"))
-        .and_then(Json::as_str);
+    let account = pod.account();
     let instead = format!(
         "the ServiceAccount, Role and RoleBinding `{}` with what the driver needs",
         ours.service_account
@@ -579,22 +577,7 @@ pub(super) fn rbac(r: &mut Reading<'_>, b: &mut SubmitBuilder, pod: &Pod<'_>, ou
         .docs
         .iter()
         .find(|d| d.is("ServiceAccount") && d.name() == account);
-    let bindings: Vec<&Doc<'_>> = r
-        .docs
-        .iter()
-        .filter(|d| d.is("RoleBinding") || d.is("ClusterRoleBinding"))
-        .filter(|d| {
-            d.json
-                .get("subjects")
-                .and_then(Json::as_array)
-                .is_some_and(|s| {
-                    s.iter().any(|s| {
-                        str_of(s, "kind") == Some("ServiceAccount")
-                            && str_of(s, "name") == Some(account)
-                    })
-                })
-        })
-        .collect();
+    let bindings = bindings_of(r.docs, account);
     if created.is_none() && bindings.is_empty() {
         b.spec.insert("serviceAccount".into(), json!(account));
         return;
@@ -631,21 +614,7 @@ pub(super) fn rbac(r: &mut Reading<'_>, b: &mut SubmitBuilder, pod: &Pod<'_>, ou
     }
     for binding in bindings {
         r.used.insert(binding.index);
-        let role_kind = binding
-            .json
-            .pointer("/roleRef/kind")
-            .and_then(Json::as_str)
-            .unwrap_or("Role");
-        let role_name = binding
-            .json
-            .pointer("/roleRef/name")
-            .and_then(Json::as_str)
-            .unwrap_or_default();
-        if let Some(role) = r
-            .docs
-            .iter()
-            .find(|d| d.is(role_kind) && d.name() == role_name)
-        {
+        if let Some(role) = role_of(r.docs, binding) {
             r.used.insert(role.index);
         }
     }

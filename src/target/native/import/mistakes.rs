@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::{
-    Doc, EnvValue, Pod, Reading, Setting, placeholders, segs, str_of, string_map, strings,
+    Doc, EnvValue, Pod, Reading, Setting, bindings_of, placeholders, role_of, segs, string_map,
+    strings,
 };
 use crate::diagnostic::Diagnostic;
 use crate::names::{self, Names};
@@ -26,8 +27,7 @@ pub(super) fn executor_labels(
     let mut labels = string_map(template.and_then(|t| t.pointer("/metadata/labels")));
     for (k, s) in conf {
         if let Some(label) = k.strip_prefix(conf::EXECUTOR_LABEL.key) {
-            let v = s.value.split_once('=').map_or("", |(_, v)| v);
-            labels.insert(label.to_owned(), v.trim().to_owned());
+            labels.insert(label.to_owned(), s.value());
         }
     }
     labels.insert(names::LABEL_ROLE.to_owned(), "executor".to_owned());
@@ -53,12 +53,7 @@ pub(super) fn check_pod_name(
         );
         return;
     };
-    let value = s
-        .value
-        .split_once('=')
-        .map_or("", |(_, v)| v)
-        .trim()
-        .to_owned();
+    let value = s.value();
     if let Some(var) = value.strip_prefix("$(").and_then(|v| v.strip_suffix(')')) {
         if pod.env.get(var) != Some(&EnvValue::Field("metadata.name".to_owned())) {
             r.mistake(
@@ -98,10 +93,7 @@ pub(super) fn services<'d>(
     host: Option<&Setting>,
     alone: bool,
 ) -> Vec<&'d Doc<'d>> {
-    let host_name = host.map(|s| {
-        let v = s.value.split_once('=').map_or("", |(_, v)| v).trim();
-        v.split('.').next().unwrap_or_default().to_owned()
-    });
+    let host_name = host.map(|s| s.value().split('.').next().unwrap_or_default().to_owned());
     r.docs
         .iter()
         .filter(|d| d.is("Service"))
@@ -142,12 +134,7 @@ pub(super) fn check_host(
         }
         return;
     };
-    let value = s
-        .value
-        .split_once('=')
-        .map_or("", |(_, v)| v)
-        .trim()
-        .to_owned();
+    let value = s.value();
     if let Some(var) = value.strip_prefix("$(").and_then(|v| v.strip_suffix(')'))
         && pod.env.get(var) == Some(&EnvValue::Field("status.podIP".to_owned()))
     {
@@ -308,8 +295,7 @@ pub(super) fn check_service(
             0
         };
         let n = s
-            .and_then(|s| s.value.split_once('=').map(|(_, v)| v.trim().to_owned()))
-            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(|s| s.value().parse::<i64>().ok())
             .unwrap_or(default);
         (k, n, s)
     })
@@ -405,45 +391,15 @@ fn grants(role: &Json) -> Vec<(String, String, Vec<String>)> {
 
 /// The verbs Spark needs that the hand-written Role does not grant.
 pub(super) fn check_rbac_verbs(r: &mut Reading<'_>, job: &Json, pod: &Pod<'_>) {
-    let Some(account) = pod
-        .spec
-        .get("serviceAccountName")
-        .or_else(|| pod.spec.get("serviceAccount"))
-        .and_then(Json::as_str)
-    else {
+    let Some(account) = pod.account() else {
         return;
     };
     if job.pointer("/spec/serviceAccount").is_some() {
         return;
     }
-    let roles: Vec<&Doc<'_>> = r
-        .docs
-        .iter()
-        .filter(|d| d.is("RoleBinding") || d.is("ClusterRoleBinding"))
-        .filter(|d| {
-            d.json
-                .get("subjects")
-                .and_then(Json::as_array)
-                .is_some_and(|s| {
-                    s.iter().any(|s| {
-                        str_of(s, "kind") == Some("ServiceAccount")
-                            && str_of(s, "name") == Some(account)
-                    })
-                })
-        })
-        .filter_map(|b| {
-            let kind = b
-                .json
-                .pointer("/roleRef/kind")
-                .and_then(Json::as_str)
-                .unwrap_or("Role");
-            let name = b
-                .json
-                .pointer("/roleRef/name")
-                .and_then(Json::as_str)
-                .unwrap_or_default();
-            r.docs.iter().find(|d| d.is(kind) && d.name() == name)
-        })
+    let roles: Vec<&Doc<'_>> = bindings_of(r.docs, account)
+        .into_iter()
+        .filter_map(|b| role_of(r.docs, b))
         .collect();
     let Some(first) = roles.first() else { return };
     let Some(needed) = needed_grants(job) else {
