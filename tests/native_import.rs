@@ -584,3 +584,49 @@ fn the_render_keeps_the_setup_but_for_sparkcs_fixes() {
     }
     assert!(compared >= 18, "{compared} drivers compared");
 }
+
+/// The native import shown in README.md is what sparkc prints.
+#[test]
+fn readme_shows_the_native_import_as_it_runs() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let p = project("article-pod.yaml");
+    let out = run(crate::harness::sparkc().current_dir(p.path()).args([
+        "import",
+        "article-pod.yaml",
+        "-o",
+        "jobs",
+        "--color",
+        "never",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let command = format!("$ sparkc import article-pod.yaml -o jobs\n{}", out.stdout);
+    assert!(readme.contains(&command), "README is stale:\n{command}");
+    // Every diagnostic the README quotes is quoted whole, as printed.
+    let mut blocks: Vec<String> = Vec::new();
+    for line in out.stderr.lines() {
+        if line.starts_with("warning:") || line.starts_with("error:") {
+            blocks.push(String::new());
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.push_str(line);
+            b.push('\n');
+        }
+    }
+    let quoted: Vec<&String> = blocks
+        .iter()
+        .filter(|b| readme.contains(b.lines().next().unwrap()))
+        .collect();
+    assert_eq!(quoted.len(), 4, "{blocks:?}");
+    // "the eleven settings it left out"
+    let dropped = blocks
+        .iter()
+        .filter(|b| b.contains("left out, sparkc does it"))
+        .count();
+    assert_eq!(dropped, 11, "{blocks:?}");
+    for b in quoted {
+        assert!(
+            readme.contains(b.as_str()),
+            "README quotes this otherwise:\n{b}"
+        );
+    }
+}

@@ -547,10 +547,11 @@ fn properties(text: &str, base: Pos, path: &str) -> Vec<Setting> {
             flag: "--conf".to_owned(),
             value: format!("{key}={value}"),
             key,
-            pos: Pos::new(
-                base.line + u32::try_from(i).unwrap_or(0),
-                base.column + u32::try_from(indent).unwrap_or(0),
-            ),
+            pos: Pos {
+                line: base.line + u32::try_from(i).unwrap_or(0),
+                column: base.column + u32::try_from(indent).unwrap_or(0),
+                len: u32::try_from(line.chars().count()).unwrap_or(0),
+            },
             path: path.to_owned(),
             from_file: true,
         });
