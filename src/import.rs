@@ -766,6 +766,9 @@ impl SubmitBuilder {
                     .is_some_and(Map::is_empty)
             {
                 r.remove("labels");
+                if r.is_empty() {
+                    self.spec.remove(role);
+                }
             }
         }
         if let Some(name) = &self.name {
