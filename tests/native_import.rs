@@ -404,6 +404,13 @@ fn odd_setups_say_what_they_are() {
         42,
         "`$(CURRENCY)` is `EUR` from the ConfigMap `pricing-settings`",
     );
+    // A second Service of the driver (its UI's) is checked and left as it is.
+    reports(
+        "article-pod.yaml",
+        "import-skipped",
+        132,
+        "sparkc renders one Service for the driver, `pyspark-pi-driver-svc`, in place of `spark-routine-driver-svc`",
+    );
     // A Deployment runs its driver again and again; a Job runs it once.
     reports(
         "deployment-thrift.yaml",

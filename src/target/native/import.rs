@@ -1038,9 +1038,36 @@ fn read_setup(
         at_pos,
         &at_path,
     );
-    for svc in &services {
-        check_service(r, svc, &pod, &executor_labels, &effective, &ours);
+    // The Service `spark.driver.host` names (or the first) is the one sparkc renders in
+    // its place; another one (a UI Service, say) is checked, and left as it is.
+    let host_service = setting(conf::DRIVER_HOST.key)
+        .map(|s| s.value().split('.').next().unwrap_or_default().to_owned());
+    let own = services
+        .iter()
+        .position(|d| Some(d.name()) == host_service.as_deref())
+        .unwrap_or(0);
+    for (i, svc) in services.iter().enumerate() {
+        check_service(
+            r,
+            svc,
+            &pod,
+            (&executor_labels, &effective),
+            &ours,
+            i == own,
+        );
         r.used.insert(svc.index);
+        if i != own {
+            r.diags.push(
+                Diagnostic::warning("import-skipped", r.file, Some(svc.node.pos))
+                    .message(format!(
+                        "skipped the Service `{}`: sparkc renders one Service for the driver, `{}`, in place of `{}`",
+                        svc.name(),
+                        ours.service,
+                        services[own].name()
+                    ))
+                    .hint("keep it in Git as it is, beside the rendered tree"),
+            );
+        }
     }
 
     // The driver pod and container.

@@ -192,14 +192,15 @@ pub(super) fn check_host(
     }
 }
 
-/// One Service's selector and ports.
+/// One Service's selector and ports; `driver`: whether it is the one executors reach the
+/// driver through (the driver's fixed ports must be exposed there).
 pub(super) fn check_service(
     r: &mut Reading<'_>,
     svc: &Doc<'_>,
     pod: &Pod<'_>,
-    executor_labels: &BTreeMap<String, String>,
-    conf: &BTreeMap<String, Setting>,
+    (executor_labels, conf): (&BTreeMap<String, String>, &BTreeMap<String, Setting>),
     ours: &Names,
+    driver: bool,
 ) {
     let selector = string_map(svc.json.pointer("/spec/selector"));
     let selector_path = segs(&["spec", "selector"]);
@@ -313,7 +314,7 @@ pub(super) fn check_service(
             );
         }
     }
-    if !ports.is_empty() {
+    if driver && !ports.is_empty() {
         for (key, n, s) in &set {
             if let Some(s) = s
                 && *n > 0
