@@ -637,3 +637,43 @@ fn readme_shows_the_native_import_as_it_runs() {
         );
     }
 }
+
+/// Odd shapes of a native setup are reported, never a crash: every import ends with exit 0
+/// or 1 and says something.
+#[test]
+fn malformed_native_setups_are_reported_not_crashed_on() {
+    let job = |pod: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: odd, namespace: data}}\nspec:\n  template:\n    spec:\n{pod}"
+        )
+    };
+    let cases = [
+        job("      containers: 5\n"),
+        job("      containers: [{name: d, image: a, args: spark-submit}]\n"),
+        job("      containers: [{name: d, image: a, command: [spark-submit, --conf]}]\n"),
+        job("      containers: [{name: d, image: 7, command: [spark-submit, 42, true, local:///a.py]}]\n"),
+        job("      containers: [{name: d, command: [sh, -c, 'spark-submit \"x.py']}]\n"),
+        job("      containers: [{name: d, command: [sh, -c]}]\n      volumes: 3\n"),
+        job("      containers: [{name: d, env: [{}, {name: 5}], envFrom: [{configMapRef: {}}], command: [spark-submit, --kill, x]}]\n"),
+        job("      containers: [{name: d, volumeMounts: [{name: v, mountPath: /c}], command: [spark-submit, --conf, spark.kubernetes.executor.podTemplateFile=/c/t.yaml, local:///a.py]}]\n      volumes: [{name: v, configMap: {name: cm}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {t.yaml: '[1, 2'}\n"),
+        job("      containers: [{name: d, volumeMounts: [{name: v, mountPath: /opt/spark/conf}], command: [spark-submit, local:///a.py]}]\n      volumes: [{name: v, configMap: {name: cm}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {spark-defaults.conf: \"=\\n spark.only.key\\n\\u0000\"}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {selector: 5, ports: [{port: x}, 7]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b}\nsubjects: 3\nroleRef: {}\n"),
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: 5, jobTemplate: {spec: {template: {spec: {containers: [{command: [spark-submit, local:///a.py]}]}}}}}\n".to_owned(),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: 3}\nspec: {containers: [{command: [spark-submit, --conf, spark.kubernetes.driver.pod.name=, --conf, spark.driver.host=, local:///a.py]}]}\n".to_owned(),
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        let p = Project::new();
+        p.write("setup.yaml", text);
+        let out = run(&mut p.sparkc(&["import", "setup.yaml", "--color", "never"]));
+        assert!(
+            matches!(out.code, 0 | 1),
+            "case {i} exits {}: {}",
+            out.code,
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "case {i}: {}", out.stderr);
+        assert!(
+            out.code == 0 || !out.stderr.is_empty(),
+            "case {i} fails silently"
+        );
+    }
+}

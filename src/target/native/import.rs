@@ -976,12 +976,7 @@ fn read_setup(
             continue;
         }
         let (lost, dropped) = (b.lost.len(), b.dropped.len());
-        if s.flag == "--conf" {
-            let (k, v) = s.value.split_once('=').unwrap_or((s.value.as_str(), ""));
-            b.conf(k.trim(), v.trim());
-        } else {
-            b.flag(&s.flag, &s.value);
-        }
+        b.flag(&s.flag, &s.value);
         let mut left = Lost::default();
         for why in b.lost.drain(lost..) {
             left.push((Vec::new(), why));
@@ -1080,7 +1075,23 @@ fn read_setup(
     rbac(r, &mut b, &pod, &ours);
 
     b.finish();
-    let mut metadata = import::job_metadata(&doc.json, &mut Lost::default());
+    let mut metadata_lost = Lost::default();
+    let mut metadata = import::job_metadata(&doc.json, &mut metadata_lost);
+    // A generated name is what sparkc's run names are.
+    let generated = segs(&["metadata", "generateName"]);
+    if let Some(i) = metadata_lost.lost.iter().position(|(p, _)| *p == generated) {
+        metadata_lost.lost.remove(i);
+        metadata_lost.drop_note((
+            generated,
+            "`metadata.generateName`: sparkc names each run of the job `<job>-<hash of what it runs>`".to_owned(),
+        ));
+    }
+    import::report(
+        r.file,
+        metadata_lost,
+        &|path| Some(doc.node.pos_of(path).0),
+        &mut r.diags,
+    );
     metadata.insert("name".into(), json!(name));
     if let Some(ns) = &namespace {
         metadata.insert("namespace".into(), json!(ns));
