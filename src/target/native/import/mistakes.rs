@@ -42,14 +42,17 @@ pub(super) fn check_pod_name(
     at: Pos,
     at_path: &str,
 ) {
-    let instead = "`spark.kubernetes.driver.pod.name=$(SPARK_DRIVER_POD_NAME)`, the pod's own name from the downward API";
+    let instead = format!(
+        "`{}=$(SPARK_DRIVER_POD_NAME)`, the pod's own name from the downward API",
+        conf::DRIVER_POD_NAME.key
+    );
     let Some(s) = s else {
         r.mistake(
             "import-pod-name",
             at,
             at_path,
-            "`spark.kubernetes.driver.pod.name` is not set: executors get no owner reference to the driver pod, so they outlive a driver that fails".to_owned(),
-            instead,
+            format!("`{}` is not set: executors get no owner reference to the driver pod, so they outlive a driver that fails", conf::DRIVER_POD_NAME.key),
+            &instead,
         );
         return;
     };
@@ -61,7 +64,7 @@ pub(super) fn check_pod_name(
                 s.pos,
                 &s.path,
                 format!("`{}` is `{value}`, but `{var}` is not the pod's name from the downward API (`valueFrom.fieldRef.fieldPath: metadata.name`)", s.key),
-                instead,
+                &instead,
             );
         }
         return;
@@ -73,14 +76,14 @@ pub(super) fn check_pod_name(
             s.pos,
             &s.path,
             format!("`{}` is `{value}`, but the driver pod is named `{own}`: the driver stops at start (\"No pod was found named {value}\")", s.key),
-            instead,
+            &instead,
         ),
         None => r.mistake(
             "import-name-mismatch",
             s.pos,
             &s.path,
             format!("`{}` is `{value}`, but the pods of a {} get generated names, so no pod is named `{value}`", s.key, pod.doc.kind()),
-            instead,
+            &instead,
         ),
     }
 }
@@ -119,8 +122,10 @@ pub(super) fn check_host(
     at_path: &str,
 ) {
     let instead = format!(
-        "the headless Service `{}` and `spark.driver.host={}`, from one name",
-        ours.service, ours.driver_host
+        "the headless Service `{}` and `{}={}`, from one name",
+        ours.service,
+        conf::DRIVER_HOST.key,
+        ours.driver_host
     );
     let Some(s) = s else {
         if let Some(svc) = services.first() {
@@ -128,7 +133,7 @@ pub(super) fn check_host(
                 "import-name-mismatch",
                 at,
                 at_path,
-                format!("`spark.driver.host` is not set, so executors reach the driver at its pod IP and the Service `{}` is not used", svc.name()),
+                format!("`{}` is not set, so executors reach the driver at its pod IP and the Service `{}` is not used", conf::DRIVER_HOST.key, svc.name()),
                 &instead,
             );
         }
@@ -309,7 +314,7 @@ pub(super) fn check_service(
                 "import-port",
                 svc.pos(&path),
                 &path_string(&path),
-                format!("the Service `{}` exposes {port}, but no setting fixes a driver port to it (`spark.driver.port` and `spark.driver.blockManager.port` are random unless set)", svc.name()),
+                format!("the Service `{}` exposes {port}, but no setting fixes a driver port to it (`{}` and `{}` are random unless set)", svc.name(), conf::DRIVER_PORT.key, conf::BLOCK_MANAGER_PORT.key),
                 &instead_ports,
             );
         }
