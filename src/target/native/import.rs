@@ -70,6 +70,11 @@ fn str_of<'a>(v: &'a Json, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Json::as_str)
 }
 
+/// The items of a list (none when it is missing or not a list).
+fn items(v: Option<&Json>) -> impl Iterator<Item = &Json> {
+    v.and_then(Json::as_array).into_iter().flatten()
+}
+
 fn string_map(v: Option<&Json>) -> BTreeMap<String, String> {
     v.and_then(Json::as_object)
         .map(|m| {
@@ -676,12 +681,7 @@ impl Pod<'_> {
 fn environment(container: &Map<String, Json>, docs: &[Doc<'_>]) -> BTreeMap<String, EnvValue> {
     let config_map = |name: &str| docs.iter().find(|d| d.is("ConfigMap") && d.name() == name);
     let mut env = BTreeMap::new();
-    for from in container
-        .get("envFrom")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for from in items(container.get("envFrom")) {
         if let Some(cm) = from.pointer("/configMapRef/name").and_then(Json::as_str)
             && let Some(doc) = config_map(cm)
         {
@@ -691,12 +691,7 @@ fn environment(container: &Map<String, Json>, docs: &[Doc<'_>]) -> BTreeMap<Stri
             }
         }
     }
-    for var in container
-        .get("env")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for var in items(container.get("env")) {
         let Some(name) = str_of(var, "name") else {
             continue;
         };

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::{
-    Doc, EnvValue, Pod, Reading, Setting, bindings_of, placeholders, role_of, segs, string_map,
-    strings,
+    Doc, EnvValue, Pod, Reading, Setting, bindings_of, items, placeholders, role_of, segs,
+    string_map, strings,
 };
 use crate::diagnostic::Diagnostic;
 use crate::names::{self, Names};
@@ -380,12 +380,7 @@ fn grants(role: &Json) -> Vec<(String, String, Vec<String>)> {
             .unwrap_or_default()
     };
     let mut out = Vec::new();
-    for rule in role
-        .get("rules")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for rule in items(role.get("rules")) {
         for group in list(rule, "apiGroups") {
             for resource in list(rule, "resources") {
                 out.push((group.clone(), resource, list(rule, "verbs")));
