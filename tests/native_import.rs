@@ -383,6 +383,13 @@ fn odd_setups_say_what_they_are() {
         30,
         "the shell line also runs `cd /opt/app`",
     );
+    // Each setting of a shell line at the line of the script it is on.
+    reports(
+        "cronjob-shell.yaml",
+        "import-dropped",
+        33,
+        "spark.kubernetes.driver.pod.name",
+    );
     // The executor pod template in a ConfigMap the files do not hold.
     reports(
         "missing-configmap.yaml",

@@ -823,9 +823,41 @@ fn read_setup(
     );
     // Each flag at its word (in a shell line, at the line).
     let mut cursor = 0;
-    let mut flag_at = |flag: &str| -> (Pos, String) {
+    // In a shell line, each flag at the line of the script it is on (a block scalar's
+    // lines follow its first one).
+    let script_lines: Vec<&str> = command
+        .script
+        .and_then(|i| all.get(i))
+        .map_or_else(Vec::new, |s| s.lines().collect());
+    let mut flag_at = |flag: &str, value: &str| -> (Pos, String) {
         let Some(offset) = command.offset else {
-            return (at_pos, at_path.clone());
+            let key = if flag == "--conf" {
+                value.split_once('=').map_or(value, |(k, _)| k)
+            } else {
+                flag
+            };
+            let found = script_lines[cursor.min(script_lines.len())..]
+                .iter()
+                .position(|l| l.contains(flag) && l.contains(key));
+            return match found {
+                Some(k) => {
+                    let i = cursor + k;
+                    cursor = i;
+                    let raw = script_lines[i];
+                    let indent = raw.len() - raw.trim_start().len();
+                    let pos = Pos {
+                        line: at_pos.line + u32::try_from(i).unwrap_or(0),
+                        column: if i == 0 {
+                            at_pos.column
+                        } else {
+                            at_pos.column + u32::try_from(indent).unwrap_or(0)
+                        },
+                        len: u32::try_from(raw.trim().chars().count()).unwrap_or(0),
+                    };
+                    (pos, at_path.clone())
+                }
+                None => (at_pos, at_path.clone()),
+            };
         };
         match words[cursor..]
             .iter()
@@ -848,7 +880,7 @@ fn read_setup(
         .flags
         .iter()
         .map(|(flag, value)| {
-            let (pos, path) = flag_at(flag);
+            let (pos, path) = flag_at(flag, value);
             Setting {
                 key: import::flag_key(flag, value),
                 flag: flag.clone(),
