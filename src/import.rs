@@ -52,7 +52,7 @@ impl Lost {
 
 /// The diagnostics of what an import left behind, located in the source file when `locate`
 /// finds the path.
-fn report(
+pub(crate) fn report(
     file: &str,
     lost: Lost,
     locate: &dyn Fn(&[Seg]) -> Option<crate::project::yaml::Pos>,
@@ -82,12 +82,23 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
     let docs = match yaml::parse_documents(text) {
         Ok(d) => d,
         Err(e) => {
-            out.diagnostics
-                .push(crate::project::workspace::syntax_diag(file, e));
+            let mut d = crate::project::workspace::syntax_diag(file, e);
+            if let Some((line, p)) = placeholder_in(text) {
+                d = d.hint(format!(
+                    "the file holds placeholders (`{p}` on line {line}) and is not YAML until they are substituted: substitute them (envsubst, the template tool) and import the result"
+                ));
+            }
+            out.diagnostics.push(d);
             return out;
         }
     };
+    // Native setups first: a driver workload reads the Services, ConfigMaps and RBAC of
+    // the file with it.
+    let native = target::native::import::import(file, &docs, &mut out);
     for (i, node) in docs.iter().enumerate() {
+        if native.contains(&i) {
+            continue;
+        }
         let doc = node.to_json();
         let kind = doc.get("kind").and_then(Json::as_str).unwrap_or_default();
         let api = doc
@@ -139,7 +150,7 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
                 out.diagnostics.push(
                     Diagnostic::warning("import-skipped", file, Some(node.pos))
                         .message(format!(
-                            "skipped {what}: only {} are imported",
+                            "skipped {what}: only {}, and native setups (a Pod, Job, CronJob or Deployment running spark-submit) are imported",
                             importable.join(", ")
                         ))
                         .hint("keep it in Git as it is, beside the rendered tree"),
@@ -148,6 +159,17 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
         }
     }
     out
+}
+
+/// The first `${VAR}` or `$(VAR)` placeholder of a text, with its line.
+fn placeholder_in(text: &str) -> Option<(usize, &str)> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)")
+            .expect("regex")
+    });
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| RE.find(l).map(|m| (i + 1, m.as_str())))
 }
 
 /// A SparkJob's `metadata` from an imported object's: name, namespace, and the labels and
@@ -206,7 +228,7 @@ pub(crate) fn job_metadata(doc: &Json, lost: &mut Lost) -> Map<String, Json> {
 }
 
 /// Removes what the SparkJob schema refuses, reporting each removal.
-fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
+pub(crate) fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
     for _ in 0..8 {
         let issues = schema::check(Kind::SparkJob, &job);
         if issues.is_empty() {
@@ -226,28 +248,54 @@ fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
     job
 }
 
-/// Imports a `spark-submit` command line (backslash continuations allowed).
-pub fn from_submit(file: &str, text: &str) -> Outcome {
-    let mut out = Outcome::default();
-    // Line continuations, also with stray blanks after the backslash.
-    static CONTINUATION: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\\[ \t]*\r?\n").expect("regex"));
-    let joined = CONTINUATION.replace_all(text, " ");
-    let line = joined
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
-    let Some(words) = shlex::split(&protect_spans(line)) else {
-        out.diagnostics.push(
-            Diagnostic::error("import", file, None)
+/// One spark-submit command line, read into its parts (nothing interpreted yet).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SubmitLine {
+    /// `NAME=value` words before the program.
+    pub(crate) env: Vec<String>,
+    /// Flags with their values, in order (`--conf`'s value is `key=value`).
+    pub(crate) flags: Vec<(String, String)>,
+    /// The application and its arguments.
+    pub(crate) positional: Vec<String>,
+}
+
+/// Why a command line is not a job to import.
+#[derive(Debug, Clone)]
+pub(crate) enum LineError {
+    /// The quotes do not balance.
+    Quotes,
+    /// `--kill` or `--status`: it manages a submitted driver (and what came before it).
+    Manages(String, Box<SubmitLine>),
+}
+
+impl LineError {
+    pub(crate) fn diagnostic(
+        &self,
+        file: &str,
+        pos: Option<crate::project::yaml::Pos>,
+    ) -> Diagnostic {
+        match self {
+            LineError::Quotes => Diagnostic::error("import", file, pos)
                 .message("the command line has unbalanced quotes")
                 .hint("give the spark-submit command as a shell would read it"),
-        );
-        return out;
-    };
-    // A prompt, environment assignments and the program (`./bin/spark-submit`, a full path)
-    // come before the first flag.
+            LineError::Manages(flag, _) => Diagnostic::error("import", file, pos)
+                .message(format!(
+                    "`{flag}` manages a submitted driver; it is not a job to import"
+                ))
+                .hint("give the spark-submit line that starts the application"),
+        }
+    }
+}
+
+/// Splits a command line into words as a shell would (placeholders with blanks and
+/// `$(...)` kept whole).
+pub(crate) fn shell_words(line: &str) -> Result<Vec<String>, LineError> {
+    shlex::split(&protect_spans(line)).ok_or(LineError::Quotes)
+}
+
+/// Reads the words of a spark-submit command: a prompt, environment assignments and the
+/// program (`./bin/spark-submit`, a full path) come before the first flag.
+pub(crate) fn read_line(words: Vec<String>) -> Result<SubmitLine, LineError> {
     let program = words
         .iter()
         .position(|w| w.ends_with("spark-submit"))
@@ -259,20 +307,18 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
             Some("$" | "%" | ">")
         )),
     };
-    for w in words[..start].iter().filter(|w| w.contains('=')) {
-        out.diagnostics.push(
-            Diagnostic::warning("import", file, None)
-                .message(format!("not carried over: the environment of the command, `{w}`"))
-                .hint("set it in the spec (`driver.env`, `executor.env`, `sparkConfigMap`, `hadoopConfigMap`)"),
-        );
-    }
+    let mut line = SubmitLine {
+        env: words[..start]
+            .iter()
+            .filter(|w| w.contains('='))
+            .cloned()
+            .collect(),
+        ..SubmitLine::default()
+    };
     let mut words = words.into_iter().skip(start).peekable();
-    let mut b = SubmitBuilder::default();
-    let mut positional = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
     while let Some(w) = words.next() {
-        if !positional.is_empty() || !w.starts_with("--") {
-            positional.push(w);
+        if !line.positional.is_empty() || !w.starts_with("--") {
+            line.positional.push(w);
             continue;
         }
         let (flag, inline) = match w.split_once('=') {
@@ -280,57 +326,128 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
             None => (w.clone(), None),
         };
         if matches!(flag.as_str(), "--kill" | "--status") {
-            out.diagnostics.push(
-                Diagnostic::error("import", file, None)
-                    .message(format!(
-                        "`{flag}` manages a submitted driver; it is not a job to import"
-                    ))
-                    .hint("give the spark-submit line that starts the application"),
-            );
-            return out;
+            return Err(LineError::Manages(flag, Box::new(line)));
         }
         if matches!(flag.as_str(), "--verbose" | "--supervise") {
             continue;
         }
         let value = inline.or_else(|| words.next()).unwrap_or_default();
-        let what = if flag == "--conf" || flag == "-c" {
-            value
-                .split_once('=')
-                .map_or(value.clone(), |(k, _)| k.to_owned())
-        } else {
-            flag.clone()
-        };
-        if seen.contains(&what) {
-            out.diagnostics
-                .push(
-                    Diagnostic::warning("import-repeated", file, None).message(format!(
+        line.flags.push((flag, value));
+    }
+    Ok(line)
+}
+
+/// The configuration key a flag sets (`--conf k=v` sets `k`), or the flag itself.
+pub(crate) fn flag_key(flag: &str, value: &str) -> String {
+    if flag == "--conf" || flag == "-c" {
+        value
+            .split_once('=')
+            .map_or(value.to_owned(), |(k, _)| k.to_owned())
+    } else {
+        conf::lookup_flag(flag)
+            .filter(|e| !e.key.is_empty())
+            .map_or_else(|| flag.to_owned(), |e| e.key.to_owned())
+    }
+}
+
+/// Whether a value refers to a variable something else would have to expand.
+pub(crate) fn refers_to_variable(value: &str) -> bool {
+    static VARIABLE: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\$(?:\{?[A-Za-z_]|\()").expect("regex"));
+    VARIABLE.is_match(value)
+}
+
+impl SubmitLine {
+    /// What the line itself says about the job beyond its settings: its environment, a
+    /// setting given twice, a value that refers to a variable (unless `expanded` says
+    /// something expands it before spark-submit sees it).
+    pub(crate) fn findings(
+        &self,
+        file: &str,
+        pos: Option<crate::project::yaml::Pos>,
+        expanded: &dyn Fn(&str) -> bool,
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for w in &self.env {
+            out.push(
+                Diagnostic::warning("import", file, pos)
+                    .message(format!("not carried over: the environment of the command, `{w}`"))
+                    .hint("set it in the spec (`driver.env`, `executor.env`, `sparkConfigMap`, `hadoopConfigMap`)"),
+            );
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for (flag, value) in &self.flags {
+            let what = if flag == "--conf" || flag == "-c" {
+                flag_key(flag, value)
+            } else {
+                flag.clone()
+            };
+            if seen.contains(&what) {
+                out.push(
+                    Diagnostic::warning("import-repeated", file, pos).message(format!(
                         "`{what}` is given twice; the last one wins, as in spark-submit"
                     )),
                 );
+            }
+            seen.push(what);
+            if refers_to_variable(value) && !expanded(value) {
+                out.push(
+                    Diagnostic::warning("import-variable", file, pos)
+                        .message(format!(
+                            "`{flag} {value}` refers to a shell variable; it is kept as written"
+                        ))
+                        .hint("put the value in the spec, or in the project's defaults or an environment's overrides"),
+                );
+            }
         }
-        seen.push(what);
-        static VARIABLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-            regex::Regex::new(r"\$(?:\{?[A-Za-z_]|\()").expect("regex")
-        });
-        if VARIABLE.is_match(&value) {
-            out.diagnostics.push(
-                Diagnostic::warning("import-variable", file, None)
-                    .message(format!(
-                        "`{flag} {value}` refers to a shell variable; it is kept as written"
-                    ))
-                    .hint("put the value in the spec, or in the project's defaults or an environment's overrides"),
-            );
+        out
+    }
+
+    /// The application file and its arguments, into the builder's spec.
+    pub(crate) fn application(&self, b: &mut SubmitBuilder) {
+        let mut positional = self.positional.iter();
+        if let Some(app) = positional.next() {
+            b.spec.insert("mainApplicationFile".into(), json!(app));
+            // spark-submit's name for "the class is on the class path already" (the Thrift
+            // server, the shells): a JVM application.
+            if app == "spark-internal" {
+                b.spec.entry("type").or_insert_with(|| json!("Scala"));
+            }
         }
-        b.flag(&flag, &value);
+        let args: Vec<&String> = positional.collect();
+        if !args.is_empty() {
+            b.spec.insert("arguments".into(), json!(args));
+        }
     }
-    let mut positional = positional.into_iter();
-    if let Some(app) = positional.next() {
-        b.spec.insert("mainApplicationFile".into(), json!(app));
+}
+
+/// Imports a `spark-submit` command line (backslash continuations allowed).
+pub fn from_submit(file: &str, text: &str) -> Outcome {
+    let mut out = Outcome::default();
+    let joined = join_continuations(text);
+    let line = joined
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let line = match shell_words(line).and_then(read_line) {
+        Ok(line) => line,
+        Err(e) => {
+            if let LineError::Manages(_, before) = &e {
+                out.diagnostics
+                    .extend(before.findings(file, None, &|_| false));
+            }
+            out.diagnostics.push(e.diagnostic(file, None));
+            return out;
+        }
+    };
+    out.diagnostics
+        .extend(line.findings(file, None, &|_| false));
+    let mut b = SubmitBuilder::default();
+    for (flag, value) in &line.flags {
+        b.flag(flag, value);
     }
-    let args: Vec<String> = positional.collect();
-    if !args.is_empty() {
-        b.spec.insert("arguments".into(), json!(args));
-    }
+    line.application(&mut b);
     b.finish();
     let mut left = Lost::default();
     for why in b.lost.drain(..) {
@@ -365,6 +482,13 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         source: file.to_owned(),
     });
     out
+}
+
+/// Joins backslash line continuations (also with stray blanks after the backslash).
+pub(crate) fn join_continuations(text: &str) -> std::borrow::Cow<'_, str> {
+    static CONTINUATION: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\\[ \t]*\r?\n").expect("regex"));
+    CONTINUATION.replace_all(text, " ")
 }
 
 /// Quotes what people write as one word although it holds blanks, outside quotes: a
@@ -502,7 +626,7 @@ impl SubmitBuilder {
         }
     }
 
-    fn flag(&mut self, flag: &str, value: &str) {
+    pub(crate) fn flag(&mut self, flag: &str, value: &str) {
         match flag {
             "--conf" | "-c" => match value.split_once('=') {
                 Some((k, v)) => self.conf(k, v),
@@ -642,6 +766,9 @@ impl SubmitBuilder {
                     .is_some_and(Map::is_empty)
             {
                 r.remove("labels");
+                if r.is_empty() {
+                    self.spec.remove(role);
+                }
             }
         }
         if let Some(name) = &self.name {

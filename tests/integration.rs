@@ -21,6 +21,8 @@ mod schema;
 mod apache;
 // Third-party manifests and submit lines with their frozen outcomes.
 mod corpus;
+// Hand-written native setups through `sparkc import`: their mistakes, and the render.
+mod native_import;
 // Inputs as people write them: documentation submit lines, conf keys in manifests.
 mod fidelity;
 // The Argo CD health checks sparkc writes, run in Lua on live objects of every state.

@@ -114,6 +114,12 @@ pub(super) fn import(
                     | "import-dropped"
                     | "import-repeated"
                     | "import-variable"
+                    | "import-name-mismatch"
+                    | "import-selector"
+                    | "import-port"
+                    | "import-pod-name"
+                    | "import-rbac"
+                    | "import-placeholder"
             )
         })
         || validation.iter().any(|d| d.severity == Severity::Error);

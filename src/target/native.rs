@@ -7,6 +7,8 @@
 //! Spark arguments come from `spark::submit`, the pods from `spark::pod`, and the
 //! templates in `templates/native/` decide the objects' shape.
 
+pub(crate) mod import;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
