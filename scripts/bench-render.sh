@@ -30,7 +30,7 @@ best() {
   done
   printf '%-28s %6s s   peak RSS %4d MB\n' "$label" "$best_t" $(( best_m / 1024 ))
 }
-job=$(find "$work/project/jobs" -name '*.yaml' | sort | head -1)
+job=$(find "$work/project/jobs" -name '*.yaml' | sort | sed -n 1p)
 # One job changed: its `rerun` value flips between two values.
 sed -i 's/^spec:$/spec:\n  rerun: "a"/' "$job"
 flip() { if grep -q 'rerun: "a"' "$job"; then sed -i 's/rerun: "a"/rerun: "b"/' "$job"; else sed -i 's/rerun: "b"/rerun: "a"/' "$job"; fi; }
