@@ -33,6 +33,20 @@ fn rendered_checks() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The cases of a folder's `health_test.yaml` (Argo CD's format), each with its live object.
+fn cases(dir: &std::path::Path) -> Vec<(Json, Json)> {
+    let read = |p: std::path::PathBuf| -> Json {
+        serde_saphyr::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let tests = read(dir.join("health_test.yaml"));
+    tests["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t.clone(), read(dir.join(t["inputPath"].as_str().unwrap()))))
+        .collect()
+}
+
 /// Runs a health script on one live object: (status, message).
 fn health(script: &str, object: &Json) -> (String, String) {
     let lua = Lua::new_with(
@@ -77,13 +91,8 @@ fn every_health_check_reports_every_state_as_its_test_file_says() {
     let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for kind in &kinds {
         let dir = root.join(kind);
-        let tests: Json =
-            serde_saphyr::from_str(&std::fs::read_to_string(dir.join("health_test.yaml")).unwrap())
-                .unwrap();
-        for t in tests["tests"].as_array().unwrap() {
+        for (t, object) in cases(&dir) {
             let input = t["inputPath"].as_str().unwrap();
-            let object: Json =
-                serde_saphyr::from_str(&std::fs::read_to_string(dir.join(input)).unwrap()).unwrap();
             // The fixture is a live object its CRD accepts, status included.
             let (group, k) = kind.split_once('_').unwrap();
             assert_eq!(
@@ -333,13 +342,8 @@ fn flux_health_expressions_agree_with_the_argo_cd_checks_on_every_state() {
     let mut n = 0;
     for (api, kind, dir) in dirs {
         let (current, failed) = &exprs[&(api.to_owned(), kind.to_owned())];
-        let tests: Json =
-            serde_saphyr::from_str(&std::fs::read_to_string(dir.join("health_test.yaml")).unwrap())
-                .unwrap();
-        for t in tests["tests"].as_array().unwrap() {
+        for (t, object) in cases(&dir) {
             let input = t["inputPath"].as_str().unwrap();
-            let object: Json =
-                serde_saphyr::from_str(&std::fs::read_to_string(dir.join(input)).unwrap()).unwrap();
             let want = match t["healthStatus"]["status"].as_str().unwrap() {
                 "Healthy" | "Suspended" => (true, false),
                 "Degraded" => (false, true),
