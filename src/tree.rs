@@ -358,8 +358,8 @@ fn kustomization(resources: &[&str]) -> String {
 }
 
 /// The files a one-environment render keeps from the others (and their placements): every
-/// file of the old record outside the environment's folder and GitOps file.
-pub fn other_environments(old: &Marker, env: &str, layout: &mut Layout) -> Vec<String> {
+/// file of the old record, still in `out`, outside the environment's folder and GitOps file.
+pub fn other_environments(old: &Marker, out: &Path, env: &str, layout: &mut Layout) -> Vec<String> {
     let own_gitops = format!("gitops/{env}.yaml");
     for (key, placement) in &old.placement {
         if !key.starts_with(&format!("{env}/")) {
@@ -375,6 +375,8 @@ pub fn other_environments(old: &Marker, env: &str, layout: &mut Layout) -> Vec<S
             let top = p.split('/').next().unwrap_or_default();
             top != env && **p != own_gitops && *p != crate::gitops::HEALTH_FILE
         })
+        // A file gone from disk since is not kept (nor recorded).
+        .filter(|p| out.join(p).is_file())
         .cloned()
         .collect()
 }

@@ -45,7 +45,7 @@ pub(super) fn render_command(
     }
     // A one-environment render keeps the files of the others.
     let kept = match (env, old.as_ref()) {
-        (Some(env), Some(old)) => tree::other_environments(old, env, &mut layout),
+        (Some(env), Some(old)) => tree::other_environments(old, &out, env, &mut layout),
         _ => Vec::new(),
     };
     let renderer = pipeline::renderer(&cfg.root, project)?;
