@@ -421,13 +421,11 @@ pub fn render_all(
     let results: Vec<_> = order
         .par_iter()
         .map(|j| {
-            let mut rendered = renderer.render_job(j);
-            if !keep_values && let Ok(manifests) = &mut rendered {
-                for m in manifests {
-                    m.value = Json::Null;
-                }
+            if keep_values {
+                renderer.render_job(j)
+            } else {
+                renderer.render_text(j)
             }
-            rendered
         })
         .collect();
     let mut manifests = Vec::new();
