@@ -137,7 +137,14 @@ struct Omitted<'a> {
     file: &'a str,
     errors: usize,
     warnings: usize,
+    /// Whether some of the file's diagnostics are shown (it reached the per-file cap).
+    #[serde(skip)]
+    partly_shown: bool,
 }
+
+/// At most this many files whose diagnostics are all left out are named one by one; more
+/// are counted in one note, so that the notes never outgrow the diagnostics they replace.
+const NAMED_OMITTED_FILES: usize = 10;
 
 impl Omitted<'_> {
     /// `and 39900 more in jobs/a.yaml (39900 errors, 0 warnings) not shown: ...`
@@ -152,6 +159,34 @@ impl Omitted<'_> {
             if self.warnings == 1 { "" } else { "s" },
         )
     }
+}
+
+/// The notes that stand for what is left out: one per file that reached its cap, one per
+/// file left out entirely while there are few of them, else one for all of those together.
+/// Each note is (the file it names, if one, the sentence).
+fn notes<'a>(omitted: &[Omitted<'a>]) -> Vec<(Option<&'a str>, String)> {
+    let unseen = omitted.iter().filter(|o| !o.partly_shown).count();
+    let mut out: Vec<(Option<&'a str>, String)> = omitted
+        .iter()
+        .filter(|o| o.partly_shown || unseen <= NAMED_OMITTED_FILES)
+        .map(|o| (Some(o.file), o.sentence()))
+        .collect();
+    if unseen > NAMED_OMITTED_FILES {
+        let (errors, warnings) = omitted
+            .iter()
+            .filter(|o| !o.partly_shown)
+            .fold((0, 0), |(e, w), o| (e + o.errors, w + o.warnings));
+        out.push((
+            None,
+            format!(
+                "and {} more in {unseen} other files ({errors} error{}, {warnings} warning{}) not shown: at most {MAX_PER_FILE} are shown per file and {MAX_PER_RUN} per run; --format json lists them per file",
+                errors + warnings,
+                if errors == 1 { "" } else { "s" },
+                if warnings == 1 { "" } else { "s" },
+            ),
+        ));
+    }
+    out
 }
 
 /// The diagnostics within the caps, in their order, and what is left out, per file (sorted).
@@ -187,6 +222,7 @@ fn select(diags: &[Diagnostic]) -> (Vec<&Diagnostic>, Vec<Omitted<'_>>) {
             file: &d.file,
             errors: 0,
             warnings: 0,
+            partly_shown: per_file.contains_key(d.file.as_str()),
         });
         match d.severity {
             Severity::Error => o.errors += 1,
@@ -293,9 +329,9 @@ fn render_human(
             let _ = writeln!(out, "  {} {hint}", styled("= hint:", blue, color));
         }
     }
-    for o in omitted {
+    for (_, sentence) in notes(omitted) {
         let note = styled("note", Style::new().bold(), color);
-        let _ = writeln!(out, "{note}: {}", o.sentence());
+        let _ = writeln!(out, "{note}: {sentence}");
     }
     out
 }
@@ -400,12 +436,12 @@ fn render_github(diags: &[&Diagnostic], omitted: &[Omitted<'_>]) -> String {
             gh_escape(&msg, false)
         );
     }
-    for o in omitted {
+    for (file, sentence) in notes(omitted) {
+        let file = file.map_or(String::new(), |f| format!(" file={}", gh_escape(f, true)));
         let _ = writeln!(
             out,
-            "::notice file={},title=sparkc::{}",
-            gh_escape(o.file, true),
-            gh_escape(&o.sentence(), false)
+            "::notice{file},title=sparkc::{}",
+            gh_escape(&sentence, false)
         );
     }
     out
@@ -470,11 +506,37 @@ mod tests {
             [Omitted {
                 file: "a.yaml",
                 errors: 0,
-                warnings: 51
+                warnings: 51,
+                partly_shown: true,
             }]
         );
         let out = render(&diags, &Sources::new(), Format::Human, false);
         assert!(out.ends_with("note: and 51 more in a.yaml (0 errors, 51 warnings) not shown: at most 100 are shown per file and 1000 per run\n"));
+    }
+
+    /// Past the run cap, the files left out entirely are counted in one note, not one
+    /// note each.
+    #[test]
+    fn files_left_out_entirely_share_one_note() {
+        let diags: Vec<Diagnostic> = (0..1_500)
+            .map(|i| Diagnostic::warning("w", format!("j{i:04}.yaml"), None).message("w"))
+            .collect();
+        let out = render(&diags, &Sources::new(), Format::Human, false);
+        let notes: Vec<&str> = out.lines().filter(|l| l.starts_with("note:")).collect();
+        assert_eq!(
+            notes,
+            [
+                "note: and 500 more in 500 other files (0 errors, 500 warnings) not shown: at most 100 are shown per file and 1000 per run; --format json lists them per file"
+            ]
+        );
+        let gh = render(&diags, &Sources::new(), Format::Github, false);
+        assert_eq!(gh.lines().filter(|l| l.starts_with("::notice")).count(), 1);
+        // A few such files are still named one by one.
+        let few: Vec<Diagnostic> = (0..1_003)
+            .map(|i| Diagnostic::warning("w", format!("j{i:04}.yaml"), None).message("w"))
+            .collect();
+        let out = render(&few, &Sources::new(), Format::Human, false);
+        assert!(out.contains("note: and 1 more in j1002.yaml (0 errors, 1 warning) not shown"));
     }
 
     /// Source lines are quoted as `str::lines` yields them.
