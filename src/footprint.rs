@@ -13,7 +13,7 @@ use crate::project::spec::{AppType, SparkJobSpec};
 use crate::spark::memory;
 
 /// Requests of some pods together.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resources {
     pub pods: u64,
@@ -57,7 +57,7 @@ impl Resources {
 }
 
 /// What one job asks for in one environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Footprint {
     /// The driver pod.
@@ -162,7 +162,7 @@ pub fn runs(
 }
 
 /// When a job's pods may be running.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Occupancy {
     /// At any time: a job that runs once (it starts when it is applied), one that restarts
     /// always, or a scheduled one whose run has no time limit.

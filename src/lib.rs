@@ -12,6 +12,7 @@
 //!   their kind (`k8s`);
 //! - `tree`: the deterministic tree for Argo CD or Flux, written atomically or compared;
 //!   `gitops`: the Argo CD / Flux objects of its units, their clusters and health checks;
+//!   `cache`: what the last render learnt of each job file, so unchanged ones are skipped;
 //! - `live` and `diff`: live objects (dumps, the cluster, another git ref) against the
 //!   render;
 //! - `import`: existing manifests and spark-submit lines back into specs;
@@ -20,6 +21,7 @@
 //! Stages return data (`diagnostic::Diagnostic`s, jobs, manifests); `cli` is the one place
 //! that prints, and maps every outcome to the exit code.
 
+pub mod cache;
 pub mod cli;
 pub mod cron;
 pub mod diagnostic;

@@ -92,7 +92,17 @@ pub fn validated(
     env: Option<&str>,
     keep: Keep,
 ) -> Result<Validated, Stopped> {
-    validated_unless(workspace, env, keep, |_| true)
+    validated_unless(workspace, env, keep, None, |_| true)
+}
+
+/// [`validated`] keeping references, taking what `reuse` knows of unchanged files (the
+/// render cache) instead of checking them again.
+pub fn validated_reusing(
+    workspace: Workspace,
+    env: Option<&str>,
+    reuse: validate::Reuse<'_>,
+) -> Result<Validated, Stopped> {
+    validated_unless(workspace, env, Keep::Refs, Some(reuse), |_| true)
 }
 
 /// [`validated`], stopping at the errors for which `stops` holds.
@@ -100,9 +110,10 @@ fn validated_unless(
     workspace: Workspace,
     env: Option<&str>,
     keep: Keep,
+    reuse: Option<validate::Reuse<'_>>,
     stops: impl Fn(&Diagnostic) -> bool,
 ) -> Result<Validated, Stopped> {
-    let report = validate::validate(&workspace, env, keep)?;
+    let report = validate::validate_reusing(&workspace, env, keep, reuse)?;
     if report
         .diagnostics
         .iter()
@@ -160,7 +171,7 @@ fn compile_unless(
         workspace,
         report,
         warnings,
-    } = validated_unless(workspace, env, Keep::Jobs, stops)?;
+    } = validated_unless(workspace, env, Keep::Jobs, None, stops)?;
     let project = workspace.project.as_ref().map(|p| &p.project);
     let renderer = renderer(root, project)?;
     let (manifests, mut diags) = render::render_all(&renderer, &report.jobs, keep_values);

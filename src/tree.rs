@@ -233,6 +233,8 @@ pub struct Record {
     /// The objects Flux health-checks: (apiVersion, kind, name, namespace).
     pub watched: Vec<(String, String, String, String)>,
     pub state: FileState,
+    /// Digest of the job's file (the render cache keeps it).
+    pub output: String,
 }
 
 /// A job's file: its objects in output order, each headed by its source, and what the
@@ -244,6 +246,7 @@ pub fn job_file(manifests: Vec<Manifest>) -> (String, Record) {
         namespaces: BTreeSet::new(),
         watched: Vec::new(),
         state: FileState::Same,
+        output: String::new(),
     };
     for m in manifests {
         record.namespaces.insert(m.namespace.clone());
@@ -262,7 +265,15 @@ pub fn job_file(manifests: Vec<Manifest>) -> (String, Record) {
         record.objects += 1;
     }
     debug_assert!(record.objects <= JOB_OBJECTS, "{} objects", record.objects);
+    record.output = crate::cache::digest(text.as_bytes());
     (text, record)
+}
+
+/// Whether the file at `path` in the tree is a regular file whose content has `digest`.
+pub fn holds(out: &Path, path: &str, digest: &str) -> bool {
+    let full = out.join(path);
+    fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file() && m.len() <= MAX_FILE)
+        && fs::read(&full).is_ok_and(|b| crate::cache::digest(&b) == digest)
 }
 
 /// The files of the tree besides the jobs' (unit kustomizations, GitOps objects, health
@@ -563,6 +574,12 @@ impl Staging {
             std::process::abort();
         }
         Ok(FileState::Written)
+    }
+
+    /// Whether the old tree holds sparkc's file at `path` with content of `digest` (the
+    /// file is then left for a link, as by [`Staging::put`]).
+    pub fn holds(&self, path: &str, digest: &str) -> bool {
+        self.old.files.contains(path) && holds(&self.out, path, digest)
     }
 
     /// Throws the new tree away (the render failed): the old one stays as it was.

@@ -37,6 +37,8 @@ mod plan;
 mod render;
 // The rendered tree: layout, shards, ownership, atomic writes, --check, GitOps units.
 mod tree;
+// The render cache: reused records render, check and warn as a full render does.
+mod cache;
 // Good and bad inputs for `sparkc validate`, with snapshots of the diagnostics.
 mod validate;
 // Hostile and odd input: bounded output, cron as Kubernetes reads it, integer ranges.

@@ -101,6 +101,10 @@ pub enum Command {
         /// Write nothing; print the differences with the folder on disk and fail if any.
         #[arg(long)]
         check: bool,
+        /// Check and render every job file, ignoring what the last render recorded of the
+        /// unchanged ones in `.sparkc-cache/` (also `SPARKC_NO_CACHE=1`).
+        #[arg(long, conflicts_with = "stdout")]
+        no_cache: bool,
     },
     /// Compare the render with live objects (a `kubectl get -o yaml|json` dump), or with
     /// the render at a git ref (what a pull request changes).

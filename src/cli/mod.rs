@@ -179,7 +179,17 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             stdout,
             output,
             check,
-        } => render::render_command(&cfg, env.as_deref(), *stdout, output.as_deref(), *check),
+            no_cache,
+        } => render::render_command(
+            &cfg,
+            env.as_deref(),
+            *stdout,
+            output.as_deref(),
+            render::Mode {
+                check: *check,
+                cache: !*no_cache && !crate::cache::disabled_by_env(),
+            },
+        ),
         Command::Diff {
             env,
             live,

@@ -1,10 +1,11 @@
 //! `sparkc render`: the YAML stream, the tree on disk, or the check of the tree, and the
 //! rule of where the tree may go.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::PathBuf;
 
+use crate::cache::{self, Cache};
 use crate::diagnostic::{self, Format};
 use crate::error::Error;
 use crate::{pipeline, project::workspace, render, tree};
@@ -12,13 +13,22 @@ use crate::{pipeline, project::workspace, render, tree};
 use super::present::{plural, stopped_outcome};
 use super::{Config, Exit, Outcome, drop_in_background};
 
+/// How a render to the tree runs.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mode {
+    /// Compare with the tree instead of writing it.
+    pub check: bool,
+    /// Use and update the render cache.
+    pub cache: bool,
+}
+
 /// `sparkc render`: the YAML stream, the tree on disk, or the check of the tree.
 pub(super) fn render_command(
     cfg: &Config,
     env: Option<&str>,
     stdout: bool,
     output: Option<&std::path::Path>,
-    check: bool,
+    mode: Mode,
 ) -> Result<Outcome, Error> {
     let ws = workspace::load(&cfg.root, &[])?;
     if stdout {
@@ -27,11 +37,22 @@ pub(super) fn render_command(
             Err(stopped) => stopped_outcome(cfg, stopped),
         };
     }
+    let cache = if mode.cache {
+        Cache::load(&ws, env)
+    } else {
+        None
+    };
+    let reuse = |f: &workspace::JobFile, text: &str| cache.as_ref()?.reused(&f.display, text);
+    let validated = if cache.is_some() {
+        pipeline::validated_reusing(ws, env, &reuse)
+    } else {
+        pipeline::validated(ws, env, crate::project::validate::Keep::Refs)
+    };
     let pipeline::Validated {
         workspace: ws,
         report,
         mut warnings,
-    } = match pipeline::validated(ws, env, crate::project::validate::Keep::Refs) {
+    } = match validated {
         Ok(v) => v,
         Err(stopped) => return stopped_outcome(cfg, stopped),
     };
@@ -59,12 +80,16 @@ pub(super) fn render_command(
         kept: &kept,
         out: &out,
         out_rel: &out_rel,
+        cache: cache.as_ref(),
     };
-    let outcome = if check {
+    let (outcome, learnt) = if mode.check {
         check_tree(cfg, &job, old.as_ref(), &mut warnings)?
     } else {
         write_tree(cfg, &job, &mut warnings)?
     };
+    if let (Some(cache), Some(learnt)) = (cache, learnt) {
+        cache.store(learnt);
+    }
     drop_in_background((report, ws));
     Ok(outcome)
 }
@@ -81,6 +106,57 @@ struct Render<'a> {
     kept: &'a [String],
     out: &'a std::path::Path,
     out_rel: &'a str,
+    cache: Option<&'a Cache>,
+}
+
+/// What a render learnt for the cache: per job file, its record.
+type Learnt = BTreeMap<String, cache::Entry>;
+
+/// The records of the cache from a render's: every job file whose findings validation
+/// told (and with no GitOps warning, which the second pass makes), the digest of its text,
+/// its jobs and its findings.
+fn learnt(
+    job: &Render<'_>,
+    records: &[tree::Record],
+    digests: &HashMap<String, String>,
+    noisy: &BTreeSet<String>,
+) -> Learnt {
+    let Some(by_file) = &job.report.by_file else {
+        return Learnt::new();
+    };
+    let mut files = Learnt::new();
+    for (r, jr) in records.iter().zip(&job.report.refs) {
+        let (Some(digest), Some(findings)) = (digests.get(&jr.file), by_file.get(&jr.file)) else {
+            continue;
+        };
+        if noisy.contains(&jr.file) {
+            continue;
+        }
+        let e = files
+            .entry(jr.file.clone())
+            .or_insert_with(|| cache::Entry {
+                digest: digest.clone(),
+                documents: 0,
+                jobs: Vec::new(),
+                findings: findings.iter().map(cache::Finding::from).collect(),
+            });
+        e.jobs.push(cache::CachedJob {
+            job: jr.clone(),
+            objects: r.objects,
+            namespaces: r.namespaces.iter().cloned().collect(),
+            watched: r.watched.clone(),
+            output: r.output.clone(),
+        });
+    }
+    for e in files.values_mut() {
+        let names: BTreeSet<(&str, &str)> = e
+            .jobs
+            .iter()
+            .map(|j| (j.job.namespace.as_str(), j.job.name.as_str()))
+            .collect();
+        e.documents = names.len();
+    }
+    files
 }
 
 /// Findings that stop a render before anything is written.
@@ -120,15 +196,25 @@ fn stream(cfg: &Config, compiled: &pipeline::Compiled) -> Outcome {
     }
 }
 
+/// What the second pass of a render gives: a record per job (by its index in the layout),
+/// the digest of each job file's text, and the files whose jobs had GitOps warnings.
+struct Pass {
+    records: Vec<tree::Record>,
+    digests: HashMap<String, String>,
+    noisy: BTreeSet<String>,
+}
+
 /// The second pass of a render to the tree: every job read again, rendered and handed to
-/// `put` with its file's path and text on the worker that built it; what comes back is a
-/// record per job (by its index in the layout) and the warnings about GitOps. Jobs that
-/// cannot be rendered are the error's findings.
+/// `put` with its file's path and text on the worker that built it. A job file the cache
+/// knows is not rendered when `holds` says the tree has each of its jobs' files as
+/// recorded. Jobs that cannot be rendered are the error's findings; the warnings about
+/// GitOps are added to `warnings`.
 fn each_job(
     job: &Render<'_>,
     put: impl Fn(&str, &str) -> io::Result<tree::FileState> + Sync,
+    holds: impl Fn(&str, &str) -> bool + Sync,
     warnings: &mut Vec<diagnostic::Diagnostic>,
-) -> Result<Result<Vec<tree::Record>, Vec<diagnostic::Diagnostic>>, Error> {
+) -> Result<Result<Pass, Vec<diagnostic::Diagnostic>>, Error> {
     let index: HashMap<(&str, &str, &str), usize> = job
         .report
         .refs
@@ -136,24 +222,62 @@ fn each_job(
         .enumerate()
         .map(|(i, r)| ((r.env.as_str(), r.namespace.as_str(), r.name.as_str()), i))
         .collect();
-    let results = crate::project::validate::each_job(job.workspace, job.env, |j| {
-        let i = index
-            .get(&(j.env.as_str(), j.namespace.as_str(), j.name.as_str()))
+    let place = |env: &str, namespace: &str, name: &str| {
+        index
+            .get(&(env, namespace, name))
             .copied()
-            .ok_or_else(|| io::Error::other(format!("job {} changed while rendering", j.name)))?;
+            .ok_or_else(|| io::Error::other(format!("job {name} changed while rendering")))
+    };
+    // A file the cache knows, with every job's file in the tree as recorded: its records
+    // come from the cache.
+    let cached = |f: &workspace::JobFile, text: &str| {
+        let entry = job.cache?.entry(&f.display, text)?;
+        let mut out = Vec::with_capacity(entry.jobs.len());
+        for cj in &entry.jobs {
+            let i = place(&cj.job.env, &cj.job.namespace, &cj.job.name).ok()?;
+            if !holds(&job.layout.paths[i], &cj.output) {
+                return None;
+            }
+            let record = tree::Record {
+                objects: cj.objects,
+                namespaces: cj.namespaces.iter().cloned().collect(),
+                watched: cj.watched.clone(),
+                state: tree::FileState::Same,
+                output: cj.output.clone(),
+            };
+            out.push((i, Ok(record), None, entry.digest.clone()));
+        }
+        Some(Ok(out))
+    };
+    let results = crate::project::validate::each_job(job.workspace, job.env, cached, |j, text| {
+        let i = place(&j.env, &j.namespace, &j.name)?;
+        let digest = if job.cache.is_some() {
+            cache::digest(text.as_bytes())
+        } else {
+            String::new()
+        };
         let warning = crate::gitops::warning(&j, job.settings);
         let manifests = match job.renderer.render_text(&j) {
             Ok(m) => m,
-            Err(d) => return Ok((i, Err(d), warning)),
+            Err(d) => return Ok((i, Err(d), warning, digest)),
         };
         let (file, mut record) = tree::job_file(manifests);
         record.state = put(&job.layout.paths[i], &file)?;
-        Ok((i, Ok(record), warning))
+        Ok((i, Ok(record), warning, digest))
     })?;
     let mut records: Vec<Option<tree::Record>> = vec![None; job.report.refs.len()];
     let mut failed = Vec::new();
-    for (i, r, warning) in results {
-        warnings.extend(warning);
+    let mut digests = HashMap::new();
+    let mut noisy = BTreeSet::new();
+    for (i, r, warning, digest) in results {
+        let file = &job.report.refs[i].file;
+        if let Some(w) = warning {
+            noisy.insert(file.clone());
+            warnings.push(w);
+        }
+        if !digest.is_empty() {
+            digests.insert(file.clone(), digest);
+        }
         match r {
             Ok(r) => records[i] = Some(r),
             Err(d) => failed.push(*d),
@@ -162,11 +286,15 @@ fn each_job(
     if !failed.is_empty() {
         return Ok(Err(failed));
     }
-    records
+    let records = records
         .into_iter()
         .collect::<Option<Vec<_>>>()
-        .map(Ok)
-        .ok_or_else(|| Error::Usage("a job file changed while rendering: run again".to_owned()))
+        .ok_or_else(|| Error::Usage("a job file changed while rendering: run again".to_owned()))?;
+    Ok(Ok(Pass {
+        records,
+        digests,
+        noisy,
+    }))
 }
 
 /// The warnings of a render, as text (none with `-q`).
@@ -189,26 +317,30 @@ fn check_tree(
     job: &Render<'_>,
     old: Option<&tree::Marker>,
     warnings: &mut Vec<diagnostic::Diagnostic>,
-) -> Result<Outcome, Error> {
+) -> Result<(Outcome, Option<Learnt>), Error> {
     let read_error = |source| Error::Read {
         path: job.out.to_path_buf(),
         source,
     };
-    let records = match each_job(
+    let pass = match each_job(
         job,
         |path, file| Ok(tree::compare(job.out, path, file)),
+        |path, digest| tree::holds(job.out, path, digest),
         warnings,
     )? {
-        Ok(r) => r,
-        Err(d) => return findings(cfg, d, job.report),
+        Ok(p) => p,
+        Err(d) => return Ok((findings(cfg, d, job.report)?, None)),
     };
+    let records = &pass.records;
     let mut text = warnings_text(cfg, warnings, job.report);
-    let mut rest = tree::rest(job.layout, &records, job.settings);
+    let mut rest = tree::rest(job.layout, records, job.settings);
     if !rest.diagnostics.is_empty() {
-        return findings(cfg, std::mem::take(&mut rest.diagnostics), job.report);
+        let diags = std::mem::take(&mut rest.diagnostics);
+        return Ok((findings(cfg, diags, job.report)?, None));
     }
     let changes =
-        tree::check(job.out, job.layout, &records, &rest, job.kept, old).map_err(read_error)?;
+        tree::check(job.out, job.layout, records, &rest, job.kept, old).map_err(read_error)?;
+    let learnt = learnt(job, records, &pass.digests, &pass.noisy);
     let out_rel = job.out_rel;
     for c in &changes {
         match c {
@@ -229,21 +361,23 @@ fn check_tree(
                 rest.marker.files.len() + job.kept.len()
             ));
         }
-        return Ok(Outcome {
+        let outcome = Outcome {
             stdout: text,
             ..Outcome::default()
-        });
+        };
+        return Ok((outcome, Some(learnt)));
     }
     text.push_str(&format!(
         "error: {out_rel} differs from the specs in {} file{}: run `sparkc render` and commit the result\n",
         changes.len(),
         plural(changes.len())
     ));
-    Ok(Outcome {
+    let outcome = Outcome {
         stdout: text,
         stderr: String::new(),
         exit: Exit::Findings,
-    })
+    };
+    Ok((outcome, Some(learnt)))
 }
 
 /// `render`: writes the tree (each job's file as soon as it is rendered, linking the files
@@ -252,7 +386,7 @@ fn write_tree(
     cfg: &Config,
     job: &Render<'_>,
     warnings: &mut Vec<diagnostic::Diagnostic>,
-) -> Result<Outcome, Error> {
+) -> Result<(Outcome, Option<Learnt>), Error> {
     let write_error = |source| Error::Write {
         path: job.out.to_path_buf(),
         source,
@@ -261,11 +395,16 @@ fn write_tree(
     planned.extend(job.layout.paths.iter().cloned());
     planned.extend(job.kept.iter().cloned());
     let staging = tree::Staging::begin(job.out, &planned).map_err(write_error)?;
-    let records = match each_job(job, |path, file| staging.put(path, file), warnings) {
-        Ok(Ok(r)) => r,
+    let pass = match each_job(
+        job,
+        |path, file| staging.put(path, file),
+        |path, digest| staging.holds(path, digest),
+        warnings,
+    ) {
+        Ok(Ok(p)) => p,
         Ok(Err(d)) => {
             staging.abandon().map_err(write_error)?;
-            return findings(cfg, d, job.report);
+            return Ok((findings(cfg, d, job.report)?, None));
         }
         Err(e) => {
             staging.abandon().map_err(write_error)?;
@@ -273,10 +412,12 @@ fn write_tree(
         }
     };
     let mut text = warnings_text(cfg, warnings, job.report);
-    let mut rest = tree::rest(job.layout, &records, job.settings);
+    let records = &pass.records;
+    let mut rest = tree::rest(job.layout, records, job.settings);
     if !rest.diagnostics.is_empty() {
         staging.abandon().map_err(write_error)?;
-        return findings(cfg, std::mem::take(&mut rest.diagnostics), job.report);
+        let diags = std::mem::take(&mut rest.diagnostics);
+        return Ok((findings(cfg, diags, job.report)?, None));
     }
     let states: Vec<(&str, &tree::FileState)> = records
         .iter()
@@ -312,10 +453,14 @@ fn write_tree(
             },
         ));
     }
-    Ok(Outcome {
+    let outcome = Outcome {
         stdout: text,
         ..Outcome::default()
-    })
+    };
+    Ok((
+        outcome,
+        Some(learnt(job, records, &pass.digests, &pass.noisy)),
+    ))
 }
 
 /// The output folder: `-o`, else the project's `output`, else `deploy`. It may not be the

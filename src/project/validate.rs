@@ -40,7 +40,7 @@ pub struct Job {
 
 /// What identifies a job in one environment (kept for every job, even when the full
 /// effective specs are not).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct JobRef {
     pub name: String,
     pub namespace: String,
@@ -68,6 +68,9 @@ pub struct Report {
     pub environments: Vec<String>,
     /// Text of the files the diagnostics refer to.
     pub sources: crate::diagnostic::Sources,
+    /// Each job file's own findings, when validation reused what it could (the render
+    /// cache keeps them).
+    pub by_file: Option<HashMap<String, Vec<Diagnostic>>>,
 }
 
 impl Report {
@@ -99,6 +102,19 @@ pub enum Keep {
     Jobs,
 }
 
+/// What a caller already knows of a job file from an earlier run, given the file and its
+/// text: its document count, its jobs' references and its findings (the render cache).
+/// Such a file is not parsed.
+pub type Reuse<'a> = &'a (dyn Fn(&workspace::JobFile, &str) -> Option<Reused> + Sync);
+
+/// What an earlier run knew of a job file (see [`Reuse`]).
+pub struct Reused {
+    pub documents: usize,
+    pub refs: Vec<JobRef>,
+    /// The file's own findings (warnings: a file with errors is not reused).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// Validates a loaded workspace: reads and checks every job file (in parallel).
 /// `env` limits the check to one environment.
 pub fn validate(
@@ -106,6 +122,18 @@ pub fn validate(
     env: Option<&str>,
     keep: Keep,
 ) -> Result<Report, crate::error::Error> {
+    validate_reusing(ws, env, keep, None)
+}
+
+/// [`validate`], taking what `reuse` knows of a file instead of checking it again.
+/// Only with [`Keep::Refs`]: a reused file has no effective jobs to keep.
+pub fn validate_reusing(
+    ws: &Workspace,
+    env: Option<&str>,
+    keep: Keep,
+    reuse: Option<Reuse<'_>>,
+) -> Result<Report, crate::error::Error> {
+    debug_assert!(reuse.is_none() || keep == Keep::Refs);
     let mut report = Report {
         files: ws.files.len(),
         sources: ws.sources.clone(),
@@ -138,8 +166,16 @@ pub fn validate(
     let results: Vec<FileResult> = ws
         .files
         .par_iter()
-        .map(|f| check_file(ws, f, &envs, &all_envs, keep))
+        .map(|f| check_file(ws, f, &envs, &all_envs, keep, reuse))
         .collect::<Result<_, _>>()?;
+    if reuse.is_some() {
+        report.by_file = Some(
+            results
+                .iter()
+                .map(|r| (r.display.clone(), r.diagnostics.clone()))
+                .collect(),
+        );
+    }
     for r in results {
         report.documents += r.documents;
         report.jobs.extend(r.jobs);
@@ -161,10 +197,13 @@ pub fn validate(
 /// built, to `each`, keeping only what `each` returns: the second pass of a render that
 /// validated with [`Keep::Refs`], so that no more than a file's jobs are alive per worker.
 /// The diagnostics were reported by the first pass and are not collected again.
+/// `file` sees each file's text first and may answer for all of its jobs (`Some`); the
+/// others are parsed and their jobs handed to `each` with their file's text.
 pub fn each_job<R: Send>(
     ws: &Workspace,
     env: Option<&str>,
-    each: impl Fn(Job) -> std::io::Result<R> + Sync,
+    file: impl Fn(&workspace::JobFile, &str) -> Option<std::io::Result<Vec<R>>> + Sync,
+    each: impl Fn(Job, &str) -> std::io::Result<R> + Sync,
 ) -> Result<Vec<R>, crate::error::Error> {
     let all_envs = ws.environments();
     let envs: Vec<String> = env.map_or_else(|| all_envs.clone(), |e| vec![e.to_owned()]);
@@ -172,12 +211,19 @@ pub fn each_job<R: Send>(
         .files
         .par_iter()
         .map(|f| {
-            let parsed = workspace::parse_file(f).map_err(std::io::Error::other)?;
+            let text = workspace::read_text(&f.path, &f.display)
+                .map_err(std::io::Error::other)?
+                .map_err(|d| std::io::Error::other(d.message))?;
+            if let Some(done) = file(f, &text) {
+                return done;
+            }
+            let parsed = workspace::parse_text(f, text);
+            let text = parsed.text.as_deref().unwrap_or_default();
             let mut out = Vec::new();
             for d in &parsed.documents {
                 let (jobs, _) = check_document(ws, d, &envs, &all_envs);
                 for job in jobs {
-                    out.push(each(job)?);
+                    out.push(each(job, text)?);
                 }
             }
             Ok(out)
@@ -389,8 +435,29 @@ fn check_file(
     envs: &[String],
     all_envs: &[String],
     keep: Keep,
+    reuse: Option<Reuse<'_>>,
 ) -> Result<FileResult, crate::error::Error> {
-    let parsed = workspace::parse_file(file)?;
+    let parsed = match workspace::read_text(&file.path, &file.display)? {
+        Ok(text) => {
+            if let Some(r) = reuse.and_then(|r| r(file, &text)) {
+                return Ok(FileResult {
+                    display: file.display.clone(),
+                    text: (!r.diagnostics.is_empty()).then(|| std::sync::Arc::from(text)),
+                    documents: r.documents,
+                    jobs: Vec::new(),
+                    refs: r.refs,
+                    diagnostics: r.diagnostics,
+                });
+            }
+            workspace::parse_text(file, text)
+        }
+        Err(d) => workspace::ParsedFile {
+            display: file.display.clone(),
+            text: None,
+            documents: Vec::new(),
+            diagnostics: vec![d],
+        },
+    };
     let mut result = FileResult {
         display: parsed.display,
         text: parsed.text,

@@ -469,31 +469,33 @@ fn discover(project_root: &Path, roots: &[JobRoot]) -> Result<Vec<(PathBuf, Path
 
 /// Reads and parses one job file.
 pub fn parse_file(file: &JobFile) -> Result<ParsedFile, Error> {
+    Ok(match read_text(&file.path, &file.display)? {
+        Ok(text) => parse_text(file, text),
+        Err(d) => ParsedFile {
+            display: file.display.clone(),
+            text: None,
+            documents: Vec::new(),
+            diagnostics: vec![d],
+        },
+    })
+}
+
+/// Parses a job file's text, read by [`read_text`].
+pub fn parse_text(file: &JobFile, text: String) -> ParsedFile {
     let display = file.display.clone();
     let rel = &file.rel;
     let mut diags = Vec::new();
-    let text = match read_text(&file.path, &display)? {
-        Ok(t) => t,
-        Err(d) => {
-            return Ok(ParsedFile {
-                display,
-                text: None,
-                documents: Vec::new(),
-                diagnostics: vec![d],
-            });
-        }
-    };
     let shared: Arc<str> = Arc::from(text.as_str());
     let nodes = match yaml::parse_documents(&text) {
         Ok(n) => n,
         Err(e) => {
             diags.push(syntax_diag(&display, e));
-            return Ok(ParsedFile {
+            return ParsedFile {
                 display,
                 text: Some(shared),
                 documents: Vec::new(),
                 diagnostics: diags,
-            });
+            };
         }
     };
     if nodes.iter().all(|n| n.value == yaml::Value::Null) {
@@ -502,12 +504,12 @@ pub fn parse_file(file: &JobFile) -> Result<ParsedFile, Error> {
                 .message("the file holds no job spec (it is empty)")
                 .hint("add a SparkJob document, or delete the file"),
         );
-        return Ok(ParsedFile {
+        return ParsedFile {
             display,
             text: Some(shared),
             documents: Vec::new(),
             diagnostics: diags,
-        });
+        };
     }
     let mut docs = Vec::new();
     for (index, node) in nodes.into_iter().enumerate() {
@@ -521,12 +523,12 @@ pub fn parse_file(file: &JobFile) -> Result<ParsedFile, Error> {
             node,
         });
     }
-    Ok(ParsedFile {
+    ParsedFile {
         display,
         text: Some(shared),
         documents: docs,
         diagnostics: diags,
-    })
+    }
 }
 
 /// Path segments from a list of keys.

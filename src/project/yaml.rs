@@ -20,7 +20,19 @@ use serde_saphyr::{Budget, DuplicateKeyPolicy, Spanned};
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A 1-based line and column, plus the length of the marked text in characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Pos {
     pub line: u32,
     pub column: u32,
