@@ -3,7 +3,8 @@
 //! per resource (the driver pod is seeded), answers get, list (label and field selectors),
 //! create, delete, deletecollection, patch and update, and watches: a WebSocket upgrade of
 //! `GET ...?watch=true` is answered 200, which makes fabric8 fall back to a streaming GET,
-//! answered with one JSON event per line. Every request is recorded.
+//! answered with one JSON event per line. Every request is recorded; a test can fail a pod
+//! (as the kubelet would report it) to take the driver's executor-loss path.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -88,6 +89,8 @@ struct Object {
     /// Its resourceVersion: the order of changes, which watches follow.
     version: u64,
     deleted: bool,
+    /// Changed since it was created (a watch reports MODIFIED).
+    modified: bool,
     json: Json,
 }
 
@@ -124,6 +127,7 @@ impl ApiServer {
                     name: json["metadata"]["name"].as_str().unwrap().to_owned(),
                     version,
                     deleted: false,
+                    modified: false,
                     json,
                 });
             }
@@ -159,6 +163,37 @@ impl ApiServer {
             })
             .filter_map(|r| r.body)
             .collect()
+    }
+
+    /// Marks a pod failed, as the kubelet reports a container that exited with 1; watches
+    /// see the change. A pod that is gone stays gone.
+    pub(crate) fn fail_pod(&self, name: &str) {
+        let (lock, cond) = &*self.shared;
+        let mut state = lock.lock().unwrap();
+        state.version += 1;
+        let version = state.version;
+        let Some(pod) = state
+            .objects
+            .iter_mut()
+            .find(|o| o.resource == "pods" && o.name == name && !o.deleted)
+        else {
+            return;
+        };
+        pod.version = version;
+        pod.modified = true;
+        pod.json["metadata"]["resourceVersion"] = version.to_string().into();
+        pod.json["status"] = json!({
+            "phase": "Failed",
+            "containerStatuses": [{
+                "name": sparkc::names::EXECUTOR_CONTAINER,
+                "ready": false,
+                "restartCount": 0,
+                "image": "",
+                "imageID": "",
+                "state": {"terminated": {"exitCode": 1, "reason": "Error"}},
+            }],
+        });
+        cond.notify_all();
     }
 
     /// Waits until `done` holds for the requests, or `give_up` says to stop waiting; a
@@ -228,12 +263,12 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                 .is_some_and(|u| u.eq_ignore_ascii_case("websocket")),
             body: (!body.is_empty()).then(|| serde_json::from_slice(&body).unwrap_or(Json::Null)),
         };
-        {
+        let watch = request.query.get("watch").is_some_and(|w| w == "true");
+        if watch {
             let mut state = shared.0.lock().unwrap();
             state.requests.push(request.clone());
             shared.1.notify_all();
         }
-        let watch = request.query.get("watch").is_some_and(|w| w == "true");
         if watch && request.upgrade {
             // No WebSocket here: fabric8 falls back to a streaming GET on a 200.
             respond(&mut out, 200, &Json::Null, true)?;
@@ -382,12 +417,15 @@ fn not_found() -> (u16, Json) {
     )
 }
 
-/// The answer to a request that is not a watch.
+/// The answer to a request that is not a watch, recorded with its effect (one lock: a
+/// test that sees a create recorded finds the object).
 fn answer(request: &Request, shared: &Shared) -> (u16, Json) {
+    let mut state = shared.0.lock().unwrap();
+    state.requests.push(request.clone());
+    shared.1.notify_all();
     let Some(target) = Target::parse(&request.path) else {
         return not_found();
     };
-    let mut state = shared.0.lock().unwrap();
     state.version += 1;
     let version = state.version;
     let live =
@@ -428,6 +466,7 @@ fn answer(request: &Request, shared: &Shared) -> (u16, Json) {
                 name,
                 version,
                 deleted: false,
+                modified: false,
                 json: json.clone(),
             });
             Some((201, json))
@@ -505,7 +544,13 @@ fn stream_watch(out: &mut TcpStream, request: &Request, shared: &Shared) -> std:
                     && o.namespace == target.namespace
                     && selected(&o.json, &request.query)
                 {
-                    let kind = if o.deleted { "DELETED" } else { "ADDED" };
+                    let kind = if o.deleted {
+                        "DELETED"
+                    } else if o.modified {
+                        "MODIFIED"
+                    } else {
+                        "ADDED"
+                    };
                     events.push(json!({"type": kind, "object": o.json}).to_string());
                     newest = newest.max(o.version);
                 }
