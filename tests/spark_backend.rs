@@ -11,9 +11,13 @@
 //! driver calls get, list, watch, create, delete (the failed executor) and deletecollection
 //! on pods; create and deletecollection on configmaps; list and deletecollection on
 //! persistentvolumeclaims; deletecollection on services: exactly the default grants of the
-//! rendered Role, none unused. The optional grants (`patch` on pods, `create` on claims, the
-//! StatefulSet allocator's) are opened only by settings these jobs do not use
-//! (`spark::driver_api`).
+//! rendered Role, none unused. The optional grants are opened by settings (`spark::
+//! driver_api`); a job written here for them (`optional-paths`: ended executors kept, claims
+//! created per executor) used `patch` on pods (the failed executor labelled inactive) and
+//! `create` on claims, and left `delete` and `deletecollection` on pods and
+//! `deletecollection` on configmaps unused: with ended executors kept, Spark 3.5 removes
+//! neither pods nor its ConfigMap at stop, and an allocator timeout or a scale-down (which
+//! remove pods by label) did not happen. The StatefulSet allocator is not run.
 
 mod api;
 
@@ -24,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 
-use crate::harness::{EVERY_JOB, repo, run, sparkc, tool_missing};
+use crate::harness::{EVERY_JOB, Project, repo, run, sparkc, tool_missing};
 use api::ApiServer;
 
 /// The objects of one rendered native job that the run needs.
@@ -328,8 +332,8 @@ fn run_driver(spark_home: &str, r: &Rendered) -> Run {
         .spawn()
         .unwrap();
     // Waits for the executors the driver should ask for, fails the first one (the
-    // executor-loss path: Spark deletes the pod and asks for a replacement), and waits for
-    // the delete and the replacement. A guard against a hang, not a timing assertion: what
+    // executor-loss path: Spark deletes the pod, or labels it inactive when ended pods are
+    // kept, and asks for a replacement), and waits for that and the replacement. A guard against a hang, not a timing assertion: what
     // happened is checked after the run.
     let created = |requests: &[api::Request]| {
         requests
@@ -354,9 +358,10 @@ fn run_driver(spark_home: &str, r: &Rendered) -> Run {
         server.wait_until(
             |requests| {
                 created(requests) > expected
-                    && requests
-                        .iter()
-                        .any(|q| q.method == "DELETE" && q.path.ends_with(&deleted))
+                    && requests.iter().any(|q| {
+                        matches!(q.method.as_str(), "DELETE" | "PATCH")
+                            && q.path.ends_with(&deleted)
+                    })
             },
             &mut give_up,
         );
@@ -675,6 +680,17 @@ fn spark_builds_the_rendered_executors_with_only_the_roles_grants() {
         .flat_map(|(project, env, jobs)| rendered(&repo().join(project), env, jobs))
         .collect();
     assert_eq!(jobs.len(), 6, "every native job");
+    // And one job that opens the Role's optional paths a cluster-mode-free run can take:
+    // ended executor pods kept (labelled through a patch), claims created per executor.
+    let optional = Project::new();
+    optional.write(
+        "jobs/optional-paths.yaml",
+        "apiVersion: sparkc.io/v1alpha1\nkind: SparkJob\nmetadata: {name: optional-paths, namespace: data}\nspec:\n  image: apache/spark:3.5.3\n  sparkVersion: \"3.5.3\"\n  mainApplicationFile: local:///opt/app/main.py\n  executor: {instances: 2, deleteOnTermination: false}\n  sparkConf:\n    spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.claimName: OnDemand\n    spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.storageClass: standard\n    spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.sizeLimit: 10Gi\n    spark.kubernetes.executor.volumes.persistentVolumeClaim.data.mount.path: /data\n",
+    );
+    let jobs: Vec<Rendered> = jobs
+        .into_iter()
+        .chain(rendered(optional.path(), "default", &["optional-paths"]))
+        .collect();
     let runs: Vec<Run> = std::thread::scope(|s| {
         let handles: Vec<_> = jobs
             .iter()
@@ -695,14 +711,20 @@ fn spark_builds_the_rendered_executors_with_only_the_roles_grants() {
                 run.expected_executors
             ));
         }
-        let deleted = run.failed.as_ref().is_some_and(|f| {
+        // Spark deletes an ended executor pod, or labels it (a patch) when they are kept.
+        let keeps = run
+            .rendered_conf
+            .get("spark.kubernetes.executor.deleteOnTermination")
+            .is_some_and(|v| v == "false");
+        let method = if keeps { "PATCH" } else { "DELETE" };
+        let removed = run.failed.as_ref().is_some_and(|f| {
             run.requests
                 .iter()
-                .any(|q| q.method == "DELETE" && q.path.ends_with(&format!("/pods/{f}")))
+                .any(|q| q.method == method && q.path.ends_with(&format!("/pods/{f}")))
         });
-        if !deleted {
+        if !removed {
             problems.push(format!(
-                "{}: the failed executor pod {:?} was not deleted",
+                "{}: no {method} of the failed executor pod {:?}",
                 r.job, run.failed
             ));
         }
@@ -752,6 +774,19 @@ fn spark_builds_the_rendered_executors_with_only_the_roles_grants() {
                 r.job,
                 used.iter().map(show).collect::<Vec<_>>().join(", ")
             ));
+        }
+        if r.job == "optional-paths" {
+            for opened in [
+                ("patch".to_owned(), (String::new(), "pods".to_owned())),
+                (
+                    "create".to_owned(),
+                    (String::new(), "persistentvolumeclaims".to_owned()),
+                ),
+            ] {
+                if !used.contains(&opened) {
+                    problems.push(format!("{}: never used {}", r.job, show(&opened)));
+                }
+            }
         }
         if problems.len() > before {
             problems.push(format!("{}: driver log:\n{}", r.job, run.log));
