@@ -296,7 +296,7 @@ mod tests {
             "executor": {"instances": 4, "cores": 2, "memory": "4g", "coreRequest": "1500m"},
         }));
         let f = Footprint::of(&s, AppType::Scala);
-        // 2g + max(384, 10%) and 4g + 10%.
+        // 2g + max(384, 10%) and 4g + 10% (409.6, truncated as Spark does).
         assert_eq!(
             f.driver,
             Resources {
@@ -310,7 +310,7 @@ mod tests {
             Resources {
                 pods: 1,
                 cpu_millis: 1500,
-                memory_mib: 4096 + 410
+                memory_mib: 4096 + 409
             }
         );
         assert_eq!(f.peak().unwrap().pods, 5);

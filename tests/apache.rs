@@ -59,8 +59,8 @@ fn allowed_addition(path: &str) -> bool {
     if EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p)) {
         return true;
     }
-    // The restricted security defaults, the template containers' names, no API token for
-    // executors, and the templates' (empty) metadata.
+    // The restricted security defaults (on every container and init container), the template
+    // containers' names, no API token for executors, and the templates' (empty) metadata.
     let template = [
         "/spec/driverSpec/podTemplateSpec/",
         "/spec/executorSpec/podTemplateSpec/",
@@ -70,7 +70,13 @@ fn allowed_addition(path: &str) -> bool {
     template.is_some_and(|rest| {
         rest == "metadata"
             || rest.starts_with("spec/securityContext/")
-            || rest.starts_with("spec/containers/0/securityContext/")
+            || ["spec/containers/", "spec/initContainers/"]
+                .iter()
+                .filter_map(|l| rest.strip_prefix(l))
+                .any(|c| {
+                    c.split_once('/')
+                        .is_some_and(|(_, f)| f.starts_with("securityContext/"))
+                })
             || rest == "spec/containers/0/name"
             || rest == "spec/automountServiceAccountToken"
     })

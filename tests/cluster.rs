@@ -550,7 +550,7 @@ fn validate_cluster_checks_the_jobs_against_the_namespace_resource_quota() {
         .arg(&kubeconfig));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stdout.starts_with("error: sparkc.yaml:19:16: environments.prod.namespace: the 4 jobs of namespace `spark-prod` in environment `prod` that can run at the same time request 74 cores (allowed 20), 190.38 GiB of memory (allowed 100 GiB), over the ResourceQuota `compute` of namespace `spark-prod`\n"),
+        out.stdout.starts_with("error: sparkc.yaml:19:16: environments.prod.namespace: the 4 jobs of namespace `spark-prod` in environment `prod` that can run at the same time request 74 cores (allowed 20), 190.37 GiB of memory (allowed 100 GiB), over the ResourceQuota `compute` of namespace `spark-prod`\n"),
         "{}",
         out.stdout
     );

@@ -35,6 +35,8 @@ mod policy;
 mod plan;
 // `sparkc render --stdout` and `submit-command` for the native target.
 mod render;
+// Spark's own Kubernetes backend on the rendered native jobs, against a recording API server.
+mod spark_backend;
 // The rendered tree: layout, shards, ownership, atomic writes, --check, GitOps units.
 mod tree;
 // The render cache: reused records render, check and warn as a full render does.

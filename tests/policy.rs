@@ -126,7 +126,7 @@ fn max_per_job_counts_the_pods_as_they_request_and_environments_override_it() {
         [
             "error jobs/etl.yaml:8 spec.executor.instances: the job's executor count is 100, over the policy's 50 (policy `policies.maxPerJob.executors` at sparkc.yaml:13) (environment prod)",
             "error jobs/etl.yaml:9 spec.executor.cores: the job requests 201 cores (driver 1 + 100 executors × 2 = 201), over the policy's 200 (policy `policies.maxPerJob.cores` at sparkc.yaml:13)",
-            "error jobs/etl.yaml:10 spec.executor.memory: the job requests 1121.42 GiB of memory with overhead (driver 1.4 GiB + 100 executors × 11.2 GiB = 1121.42 GiB), over the policy's 800g (policy `policies.maxPerJob.memory` at sparkc.yaml:13)",
+            "error jobs/etl.yaml:10 spec.executor.memory: the job requests 1121.32 GiB of memory with overhead (driver 1.4 GiB + 100 executors × 11.2 GiB = 1121.32 GiB), over the policy's 800g (policy `policies.maxPerJob.memory` at sparkc.yaml:13)",
         ]
     );
     // Dynamic allocation without a maximum has no bound.

@@ -675,9 +675,9 @@ fn python_jobs_get_the_larger_overhead() {
     let (_, docs) = render(one_job("  driver: {memory: 2g}\n").path(), &[]);
     let (_, pod) = driver_pod(kind(&docs, "Job")[0]);
     let c = &pod["containers"][0];
-    // 2048 MiB heap + max(384, 0.4 x 2048 = 820) MiB.
-    assert_eq!(c["resources"]["requests"]["memory"], "2868Mi");
-    assert_eq!(c["resources"]["limits"]["memory"], "2868Mi");
+    // 2048 MiB heap + max(384, 0.4 x 2048 = 819.2, truncated as Spark does) MiB.
+    assert_eq!(c["resources"]["requests"]["memory"], "2867Mi");
+    assert_eq!(c["resources"]["limits"]["memory"], "2867Mi");
     assert_eq!(
         confs(c["args"].as_array().unwrap())["spark.executor.memoryOverheadFactor"],
         "0.4"
@@ -1036,4 +1036,100 @@ fn the_role_grants_the_optional_paths_a_job_opens() {
             {"apiGroups": ["apps"], "resources": ["statefulsets/scale"], "verbs": ["get", "update"]},
         ])
     );
+}
+
+/// The restricted security defaults on every container of the driver pod and the executor
+/// template: sidecars, init containers and the containers a user's pod template adds (a
+/// namespace enforcing the restricted standard refuses a pod when one container lacks them),
+/// under what a container sets itself.
+#[test]
+fn every_container_and_init_container_gets_the_restricted_defaults() {
+    let role = |r: &str| {
+        format!(
+            "  {r}:\n    sidecars:\n      - {{name: {r}-side, image: busybox}}\n    initContainers:\n      - {{name: {r}-init, image: busybox, securityContext: {{runAsUser: 1000}}}}\n    template:\n      spec:\n        containers:\n          - {{name: {r}-extra, image: busybox}}\n        initContainers:\n          - {{name: {r}-extra-init, image: busybox}}\n"
+        )
+    };
+    let p = one_job(&(role("driver") + &role("executor")));
+    let (_, docs) = render(p.path(), &[]);
+    let (_, driver) = driver_pod(kind(&docs, "Job")[0]);
+    let template: Json = serde_saphyr::from_str(
+        kind(&docs, "ConfigMap")[0]["data"]["executor-pod-template.yaml"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    for (r, spec) in [("driver", driver), ("executor", &template["spec"])] {
+        let all: Vec<&Json> = spec["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(spec["initContainers"].as_array().unwrap())
+            .collect();
+        let names: Vec<&str> = all.iter().map(|c| c["name"].as_str().unwrap()).collect();
+        for name in ["side", "init", "extra", "extra-init"] {
+            assert!(names.contains(&format!("{r}-{name}").as_str()), "{names:?}");
+        }
+        for c in all {
+            let sc = &c["securityContext"];
+            assert_eq!(sc["allowPrivilegeEscalation"], false, "{c}");
+            assert_eq!(
+                sc["capabilities"]["drop"],
+                serde_json::json!(["ALL"]),
+                "{c}"
+            );
+            assert_eq!(sc["runAsNonRoot"], true, "{c}");
+            assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{c}");
+            if c["name"] == format!("{r}-init") {
+                assert_eq!(sc["runAsUser"], 1000, "its own setting stays: {c}");
+            }
+        }
+    }
+}
+
+/// Executors never call the Kubernetes API: no token, with their own service account too,
+/// unless their pod template asks for one.
+#[test]
+fn executors_get_no_api_token_unless_their_template_asks() {
+    let token = |extra: &str| {
+        let p = one_job(extra);
+        let (_, docs) = render(p.path(), &[]);
+        let template: Json = serde_saphyr::from_str(
+            kind(&docs, "ConfigMap")[0]["data"]["executor-pod-template.yaml"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        template["spec"]["automountServiceAccountToken"].clone()
+    };
+    assert_eq!(token(""), false);
+    assert_eq!(
+        token("  executor: {serviceAccount: spark-executor}\n"),
+        false
+    );
+    assert_eq!(
+        token(
+            "  executor:\n    serviceAccount: spark-executor\n    template: {spec: {automountServiceAccountToken: true}}\n"
+        ),
+        true
+    );
+}
+
+/// Spark builds native executor pods itself and sets their memory limit to their request
+/// (`BasicExecutorFeatureStep`), over a pod template's: a limit would never apply, so it is
+/// refused at its line.
+#[test]
+fn an_executor_memory_limit_is_refused_on_native() {
+    let p = one_job("  executor:\n    memoryLimit: 8Gi\n");
+    let out = run(&mut p.sparkc(&["validate", "--color", "never"]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("error: jobs/a.yaml:9:18: spec.executor.memoryLimit: Spark sets an executor pod's memory limit to its memory request"),
+        "{}",
+        out.stdout
+    );
+    // The driver pod is sparkc's own: its limit applies.
+    let p = one_job("  driver:\n    memoryLimit: 8Gi\n");
+    let (_, docs) = render(p.path(), &[]);
+    let (_, pod) = driver_pod(kind(&docs, "Job")[0]);
+    assert_eq!(pod["containers"][0]["resources"]["limits"]["memory"], "8Gi");
 }

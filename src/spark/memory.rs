@@ -90,12 +90,15 @@ pub fn memory(heap: Option<&str>, overhead: Option<&str>, factor: f64) -> Memory
     let heap_mib = heap
         .and_then(|m| units::spark_memory_mib(m).ok())
         .unwrap_or(1024);
+    // Truncated, not rounded: Spark computes `(factor * heapMiB).toInt`
+    // (`BasicExecutorFeatureStep`, `BasicDriverFeatureStep`), and the pods it builds request
+    // exactly that.
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
         clippy::cast_precision_loss
     )]
-    let computed = ((heap_mib as f64) * factor).ceil() as u64;
+    let computed = ((heap_mib as f64) * factor) as u64;
     let overhead_mib = overhead
         .and_then(|m| units::spark_memory_mib(m).ok())
         .unwrap_or_else(|| computed.max(MIN_OVERHEAD_MIB));
@@ -110,4 +113,20 @@ pub fn dynamic(spec: &SparkJobSpec) -> bool {
     spec.dynamic_allocation
         .as_ref()
         .is_some_and(|d| d.enabled == Some(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spark's backend truncates the computed overhead: 0.4 x 4096 = 1638.4 is 1638 MiB on
+    /// the executor pods it builds (found by `tests/spark_backend.rs`).
+    #[test]
+    fn the_computed_overhead_is_truncated_as_spark_truncates_it() {
+        assert_eq!(memory(Some("4g"), None, 0.4).overhead_mib, 1638);
+        assert_eq!(memory(Some("4g"), None, 0.1).overhead_mib, 409);
+        assert_eq!(memory(Some("1g"), None, 0.4).overhead_mib, 409);
+        assert_eq!(memory(Some("1g"), None, 0.1).overhead_mib, 384);
+        assert_eq!(memory(Some("4g"), Some("1g"), 0.4).overhead_mib, 1024);
+    }
 }

@@ -106,6 +106,24 @@ pub fn restrict_container(json: &mut Json) {
     }
 }
 
+/// Every container of a pod spec but the role's own (`main`), and every init container,
+/// with the restricted security defaults under what it sets itself: the ones a user's pod
+/// template adds are sidecars too.
+pub fn restrict_others(spec: &mut Json, main: &str) {
+    for list in ["containers", "initContainers"] {
+        for c in spec
+            .get_mut(list)
+            .and_then(Json::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if list == "initContainers" || c.get("name").and_then(Json::as_str) != Some(main) {
+                restrict_container(c);
+            }
+        }
+    }
+}
+
 /// Where a role's maps of settings (node selectors, `envVars`, `envSecretKeyRefs`) go:
 /// into the pod, or into Spark's configuration, which applies them to the pods it builds
 /// (the Apache operator's applications carry them as `sparkConf`).
@@ -461,12 +479,16 @@ pub fn driver_template(job: &Job, driver: &DriverSpec, maps: Maps) -> Json {
         // In cluster mode the driver pod is the run (each attempt of it).
         pod.insert("activeDeadlineSeconds".into(), timeout.into());
     }
-    under_template(driver.template.as_ref(), pod)
+    under_template(driver.template.as_ref(), pod, names::DRIVER_CONTAINER)
 }
 
 /// A pod template: our pod spec merged over the user's template, the template's metadata
-/// kept.
-fn under_template(template: Option<&Map<String, Json>>, pod: Map<String, Json>) -> Json {
+/// kept; the containers the template adds get the restricted defaults too.
+fn under_template(
+    template: Option<&Map<String, Json>>,
+    pod: Map<String, Json>,
+    main: &str,
+) -> Json {
     let mut spec_json = Json::Object(pod);
     let mut metadata = json!({});
     if let Some(template) = template {
@@ -474,6 +496,7 @@ fn under_template(template: Option<&Map<String, Json>>, pod: Map<String, Json>) 
             template.get("spec").cloned().unwrap_or(Json::Null),
             spec_json,
         );
+        restrict_others(&mut spec_json, main);
         if let Some(meta) = template.get("metadata") {
             metadata = meta.clone();
         }
@@ -535,7 +558,9 @@ pub fn executor_pod(
         pod.insert("volumes".into(), Json::Array(volumes));
     }
     let mut out = json!({"apiVersion": "v1", "kind": "Pod"});
-    if let Json::Object(t) = under_template(executor.template.as_ref(), pod) {
+    if let Json::Object(t) =
+        under_template(executor.template.as_ref(), pod, names::EXECUTOR_CONTAINER)
+    {
         out.as_object_mut().expect("an object").extend(t);
     }
     out

@@ -196,6 +196,7 @@ pub fn plan(job: &Job) -> Plan {
             template.get("spec").cloned().unwrap_or(Json::Null),
             pod_spec,
         );
+        crate::spark::pod::restrict_others(&mut pod_spec, names::DRIVER_CONTAINER);
     }
     let schedule = spec.schedule.as_ref().map(|s| {
         super::schedule_context(s, ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"))
