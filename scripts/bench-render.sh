@@ -3,7 +3,8 @@
 # 10,000) in ENVIRONMENTS environments (1 or 2, default 2): fresh (no tree), again with
 # nothing changed, again with one job changed, and `render --check`; then the slowest
 # `kubectl kustomize` of any unit. Each figure is the best of RUNS runs (default 3), with
-# the peak RSS of that run. OUT (default: a folder on the checkout's disk, under target/)
+# the peak RSS of that run. The render cache (.sparkc-cache/) is used unless a row says
+# --no-cache; the fresh render has none. OUT (default: a folder on the checkout's disk, under target/)
 # chooses where the tree goes; OUT=/dev/shm/... measures without the disk.
 set -euo pipefail
 n=${1:-10000}
@@ -34,10 +35,14 @@ job=$(find "$work/project/jobs" -name '*.yaml' | sort | sed -n 1p)
 # One job changed: its `rerun` value flips between two values.
 sed -i 's/^spec:$/spec:\n  rerun: "a"/' "$job"
 flip() { if grep -q 'rerun: "a"' "$job"; then sed -i 's/rerun: "a"/rerun: "b"/' "$job"; else sed -i 's/rerun: "b"/rerun: "a"/' "$job"; fi; }
-best "render (fresh)" 'rm -rf "$out"; sync' render
+# Fresh: no tree and no render cache (a new clone). The others run after a render, with
+# the cache it left (.sparkc-cache/), and again with --no-cache.
+best "render (fresh)" 'rm -rf "$out" "$work/project/.sparkc-cache"; sync' render
 best "render (nothing changed)" ':' render
 best "render (one job changed)" 'flip' render
 best "render --check" ':' render --check
+best "  same, --no-cache: changed" 'flip' render --no-cache
+best "  same, --no-cache: --check" ':' render --check --no-cache
 echo "files:                       $(find "$out" -type f | wc -l)"
 if command -v kubectl >/dev/null; then
   slowest=0; unit=

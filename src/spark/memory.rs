@@ -41,14 +41,20 @@ pub fn cpu_request(core_request: Option<&str>, cores: Option<i32>) -> String {
 }
 
 /// The driver's memory (as its pod requests it).
+///
+/// In cluster mode Spark builds the driver pod and truncates the computed overhead, as for
+/// executors. In client mode (the native target) sparkc writes the driver pod itself and
+/// rounds the computed overhead up, as every earlier version did: the figure is part of
+/// the driver Job's run hash, so truncating it would rename, and so run again, every such
+/// job on upgrade, for one MiB more than Spark would ask for.
 pub fn driver_memory(spec: &SparkJobSpec, app_type: AppType) -> Memory {
     let (driver, _) = crate::spark::pod::roles(spec);
-    role_memory(
-        spec,
-        app_type,
-        driver.memory.as_deref(),
-        driver.memory_overhead.as_deref(),
-    )
+    let heap = driver.memory.as_deref();
+    let overhead = driver.memory_overhead.as_deref();
+    if crate::target::of(spec).deploy_mode() == crate::spark::submit::Mode::Client {
+        return memory_rounded_up(heap, overhead, overhead_factor(spec, app_type));
+    }
+    role_memory(spec, app_type, heap, overhead)
 }
 
 /// One executor's memory (Spark builds the executor pods with this request).
@@ -83,6 +89,22 @@ pub fn max_executors(spec: &SparkJobSpec) -> Option<u32> {
     } else {
         Some(u32::try_from(executor.instances.unwrap_or(1)).unwrap_or(0))
     }
+}
+
+/// [`memory`], with the computed overhead rounded up instead of truncated (the native
+/// driver pod, see [`driver_memory`]).
+fn memory_rounded_up(heap: Option<&str>, overhead: Option<&str>, factor: f64) -> Memory {
+    let mut m = memory(heap, overhead, factor);
+    if overhead.is_none() {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let computed = ((m.heap_mib as f64) * factor).ceil() as u64;
+        m.overhead_mib = computed.max(MIN_OVERHEAD_MIB);
+    }
+    m
 }
 
 /// Heap and overhead from Spark notation (validated before rendering).
