@@ -62,6 +62,20 @@ pub fn check(
     Ok((ws, report))
 }
 
+/// [`check`] keeping references, taking what the render cache knows of unchanged files
+/// (read only: `validate` renders nothing, so it learns nothing to record).
+pub fn check_cached(
+    root: &Path,
+    paths: &[std::path::PathBuf],
+    env: Option<&str>,
+) -> Result<(Workspace, Report), Error> {
+    let ws = workspace::load(root, paths)?;
+    let cache = crate::cache::Cache::load(&ws, env);
+    let reuse = |f: &workspace::JobFile, text: &str| cache.as_ref()?.reused(&f.display, text);
+    let report = validate::validate_reusing(&ws, env, Keep::Refs, Some(&reuse))?;
+    Ok((ws, report))
+}
+
 /// The renderer of a project: its template overrides and settings.
 pub fn renderer(root: &Path, project: Option<&Project>) -> Result<Renderer, Error> {
     let overrides = project

@@ -254,3 +254,34 @@ fn an_error_is_reported_whatever_the_cache_holds() {
     std::fs::write(&spec, text).unwrap();
     render_both(&p);
 }
+
+#[test]
+fn validate_reads_the_cache_and_says_what_a_full_check_says() {
+    let p = quickstart();
+    render_both(&p);
+    let record = p.path().join(".sparkc-cache/render.json");
+    let before = std::fs::read(&record).unwrap();
+    for format in ["human", "json"] {
+        let cached = run(&mut p.sparkc(&["validate", "--format", format]));
+        let full = run(&mut p.sparkc(&["validate", "--no-cache", "--format", format]));
+        assert_eq!(cached.code, 0, "{}", cached.stdout);
+        assert_eq!(
+            (cached.stdout, cached.stderr),
+            (full.stdout, full.stderr),
+            "{format}"
+        );
+    }
+    // Validate records nothing (it renders nothing).
+    assert_eq!(std::fs::read(&record).unwrap(), before);
+    // A spec broken since the render is checked again.
+    let spec = p.path().join("jobs/etl/nightly-etl.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("instances: 10", "instances: \"ten\"")).unwrap();
+    let out = run(&mut p.sparkc(&["validate"]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("jobs/etl/nightly-etl.yaml:"),
+        "{}",
+        out.stdout
+    );
+}

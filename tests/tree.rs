@@ -448,7 +448,7 @@ fn an_interrupted_render_leaves_the_old_tree_or_the_new_one() {
     let leftovers: Vec<_> = std::fs::read_dir(p.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("sparkc-"))
+        .filter(|n| n.contains("sparkc-") && n != sparkc::cache::DIR)
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -67,6 +67,10 @@ pub enum Command {
         /// The longest the cluster may take to answer, in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         timeout: u64,
+        /// Check every job file, ignoring what the last render recorded of the unchanged
+        /// ones in `.sparkc-cache/` (also `SPARKC_NO_CACHE=1`).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// What merging does: each job's change and runtime effect, resources, policy findings.
     ///

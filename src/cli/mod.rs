@@ -156,9 +156,13 @@ pub fn execute(args: &Arguments) -> Result<Outcome, Error> {
             context,
             kubeconfig,
             timeout,
+            no_cache,
         } => {
-            let (ws, mut report) =
-                pipeline::check(&cfg.root, paths, env.as_deref(), validate::Keep::Refs)?;
+            let (ws, mut report) = if *no_cache || crate::cache::disabled_by_env() {
+                pipeline::check(&cfg.root, paths, env.as_deref(), validate::Keep::Refs)?
+            } else {
+                pipeline::check_cached(&cfg.root, paths, env.as_deref())?
+            };
             if *cluster || context.is_some() || kubeconfig.is_some() {
                 let options = crate::live::cluster::Options {
                     kubeconfig: kubeconfig.clone(),

@@ -126,7 +126,9 @@ fn learnt(
     };
     let mut files = Learnt::new();
     for (r, jr) in records.iter().zip(&job.report.refs) {
-        let (Some(digest), Some(findings)) = (digests.get(&jr.file), by_file.get(&jr.file)) else {
+        let (Some(digest), Some((documents, findings))) =
+            (digests.get(&jr.file), by_file.get(&jr.file))
+        else {
             continue;
         };
         if noisy.contains(&jr.file) {
@@ -136,7 +138,7 @@ fn learnt(
             .entry(jr.file.clone())
             .or_insert_with(|| cache::Entry {
                 digest: digest.clone(),
-                documents: 0,
+                documents: *documents,
                 jobs: Vec::new(),
                 findings: findings.iter().map(cache::Finding::from).collect(),
             });
@@ -147,14 +149,6 @@ fn learnt(
             watched: r.watched.clone(),
             output: r.output.clone(),
         });
-    }
-    for e in files.values_mut() {
-        let names: BTreeSet<(&str, &str)> = e
-            .jobs
-            .iter()
-            .map(|j| (j.job.namespace.as_str(), j.job.name.as_str()))
-            .collect();
-        e.documents = names.len();
     }
     files
 }

@@ -68,9 +68,9 @@ pub struct Report {
     pub environments: Vec<String>,
     /// Text of the files the diagnostics refer to.
     pub sources: crate::diagnostic::Sources,
-    /// Each job file's own findings, when validation reused what it could (the render
-    /// cache keeps them).
-    pub by_file: Option<HashMap<String, Vec<Diagnostic>>>,
+    /// Each job file's document count and own findings, when validation reused what it
+    /// could (the render cache keeps them).
+    pub by_file: Option<HashMap<String, (usize, Vec<Diagnostic>)>>,
 }
 
 impl Report {
@@ -172,7 +172,7 @@ pub fn validate_reusing(
         report.by_file = Some(
             results
                 .iter()
-                .map(|r| (r.display.clone(), r.diagnostics.clone()))
+                .map(|r| (r.display.clone(), (r.documents, r.diagnostics.clone())))
                 .collect(),
         );
     }
