@@ -121,6 +121,22 @@ pub(crate) fn run(cmd: &mut Command) -> Output {
     }
 }
 
+/// A driver container's arguments as the container receives them, after the kubelet's
+/// expansion of `$(SPARK_DRIVER_POD_NAME)` and `$(SPARK_DRIVER_BIND_ADDRESS)`.
+pub(crate) fn expanded_args(container: &serde_json::Value, pod: &str, ip: &str) -> Vec<String> {
+    let vars = |name: &str| match name {
+        "SPARK_DRIVER_POD_NAME" => Some(pod.to_owned()),
+        "SPARK_DRIVER_BIND_ADDRESS" => Some(ip.to_owned()),
+        _ => None,
+    };
+    container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| sparkc::names::kubelet_expand(a.as_str().unwrap(), &vars))
+        .collect()
+}
+
 /// A header every valid job starts with.
 pub(crate) const JOB_HEAD: &str = "apiVersion: sparkc.io/v1alpha1\nkind: SparkJob\n";
 

@@ -796,18 +796,8 @@ fn real_spark_submit_parses_the_rendered_arguments() {
     let (_, docs) = render(&repo().join("tests/fixtures/all-fields"), &[]);
     let (_, pod) = driver_pod(kind(&docs, "Job")[0]);
     let c = &pod["containers"][0];
-    let vars = |name: &str| match name {
-        "SPARK_DRIVER_POD_NAME" => Some("everything-318b864b-x7k2p".to_owned()),
-        "SPARK_DRIVER_BIND_ADDRESS" => Some("10.1.2.3".to_owned()),
-        _ => None,
-    };
     // What the container receives, after the kubelet's expansion.
-    let mut args: Vec<String> = c["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| sparkc::names::kubelet_expand(a.as_str().unwrap(), &vars))
-        .collect();
+    let mut args = crate::harness::expanded_args(c, "everything-318b864b-x7k2p", "10.1.2.3");
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("app.py");
     std::fs::write(&script, "print('hello')\n").unwrap();

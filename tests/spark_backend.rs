@@ -223,17 +223,7 @@ fn run_driver(spark_home: &str, r: &Rendered) -> Run {
     let c = &r.driver_spec["containers"][0];
     // What the container receives, after the kubelet's expansion; the pod's IP is
     // replaced by the loopback address (substitution: the driver listens there).
-    let vars = |name: &str| match name {
-        "SPARK_DRIVER_POD_NAME" => Some(r.driver_name.clone()),
-        "SPARK_DRIVER_BIND_ADDRESS" => Some("127.0.0.1".to_owned()),
-        _ => None,
-    };
-    let mut args: Vec<String> = c["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| sparkc::names::kubelet_expand(a.as_str().unwrap(), &vars))
-        .collect();
+    let mut args = crate::harness::expanded_args(c, &r.driver_name, "127.0.0.1");
     let rendered_conf = confs(&args);
     // Substitution: the master URL names the recording server (plain HTTP).
     let master = args.iter().position(|a| a == "--master").unwrap();
