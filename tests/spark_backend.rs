@@ -6,8 +6,9 @@
 //!
 //! What it found on Spark 3.5.9 (fabric8 6.7.2), on every native job of the quickstart and
 //! the all-fields fixture: the executor pods Spark builds are the ones sparkc intends, but
-//! requested 1 MiB less memory than sparkc rendered and planned wherever the overhead is
-//! computed from a factor (Spark truncates `factor x heap`; fixed in `spark::memory`). The
+//! requested 1 MiB less memory than sparkc planned wherever the overhead is computed from a
+//! factor (Spark truncates `factor x heap`; `spark::memory` now does too, but for the native
+//! driver pod, which sparkc writes and whose figure it keeps so upgrades re-run nothing). The
 //! driver calls get, list, watch, create, delete (the failed executor) and deletecollection
 //! on pods; create and deletecollection on configmaps; list and deletecollection on
 //! persistentvolumeclaims; deletecollection on services: exactly the default grants of the
