@@ -1,0 +1,33 @@
+//! Render: a job file that validates is rendered in every environment, and must render
+//! (validation passes only what the renderer and the Kubernetes schemas accept).
+#![no_main]
+
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use sparkc::diagnostic::{Format, render};
+use sparkc::pipeline;
+use sparkc::project::validate::Keep;
+use sparkc::render::Renderer;
+
+mod common;
+
+static RENDERER: LazyLock<Renderer> = LazyLock::new(|| {
+    let ws = sparkc::project::workspace::load(&common::PROJECT.root, &[]).expect("project");
+    pipeline::renderer(&ws.root, ws.project.as_ref().map(|p| &p.project)).expect("renderer")
+});
+
+fuzz_target!(|data: &[u8]| {
+    let p = common::write_job(data);
+    let (_, report) = pipeline::check(&p.root, &[], None, Keep::Jobs).expect("the project loads");
+    if report.has_errors() {
+        return;
+    }
+    let (manifests, diags) = sparkc::render::render_all(&RENDERER, &report.jobs, true);
+    assert!(
+        diags.is_empty(),
+        "a job that validates does not render:\n{}",
+        render(&diags, &report.sources, Format::Human, false)
+    );
+    let _ = sparkc::render::stream(&manifests);
+});

@@ -1,0 +1,18 @@
+//! The YAML reader and validation: one job file (any bytes) in a project with a project
+//! file, loaded, validated in every environment, its diagnostics printed in every format.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sparkc::diagnostic::{Format, render};
+use sparkc::pipeline;
+use sparkc::project::validate::Keep;
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let p = common::write_job(data);
+    let (_, report) = pipeline::check(&p.root, &[], None, Keep::Refs).expect("the project loads");
+    for format in [Format::Human, Format::Json, Format::Github] {
+        let _ = render(&report.diagnostics, &report.sources, format, true);
+    }
+});
