@@ -41,3 +41,5 @@ mod tree;
 mod validate;
 // Hostile and odd input: bounded output, cron as Kubernetes reads it, integer ranges.
 mod hostile;
+// What the fuzz targets found, one regression test per finding.
+mod fuzz;
