@@ -472,13 +472,25 @@ fn pad(out: &mut String, indent: usize) {
     }
 }
 
+/// The longest key YAML reads in `key: value` form (an implicit key), in characters; a
+/// longer one is written as an explicit key (serde-saphyr's serializer writes it implicit,
+/// which no reader reads back).
+const MAX_IMPLICIT_KEY: usize = 1024;
+
 /// A block mapping at `indent`; the caller has written the indentation of the first key.
 fn emit_map(m: &serde_json::Map<String, Json>, indent: usize, out: &mut String) {
     for (i, (k, v)) in m.iter().enumerate() {
         if i > 0 {
             pad(out, indent);
         }
+        let start = out.len();
         emit_key(k, out);
+        if out.len() - start > MAX_IMPLICIT_KEY && out[start..].chars().count() > MAX_IMPLICIT_KEY {
+            // Too long for `key: value`: an explicit key, `? key` then `: value` below it.
+            out.insert_str(start, "? ");
+            out.push('\n');
+            pad(out, indent);
+        }
         out.push(':');
         match v {
             Json::Object(sub) if !sub.is_empty() => {
@@ -690,6 +702,30 @@ fn friendly_syntax_message(text: &str, pos: Pos, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `import_submit` fuzz target: a `--conf` key of more than 1,024
+    /// characters was written as `key: value`, which YAML does not read back (an implicit
+    /// key is at most 1,024 characters). Such keys are written explicit, with any value.
+    #[test]
+    fn import_submit_key_longer_than_an_implicit_key() {
+        for long in ["k".repeat(1025), "é a\u{0}".repeat(400), "k".repeat(5000)] {
+            for value in [
+                serde_json::json!("v"),
+                serde_json::json!({"a": 1, "b": {"c": [1, {"d": 2}]}}),
+                serde_json::json!([1, [2], {"x": "y"}]),
+                serde_json::json!({}),
+                serde_json::json!(null),
+            ] {
+                let doc = serde_json::json!({"spec": {"sparkConf": {"a": 1, &long: value, "z": 2}}, "n": 1});
+                let text = to_yaml(&doc);
+                assert_eq!(parse_values(&text).unwrap(), [doc], "{text}");
+            }
+        }
+        // At the limit, the key stays implicit (as serde-saphyr writes it).
+        let doc = serde_json::json!({"k".repeat(1024): 1});
+        assert_eq!(to_yaml(&doc), to_yaml_reference(&doc));
+        assert_eq!(parse_values(&to_yaml(&doc)).unwrap(), [doc]);
+    }
 
     /// The fast writer and serde-saphyr's agree byte for byte: on shapes and strings chosen
     /// to hit every quoting and block rule, then on 20,000 random documents built from the
