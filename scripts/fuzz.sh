@@ -11,7 +11,8 @@
 # sanitizer: sparkc forbids unsafe code, so what is looked for is panics, hangs (-timeout)
 # and memory blow-ups (-rss_limit_mb, -malloc_limit_mb), and the speed goes to executions.
 # A crash leaves its input in fuzz/artifacts/<target>/; replay it with
-# `fuzz/target/x86_64-unknown-linux-gnu/release/<target> FILE`.
+# `fuzz/target/x86_64-unknown-linux-gnu/release/<target> FILE` (or `cargo test`, once it is a
+# regression test).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz=$root/fuzz
@@ -57,11 +58,10 @@ seed() {
   done
 }
 
-build() {
-  (cd "$fuzz" && cargo +stable fuzz build --sanitizer none --release "$@")
-}
-
 bin_dir=$fuzz/target/x86_64-unknown-linux-gnu/release
+build() {
+  (cd "$fuzz" && cargo +stable fuzz build --sanitizer none --release)
+}
 
 # run TARGET LOG libFuzzer-options...: one target on its corpus; its exit code.
 run() {

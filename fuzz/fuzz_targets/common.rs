@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use sparkc::project::workspace::Workspace;
+
 /// The temporary project: `sparkc.yaml` (the quickstart's) and `jobs/`.
 pub struct Project {
     _dir: tempfile::TempDir,
@@ -29,9 +31,16 @@ pub static PROJECT: LazyLock<Project> = LazyLock::new(|| {
     }
 });
 
-/// Writes the job file of the project.
-pub fn write_job(text: &[u8]) -> &'static Project {
-    let p = &*PROJECT;
-    std::fs::write(&p.job, text).expect("write the job file");
-    p
+/// The project loaded once (its project file checked, its one job file found); validation
+/// reads the job file again each time.
+pub static WORKSPACE: LazyLock<Workspace> = LazyLock::new(|| {
+    std::fs::write(&PROJECT.job, "").expect("write the job file");
+    sparkc::project::workspace::load(&PROJECT.root, &[]).expect("the project loads")
+});
+
+/// Writes the job file of the project; the workspace that validates it.
+pub fn write_job(text: &[u8]) -> &'static Workspace {
+    let ws = &*WORKSPACE;
+    std::fs::write(&PROJECT.job, text).expect("write the job file");
+    ws
 }

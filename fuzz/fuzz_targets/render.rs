@@ -7,19 +7,19 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use sparkc::diagnostic::{Format, render};
 use sparkc::pipeline;
-use sparkc::project::validate::Keep;
+use sparkc::project::validate::{self, Keep};
 use sparkc::render::Renderer;
 
 mod common;
 
 static RENDERER: LazyLock<Renderer> = LazyLock::new(|| {
-    let ws = sparkc::project::workspace::load(&common::PROJECT.root, &[]).expect("project");
+    let ws = &*common::WORKSPACE;
     pipeline::renderer(&ws.root, ws.project.as_ref().map(|p| &p.project)).expect("renderer")
 });
 
 fuzz_target!(|data: &[u8]| {
-    let p = common::write_job(data);
-    let (_, report) = pipeline::check(&p.root, &[], None, Keep::Jobs).expect("the project loads");
+    let ws = common::write_job(data);
+    let report = validate::validate(ws, None, Keep::Jobs).expect("validation runs");
     if report.has_errors() {
         return;
     }

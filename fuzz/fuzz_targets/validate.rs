@@ -4,14 +4,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use sparkc::diagnostic::{Format, render};
-use sparkc::pipeline;
-use sparkc::project::validate::Keep;
+use sparkc::project::validate::{self, Keep};
 
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    let p = common::write_job(data);
-    let (_, report) = pipeline::check(&p.root, &[], None, Keep::Refs).expect("the project loads");
+    let ws = common::write_job(data);
+    let report = validate::validate(ws, None, Keep::Refs).expect("validation runs");
     for format in [Format::Human, Format::Json, Format::Github] {
         let _ = render(&report.diagnostics, &report.sources, format, true);
     }
