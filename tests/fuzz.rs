@@ -67,3 +67,19 @@ fn import_submit_conf_key_longer_than_yaml_allows() {
         out.stdout
     );
 }
+
+#[test]
+fn import_submit_del_in_a_conf_key() {
+    let p = Project::new();
+    p.write("submit.sh", fixture("import-submit-del-in-a-conf-key.sh"));
+    let out = run(&mut p.sparkc(&["import", "--from-submit", "submit.sh"]));
+    let job: serde_json::Value = serde_saphyr::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{}{}", out.stdout, out.stderr));
+    let key = format!("spark.{}\u{7f}b", "x".repeat(1100));
+    assert_eq!(
+        job["spec"]["sparkConf"][key.as_str()],
+        "x",
+        "{}",
+        out.stdout
+    );
+}
