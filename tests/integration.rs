@@ -45,3 +45,5 @@ mod cache;
 mod validate;
 // Hostile and odd input: bounded output, cron as Kubernetes reads it, integer ranges.
 mod hostile;
+// What the fuzz targets found, one regression test per finding.
+mod fuzz;

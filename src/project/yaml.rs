@@ -484,13 +484,48 @@ fn pad(out: &mut String, indent: usize) {
     }
 }
 
+/// The longest key YAML reads in `key: value` form (an implicit key), in characters; a
+/// longer one is written as an explicit key (serde-saphyr's serializer writes it implicit,
+/// which no reader reads back).
+const MAX_IMPLICIT_KEY: usize = 1024;
+
+/// Whether a string holds a character that YAML allows only escaped (DEL, the C1 controls
+/// but NEL, U+FEFF, U+FFFE, U+FFFF), which serde-saphyr's serializer writes raw, so that its
+/// own parser refuses the text.
+fn needs_escapes(s: &str) -> bool {
+    s.chars().any(|c| {
+        matches!(c, '\u{7f}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+            || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
+    })
+}
+
+/// A double-quoted string with JSON's escapes (YAML's double quotes read them all), and
+/// `\uXXXX` for what JSON leaves raw.
+fn push_escaped(s: &str, out: &mut String) {
+    let json = Json::String(s.to_owned()).to_string();
+    for c in json.chars() {
+        if c == '\u{85}' || needs_escapes(c.encode_utf8(&mut [0; 4])) {
+            out.push_str(&format!("\\u{:04X}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+}
+
 /// A block mapping at `indent`; the caller has written the indentation of the first key.
 fn emit_map(m: &serde_json::Map<String, Json>, indent: usize, out: &mut String) {
     for (i, (k, v)) in m.iter().enumerate() {
         if i > 0 {
             pad(out, indent);
         }
+        let start = out.len();
         emit_key(k, out);
+        if out.len() - start > MAX_IMPLICIT_KEY && out[start..].chars().count() > MAX_IMPLICIT_KEY {
+            // Too long for `key: value`: an explicit key, `? key` then `: value` below it.
+            out.insert_str(start, "? ");
+            out.push('\n');
+            pad(out, indent);
+        }
         out.push(':');
         match v {
             Json::Object(sub) if !sub.is_empty() => {
@@ -565,6 +600,10 @@ fn emit_key(k: &str, out: &mut String) {
         out.push_str(k);
         return;
     }
+    if needs_escapes(k) {
+        push_escaped(k, out);
+        return;
+    }
     // As serde-saphyr writes it in a one-entry mapping.
     let mut one = serde_json::Map::new();
     one.insert(k.to_owned(), Json::Null);
@@ -583,6 +622,7 @@ fn emit_scalar(v: &Json, indent: usize, out: &mut String) {
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Json::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
         Json::String(s) if plainly_safe(s, false) => out.push_str(s),
+        Json::String(s) if needs_escapes(s) => push_escaped(s, out),
         Json::Object(_) => out.push_str("{}"),
         Json::Array(_) => out.push_str("[]"),
         other => {
@@ -702,6 +742,49 @@ fn friendly_syntax_message(text: &str, pos: Pos, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `import_submit` fuzz target: a `--conf` key of more than 1,024
+    /// characters was written as `key: value`, which YAML does not read back (an implicit
+    /// key is at most 1,024 characters). Such keys are written explicit, with any value.
+    #[test]
+    fn import_submit_key_longer_than_an_implicit_key() {
+        for long in ["k".repeat(1025), "é a\u{0}".repeat(400), "k".repeat(5000)] {
+            for value in [
+                serde_json::json!("v"),
+                serde_json::json!({"a": 1, "b": {"c": [1, {"d": 2}]}}),
+                serde_json::json!([1, [2], {"x": "y"}]),
+                serde_json::json!({}),
+                serde_json::json!(null),
+            ] {
+                let doc = serde_json::json!({"spec": {"sparkConf": {"a": 1, &long: value, "z": 2}}, "n": 1});
+                let text = to_yaml(&doc);
+                assert_eq!(parse_values(&text).unwrap(), [doc], "{text}");
+            }
+        }
+        // At the limit, the key stays implicit (as serde-saphyr writes it).
+        let doc = serde_json::json!({"k".repeat(1024): 1});
+        assert_eq!(to_yaml(&doc), to_yaml_reference(&doc));
+        assert_eq!(parse_values(&to_yaml(&doc)).unwrap(), [doc]);
+    }
+
+    /// Found by the `import_submit` fuzz target: a DEL in a `--conf` key was written raw in
+    /// double quotes (as serde-saphyr's serializer does), which YAML does not read back.
+    /// The characters YAML allows only escaped are written escaped, in keys and values.
+    #[test]
+    fn import_submit_del_in_a_conf_key() {
+        for odd in [
+            "a\u{7f}b",
+            "\u{80}",
+            "x\u{9f}\u{85}y",
+            "\u{feff}lead",
+            "\u{fffe}\u{ffff}",
+            "q\"\\\u{7f}\n",
+        ] {
+            let doc = serde_json::json!({"sparkConf": {odd: odd, "long": format!("{}{odd}", "k".repeat(1100))}, "args": [odd]});
+            let text = to_yaml(&doc);
+            assert_eq!(parse_values(&text).unwrap(), [doc], "{text}");
+        }
+    }
 
     /// The fast writer and serde-saphyr's agree byte for byte: on shapes and strings chosen
     /// to hit every quoting and block rule, then on 20,000 random documents built from the

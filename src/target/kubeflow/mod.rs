@@ -137,6 +137,11 @@ pub fn plan(job: &Job, webhook: bool, restricted: bool) -> Result<Plan, String> 
     {
         object(obj, "executor").insert("serviceAccount".into(), Json::String(exec_sa));
     }
+    // The CRD requires both roles, also when the spec removed every setting of one
+    // (`executor: null` in a job drops what it inherits): the operator defaults them.
+    for role in ["driver", "executor"] {
+        object(obj, role);
+    }
 
     // What the defaulting webhook writes, written out.
     let dynamic = spec

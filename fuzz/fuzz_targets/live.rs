@@ -1,0 +1,28 @@
+//! `diff --live`: a dump of live objects (YAML or JSON, `kind: List`) read and compared
+//! with the quickstart's render in every environment, the report serialized.
+#![no_main]
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use sparkc::render::Manifest;
+
+static DESIRED: LazyLock<Vec<Manifest>> = LazyLock::new(|| {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
+    match sparkc::pipeline::compile(&root, None, true) {
+        Ok(c) => c.manifests,
+        Err(_) => panic!("the quickstart does not compile"),
+    }
+});
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(live) = sparkc::diff::parse_live(text) else {
+        return;
+    };
+    let report = sparkc::diff::compare(&DESIRED, &live);
+    let _ = serde_json::to_string(&report).expect("the report serializes");
+});

@@ -1,0 +1,28 @@
+# Cluster-mode run of `sessionize` (environment prod, namespace spark-prod).
+# Start `kubectl proxy` first (it listens on 127.0.0.1:8001), or pass --master k8s://https://HOST:PORT.
+# The driver runs as `sessionize-spark`: apply the rendered ServiceAccount, Role and RoleBinding first.
+# Not carried over: volumes and mounts (pod settings: use a pod template file, or the rendered manifests).
+# Not carried over: the restricted security contexts of driver and executors.
+spark-submit \
+  --master k8s://http://127.0.0.1:8001 \
+  --deploy-mode cluster \
+  --name sessionize \
+  --class com.example.sessions.Sessionize \
+  --driver-memory 2g \
+  --conf 'spark.kubernetes.namespace=spark-prod' \
+  --conf 'spark.driver.cores=1' \
+  --conf 'spark.kubernetes.authenticate.driver.serviceAccountName=sessionize-spark' \
+  --conf 'spark.kubernetes.driver.label.app.kubernetes.io/name=sessionize' \
+  --conf 'spark.kubernetes.driver.label.sparkc.io/environment=prod' \
+  --conf 'spark.kubernetes.driver.label.sparkc.io/job=sessionize' \
+  --conf 'spark.kubernetes.container.image=registry.example.com/data/spark-jobs:1.4.2' \
+  --conf 'spark.kubernetes.container.image.pullPolicy=IfNotPresent' \
+  --conf 'spark.kubernetes.container.image.pullSecrets=regcred' \
+  --conf 'spark.executor.instances=2' \
+  --conf 'spark.executor.cores=2' \
+  --conf 'spark.executor.memory=4g' \
+  --conf 'spark.executor.memoryOverheadFactor=0.1' \
+  --conf 'spark.kubernetes.executor.label.app.kubernetes.io/name=sessionize' \
+  --conf 'spark.kubernetes.executor.label.sparkc.io/environment=prod' \
+  --conf 'spark.kubernetes.executor.label.sparkc.io/job=sessionize' \
+  local:///opt/app/sessionize.jar
