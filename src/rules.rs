@@ -307,6 +307,7 @@ pub fn check(s: &Subject<'_>) -> Vec<Finding> {
     check_conf(s, &mut out);
     check_env(s, &mut out);
     check_pods(s, &mut out);
+    check_volume_sizes(s, &mut out);
     check_dynamic_allocation(s.spec, &mut out);
     check_schedule(s.spec, &mut out);
     check_misc(s.spec, &mut out);
@@ -830,6 +831,26 @@ fn driver_pod(d: &DriverSpec) -> Pod<'_> {
 
 fn executor_pod(d: &ExecutorSpec) -> Pod<'_> {
     pod_view!(d, "executor")
+}
+
+/// A volume's `emptyDir.sizeLimit` must be a Kubernetes quantity: the Kubernetes schema
+/// types it as a string, the operators' CRDs check its pattern, and the API server refuses
+/// the pod (found by the `render` fuzz target).
+fn check_volume_sizes(s: &Subject<'_>, out: &mut Findings) {
+    for (i, v) in s.spec.volumes.iter().flatten().enumerate() {
+        let Some(limit) = v.empty_dir.as_ref().and_then(|e| e.size_limit.as_ref()) else {
+            continue;
+        };
+        if let Err(e) = units::check_quantity(&limit.0) {
+            let at = At::Spec(vec![
+                Seg::Key("volumes".to_owned()),
+                Seg::Index(i),
+                Seg::Key("emptyDir".to_owned()),
+                Seg::Key("sizeLimit".to_owned()),
+            ]);
+            out.error("quantity-notation", at, e.message, Some(e.hint));
+        }
+    }
 }
 
 fn check_pods(s: &Subject<'_>, out: &mut Findings) {

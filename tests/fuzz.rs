@@ -84,14 +84,19 @@ fn import_submit_del_in_a_conf_key() {
     );
 }
 
-/// Open: the spec's Kubernetes `Quantity` is any string, so validation passes a volume's
-/// `emptyDir.sizeLimit` that is none; the operator's CRD refuses it at render (the native
-/// target renders it, and the API server would refuse the pod).
+/// The spec's Kubernetes `Quantity` is any string, so validation passed a volume's
+/// `emptyDir.sizeLimit` that is none, and the operator's CRD refused it at render (the
+/// native target rendered it, and the API server would refuse the pod). Validation now
+/// refuses it at its line.
 #[test]
-#[ignore = "open fuzz finding: validation does not check Kubernetes quantities (emptyDir.sizeLimit)"]
 fn render_volume_size_limit_not_a_quantity() {
     let p = project_with_job(&fixture("render-volume-size-limit-not-a-quantity.yaml"));
-    let out = run(&mut p.sparkc(&["validate"]));
+    let out = run(&mut p.sparkc(&["validate", "--color", "never"]));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("sizeLimit"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("error: jobs/fuzz.yaml:14:29: spec.volumes[0].emptyDir.sizeLimit: `not-a-quantity` is not a Kubernetes quantity"),
+        "{}",
+        out.stdout
+    );
 }
