@@ -206,8 +206,12 @@ impl Cache {
 
     /// The record of a job file whose text is `text`, if it is still valid.
     pub fn entry(&self, display: &str, text: &str) -> Option<&Entry> {
-        let e = self.files.get(display)?;
-        (e.digest == digest(text.as_bytes())).then_some(e)
+        self.lookup(display, &digest(text.as_bytes()))
+    }
+
+    /// The record of a job file whose text has `digest`, if it is still valid.
+    pub fn lookup(&self, display: &str, digest: &str) -> Option<&Entry> {
+        self.files.get(display).filter(|e| e.digest == digest)
     }
 
     /// What validation needs of a file, when its record is valid.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::cache::{self, Cache};
 use crate::diagnostic::{self, Format};
 use crate::error::Error;
+use crate::project::validate::FileWork;
 use crate::{pipeline, project::workspace, render, tree};
 
 use super::present::{plural, stopped_outcome};
@@ -223,9 +224,9 @@ fn each_job(
             .ok_or_else(|| io::Error::other(format!("job {name} changed while rendering")))
     };
     // A file the cache knows, with every job's file in the tree as recorded: its records
-    // come from the cache.
-    let cached = |f: &workspace::JobFile, text: &str| {
-        let entry = job.cache?.entry(&f.display, text)?;
+    // come from the cache. Any other file is rendered, and its digest kept for the cache.
+    let reused = |f: &workspace::JobFile, digest: &str| {
+        let entry = job.cache?.lookup(&f.display, digest)?;
         let mut out = Vec::with_capacity(entry.jobs.len());
         for cj in &entry.jobs {
             let i = place(&cj.job.env, &cj.job.namespace, &cj.job.name).ok()?;
@@ -241,23 +242,25 @@ fn each_job(
             };
             out.push((i, Ok(record), None, entry.digest.clone()));
         }
-        Some(Ok(out))
+        Some(out)
     };
-    let results = crate::project::validate::each_job(job.workspace, job.env, cached, |j, text| {
+    let file = |f: &workspace::JobFile, text: &str| {
+        if job.cache.is_none() {
+            return FileWork::Jobs(String::new());
+        }
+        let digest = cache::digest(text.as_bytes());
+        reused(f, &digest).map_or(FileWork::Jobs(digest), FileWork::Done)
+    };
+    let results = crate::project::validate::each_job(job.workspace, job.env, file, |j, digest| {
         let i = place(&j.env, &j.namespace, &j.name)?;
-        let digest = if job.cache.is_some() {
-            cache::digest(text.as_bytes())
-        } else {
-            String::new()
-        };
         let warning = crate::gitops::warning(&j, job.settings);
         let manifests = match job.renderer.render_text(&j) {
             Ok(m) => m,
-            Err(d) => return Ok((i, Err(d), warning, digest)),
+            Err(d) => return Ok((i, Err(d), warning, digest.clone())),
         };
         let (file, mut record) = tree::job_file(manifests);
         record.state = put(&job.layout.paths[i], &file)?;
-        Ok((i, Ok(record), warning, digest))
+        Ok((i, Ok(record), warning, digest.clone()))
     })?;
     let mut records: Vec<Option<tree::Record>> = vec![None; job.report.refs.len()];
     let mut failed = Vec::new();

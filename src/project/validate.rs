@@ -197,13 +197,14 @@ pub fn validate_reusing(
 /// built, to `each`, keeping only what `each` returns: the second pass of a render that
 /// validated with [`Keep::Refs`], so that no more than a file's jobs are alive per worker.
 /// The diagnostics were reported by the first pass and are not collected again.
-/// `file` sees each file's text first and may answer for all of its jobs (`Some`); the
-/// others are parsed and their jobs handed to `each` with their file's text.
-pub fn each_job<R: Send>(
+/// `file` sees each file's text first and either answers for all of its jobs
+/// ([`FileWork::Done`]) or has the file parsed, each of its jobs handed to `each` with what
+/// `file` made of it once ([`FileWork::Jobs`]).
+pub fn each_job<R: Send, C>(
     ws: &Workspace,
     env: Option<&str>,
-    file: impl Fn(&workspace::JobFile, &str) -> Option<std::io::Result<Vec<R>>> + Sync,
-    each: impl Fn(Job, &str) -> std::io::Result<R> + Sync,
+    file: impl Fn(&workspace::JobFile, &str) -> FileWork<R, C> + Sync,
+    each: impl Fn(Job, &C) -> std::io::Result<R> + Sync,
 ) -> Result<Vec<R>, crate::error::Error> {
     let all_envs = ws.environments();
     let envs: Vec<String> = env.map_or_else(|| all_envs.clone(), |e| vec![e.to_owned()]);
@@ -214,16 +215,16 @@ pub fn each_job<R: Send>(
             let text = workspace::read_text(&f.path, &f.display)
                 .map_err(std::io::Error::other)?
                 .map_err(|d| std::io::Error::other(d.message))?;
-            if let Some(done) = file(f, &text) {
-                return done;
-            }
+            let context = match file(f, &text) {
+                FileWork::Done(done) => return Ok(done),
+                FileWork::Jobs(context) => context,
+            };
             let parsed = workspace::parse_text(f, text);
-            let text = parsed.text.as_deref().unwrap_or_default();
             let mut out = Vec::new();
             for d in &parsed.documents {
                 let (jobs, _) = check_document(ws, d, &envs, &all_envs);
                 for job in jobs {
-                    out.push(each(job, text)?);
+                    out.push(each(job, &context)?);
                 }
             }
             Ok(out)
@@ -237,6 +238,14 @@ pub fn each_job<R: Send>(
         })?);
     }
     Ok(out)
+}
+
+/// What [`each_job`] does with one file, as its caller decides from the file's text.
+pub enum FileWork<R, C> {
+    /// The results for all of the file's jobs, known without parsing it.
+    Done(Vec<R>),
+    /// Parse the file and hand each job to `each`, with this.
+    Jobs(C),
 }
 
 /// A namespace's limit from the cluster: the ResourceQuota's name and its `hard` values.
