@@ -37,6 +37,8 @@ pub struct Outcome {
 pub struct Lost {
     pub lost: Vec<(Vec<Seg>, String)>,
     pub dropped: Vec<(Vec<Seg>, String)>,
+    /// Carried over in another form that behaves the same (a note; the import succeeds).
+    pub changed: Vec<(Vec<Seg>, String)>,
 }
 
 impl Lost {
@@ -48,6 +50,10 @@ impl Lost {
     pub fn drop_note(&mut self, item: (Vec<Seg>, String)) {
         self.dropped.push(item);
     }
+    /// Something written in another form that behaves the same.
+    pub fn change_note(&mut self, item: (Vec<Seg>, String)) {
+        self.changed.push(item);
+    }
 }
 
 /// The diagnostics of what an import left behind, located in the source file when `locate`
@@ -58,12 +64,12 @@ pub(crate) fn report(
     locate: &dyn Fn(&[Seg]) -> Option<crate::project::yaml::Pos>,
     out: &mut Vec<Diagnostic>,
 ) {
-    for (dropped, items) in [(false, lost.lost), (true, lost.dropped)] {
+    for (kind, items) in [(0, lost.lost), (1, lost.dropped), (2, lost.changed)] {
         for (path, why) in items {
-            let (code, what) = if dropped {
-                ("import-dropped", "left out, sparkc does it")
-            } else {
-                ("import", "not carried over")
+            let (code, what) = match kind {
+                0 => ("import", "not carried over"),
+                1 => ("import-dropped", "left out, sparkc does it"),
+                _ => ("import-changed", "written as it behaves"),
             };
             let mut d =
                 Diagnostic::warning(code, file, locate(&path)).message(format!("{what}: {why}"));

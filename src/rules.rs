@@ -632,7 +632,7 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
     let spec = s.spec;
     let target = crate::target::of(spec);
     // What the target sets itself, computed once and only when a key needs it.
-    let mut target_keys: Option<Vec<String>> = None;
+    let mut target_keys: Option<crate::target::ConfKeys> = None;
     if let Some(user) = &spec.spark_conf {
         for (key, value) in user {
             let at = spec_key(&["sparkConf"], key);
@@ -653,16 +653,26 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
                     continue;
                 }
                 Some(Access::Field)
-                    if target_keys
+                    if let Some(set) = target_keys
                         .get_or_insert_with(|| target.conf_keys(s))
-                        .contains(key) =>
+                        .get(key) =>
                 {
-                    out.error(
-                        "reserved-conf",
-                        at.clone(),
-                        format!("`{key}` is also set by sparkc for this job, from {instead}; the two values would fight"),
-                        Some(format!("remove it from sparkConf and use {instead}")),
-                    );
+                    if set.as_deref() == Some(value.as_str()) {
+                        // The same value twice: nothing fights, but one of them is noise.
+                        out.warn(
+                            "conf-field",
+                            at.clone(),
+                            format!("`{key}` is also set by sparkc for this job, from {instead}, to the same value"),
+                            Some(format!("remove it from sparkConf: {instead} sets it")),
+                        );
+                    } else {
+                        out.error(
+                            "reserved-conf",
+                            at.clone(),
+                            format!("`{key}` is also set by sparkc for this job, from {instead}; the two values would fight"),
+                            Some(format!("remove it from sparkConf and use {instead}")),
+                        );
+                    }
                     continue;
                 }
                 Some(Access::Field) => {
@@ -1296,6 +1306,11 @@ mod tests {
             ..ExecutorSpec::default()
         }));
         assert_eq!(codes(&run("a", &s)), vec!["reserved-conf"]);
+        // The same value as the field's: nothing fights, a warning says one is noise.
+        s.spark_conf = Some([("spark.executor.memoryOverhead".to_owned(), "2g".to_owned())].into());
+        let f = run("a", &s);
+        assert_eq!(codes(&f), Vec::<&str>::new());
+        assert!(f[0].message.contains("to the same value"), "{}", f[0].message);
         // Keys sparkc derives, which older versions let through.
         for key in [
             "spark.ui.port",
@@ -1305,6 +1320,30 @@ mod tests {
             s.spark_conf = Some([(key.to_owned(), "x".to_owned())].into());
             assert_eq!(codes(&run("a", &s)), vec!["reserved-conf"], "{key}");
         }
+    }
+
+    #[test]
+    fn gpu_conf_is_the_users_on_the_kubeflow_operator() {
+        // The operator's `executor.gpu` only sets the container's limit, so Spark's GPU
+        // keys beside it (as the RAPIDS examples write them) neither fight nor repeat it.
+        let mut s: SparkJobSpec = serde_json::from_value(serde_json::json!({
+            "target": "operator",
+            "image": "apache/spark:3.5.3",
+            "sparkVersion": "3.5.3",
+            "mainApplicationFile": "local:///opt/app/main.py",
+            "executor": {"gpu": {"name": "nvidia.com/gpu", "quantity": 1}},
+            "sparkConf": {
+                "spark.executor.resource.gpu.amount": "1",
+                "spark.executor.resource.gpu.vendor": "nvidia.com",
+                "spark.executor.resource.gpu.discoveryScript": "/opt/rapids/getGpusResources.sh",
+            },
+        }))
+        .unwrap();
+        assert_eq!(run("a", &s).iter().map(|f| f.code).collect::<Vec<_>>(), Vec::<&str>::new());
+        // On native, sparkc sets them from the field: the same amount and vendor only warn,
+        // another discovery script than the image's fights.
+        s.target = None;
+        assert_eq!(codes(&run("a", &s)), vec!["reserved-conf"]);
     }
 
     #[test]

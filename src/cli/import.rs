@@ -112,6 +112,7 @@ pub(super) fn import(
                 "import-skipped"
                     | "import-unchecked"
                     | "import-dropped"
+                    | "import-changed"
                     | "import-repeated"
                     | "import-variable"
                     | "import-name-mismatch"

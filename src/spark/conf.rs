@@ -464,7 +464,9 @@ pub const DRIVER_OVERHEAD_FACTOR: Key = Key {
 };
 pub const GPU_AMOUNT: Key = Key {
     since: Some((3, 0)),
-    kubeflow: Kubeflow::Field("executor.gpu"),
+    // The Kubeflow operator's `executor.gpu` only adds the container's limit (its webhook
+    // does); Spark's GPU scheduling stays with `sparkConf` there.
+    kubeflow: Kubeflow::Conf,
     instead: Some("`spec.executor.gpu` (`{name: nvidia.com/gpu, quantity: 1}`)"),
     ..field(
         "spark.executor.resource.gpu.amount",

@@ -60,6 +60,9 @@ impl Plan {
 pub use crate::diff::Effect;
 
 /// One way to run a job.
+/// What [`Target::conf_keys`] answers: each key the target sets, with its value when known.
+pub type ConfKeys = std::collections::BTreeMap<String, Option<String>>;
+
 pub trait Target: Sync {
     /// The `spec.target` value.
     fn id(&self) -> spec::Target;
@@ -98,10 +101,11 @@ pub trait Target: Sync {
     }
     /// The rules that hold only for this target.
     fn check(&self, _subject: &Subject<'_>, _out: &mut Findings) {}
-    /// The configuration keys the target itself sets for this job (the same key in the
-    /// user's `sparkConf` would fight with it). Asked at most once per job, and only when
-    /// its `sparkConf` has a key with a field of its own.
-    fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String>;
+    /// The configuration keys the target itself sets for this job, each with the value it
+    /// sets when sparkc knows it (`None` where the operator derives it): the same key in the
+    /// user's `sparkConf` with another value would fight with it. Asked at most once per
+    /// job, and only when its `sparkConf` has a key with a field of its own.
+    fn conf_keys(&self, subject: &Subject<'_>) -> ConfKeys;
     /// Whether a key sparkc manages (on the targets that derive it) is the user's on this
     /// target.
     fn leaves_to_user(&self, _key: &crate::spark::conf::Key) -> bool {

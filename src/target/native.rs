@@ -438,7 +438,7 @@ impl super::Target for Native {
         }
     }
 
-    fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String> {
+    fn conf_keys(&self, subject: &Subject<'_>) -> super::ConfKeys {
         let job = subject.to_job();
         let spec = &job.spec;
         let (driver, executor) = crate::spark::pod::roles(spec);
@@ -454,8 +454,8 @@ impl super::Target for Native {
             mode: Mode::Client,
             master: names::IN_CLUSTER_MASTER,
         })
-        .iter()
-        .map(submit::Setting::conf_key)
+        .into_iter()
+        .map(|s| (s.conf_key(), Some(s.value)))
         .collect()
     }
 

@@ -522,13 +522,14 @@ impl super::Target for Apache {
         free_on_this_target(key)
     }
 
-    fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String> {
+    fn conf_keys(&self, subject: &Subject<'_>) -> super::ConfKeys {
         let job = subject.to_job();
         let names = Names::new(&job.name, &job.namespace, "");
-        let mut keys: Vec<String> = derived_conf(&job, &names, application(&job).1)
-            .into_keys()
+        let mut keys: super::ConfKeys = derived_conf(&job, &names, application(&job).1)
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
             .collect();
-        keys.push(conf::NAMESPACE.key.to_owned());
+        keys.insert(conf::NAMESPACE.key.to_owned(), Some(job.namespace.clone()));
         keys
     }
 

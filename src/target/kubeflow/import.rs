@@ -138,6 +138,9 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
         }
         spec.insert("rerun".into(), rerun);
     }
+    for role in ["driver", "executor"] {
+        secret_types(&mut spec, role, &at, lost);
+    }
     if let Some(s) = schedule {
         spec.insert("schedule".into(), Json::Object(s));
     }
@@ -147,4 +150,40 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
         "metadata": metadata,
         "spec": spec,
     })
+}
+
+/// The operator's secret types, which it compares exactly; any other `secretType` (`generic`
+/// in lower case, a misspelling) is mounted only, as `Generic` is: written so, with a note.
+fn secret_types(
+    spec: &mut Map<String, Json>,
+    role: &str,
+    at: &dyn Fn(&[&str]) -> Vec<Seg>,
+    lost: &mut Lost,
+) {
+    const TYPES: [&str; 3] = ["GCPServiceAccount", "HadoopDelegationToken", "Generic"];
+    let Some(Json::Array(secrets)) = spec.get_mut(role).and_then(|r| r.get_mut("secrets")) else {
+        return;
+    };
+    for (i, secret) in secrets.iter_mut().enumerate() {
+        let Some(Json::String(kind)) = secret.get("secretType") else {
+            continue;
+        };
+        if TYPES.contains(&kind.as_str()) {
+            continue;
+        }
+        let meant = TYPES
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(kind) && **t != "Generic")
+            .map(|t| format!("; if `{t}` was meant, write it so: the operator compares the name exactly"))
+            .unwrap_or_default();
+        let why = format!(
+            "`secretType: {kind}` is none of the operator's types ({}), so the operator mounts the Secret only: written `Generic`{meant}",
+            TYPES.join(", ")
+        );
+        secret["secretType"] = json!("Generic");
+        let mut path = at(&[role, "secrets"]);
+        path.push(Seg::Index(i));
+        path.push(Seg::Key("secretType".to_owned()));
+        lost.change_note((path, why));
+    }
 }

@@ -420,7 +420,13 @@ impl super::Target for Kubeflow {
         }
     }
 
-    fn conf_keys(&self, subject: &Subject<'_>) -> Vec<String> {
+    fn leaves_to_user(&self, key: &conf::Key) -> bool {
+        // The operator's `executor.gpu` is the container's limit only: Spark's GPU
+        // scheduling is the user's `sparkConf` on this target.
+        [conf::GPU_AMOUNT, conf::GPU_VENDOR, conf::GPU_DISCOVERY_SCRIPT].contains(key)
+    }
+
+    fn conf_keys(&self, subject: &Subject<'_>) -> super::ConfKeys {
         // The keys of the fields this job sets (the operator turns each into its key), and
         // those the operator always sets.
         let spec = serde_json::to_value(subject.spec).unwrap_or_default();
@@ -434,7 +440,7 @@ impl super::Target for Kubeflow {
                     .is_some_and(|v| !v.is_null()),
                 conf::Kubeflow::Conf => false,
             })
-            .map(|k| k.key.to_owned())
+            .map(|k| (k.key.to_owned(), None))
             .collect()
     }
 
