@@ -8,7 +8,7 @@ use crate::diagnostic::Diagnostic;
 use crate::names;
 use crate::project::schema::{self, Kind};
 use crate::project::spec::API_VERSION;
-use crate::project::yaml::{self, Seg, path_string};
+use crate::project::yaml::{self, Pos, Seg, path_string};
 use crate::spark::conf;
 use crate::spark::submit::Mode;
 use crate::target;
@@ -21,6 +21,8 @@ pub struct Imported {
     pub job: Json,
     /// Where it came from (`file` or `file#N` for the N-th document).
     pub source: String,
+    /// Where its name is in the source file, when known.
+    pub name_at: Option<Pos>,
 }
 
 /// The outcome of an import: jobs, and what could not be carried over.
@@ -64,21 +66,37 @@ pub(crate) fn report(
     locate: &dyn Fn(&[Seg]) -> Option<crate::project::yaml::Pos>,
     out: &mut Vec<Diagnostic>,
 ) {
-    for (kind, items) in [(0, lost.lost), (1, lost.dropped), (2, lost.changed)] {
+    for (kind, items) in [
+        (Left::Lost, lost.lost),
+        (Left::Dropped, lost.dropped),
+        (Left::Changed, lost.changed),
+    ] {
         for (path, why) in items {
-            let (code, what) = match kind {
-                0 => ("import", "not carried over"),
-                1 => ("import-dropped", "left out, sparkc does it"),
-                _ => ("import-changed", "written as it behaves"),
-            };
-            let mut d =
-                Diagnostic::warning(code, file, locate(&path)).message(format!("{what}: {why}"));
+            let mut d = left_behind(file, kind, why, locate(&path));
             if !path.is_empty() {
                 d = d.path(path_string(&path));
             }
             out.push(d);
         }
     }
+}
+
+/// The three kinds of what an import leaves behind.
+#[derive(Debug, Clone, Copy)]
+enum Left {
+    Lost,
+    Dropped,
+    Changed,
+}
+
+/// The diagnostic of one thing an import left behind.
+fn left_behind(file: &str, kind: Left, why: String, pos: Option<Pos>) -> Diagnostic {
+    let (code, what) = match kind {
+        Left::Lost => ("import", "not carried over"),
+        Left::Dropped => ("import-dropped", "left out, sparkc does it"),
+        Left::Changed => ("import-changed", "rewritten"),
+    };
+    Diagnostic::warning(code, file, pos).message(format!("{what}: {why}"))
 }
 
 /// Imports the objects in one file's text that a target reads back (the Kubeflow
@@ -134,7 +152,16 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
                     .and_then(Json::as_str)
                     .unwrap_or_default()
                     .to_owned();
-                out.jobs.push(Imported { name, job, source });
+                let name_at = node
+                    .locate(&[Seg::Key("metadata".into()), Seg::Key("name".into())])
+                    .ok()
+                    .map(|n| n.pos);
+                out.jobs.push(Imported {
+                    name,
+                    job,
+                    source,
+                    name_at,
+                });
             }
             _ => {
                 let what = if kind.is_empty() {
@@ -231,6 +258,44 @@ pub(crate) fn job_metadata(doc: &Json, lost: &mut Lost) -> Map<String, Json> {
         }
     }
     metadata
+}
+
+/// The deprecated maps of a role's environment (`envVars`, and `envSecretKeyRefs` that
+/// `secretKeyRef` keys also read into) rewritten as `env` entries, after the role's own
+/// (a name `env` already has keeps its entry; the map's is reported). Returns, for each map
+/// rewritten, the role and the map's name.
+pub(crate) fn env_entries(
+    spec: &mut Map<String, Json>,
+    lost: &mut dyn FnMut(&'static str, &'static str, String),
+) -> Vec<(&'static str, &'static str)> {
+    let mut rewritten = Vec::new();
+    for role in ["driver", "executor"] {
+        let Some(Json::Object(r)) = spec.get_mut(role) else {
+            continue;
+        };
+        for field in ["envVars", "envSecretKeyRefs"] {
+            let Some(Json::Object(map)) = r.remove(field) else {
+                continue;
+            };
+            if map.is_empty() {
+                continue;
+            }
+            let env = r.entry("env").or_insert_with(|| Json::Array(Vec::new()));
+            let Json::Array(env) = env else { continue };
+            for (name, value) in map {
+                if env.iter().any(|e| e.get("name").and_then(Json::as_str) == Some(name.as_str())) {
+                    lost(role, field, format!("`{role}.{field}.{name}` is also in `{role}.env`, whose entry is kept"));
+                    continue;
+                }
+                env.push(match field {
+                    "envVars" => json!({"name": name, "value": value}),
+                    _ => json!({"name": name, "valueFrom": {"secretKeyRef": value}}),
+                });
+            }
+            rewritten.push((role, field));
+        }
+    }
+    rewritten
 }
 
 /// Removes what the SparkJob schema refuses, reporting each removal.
@@ -356,6 +421,13 @@ pub(crate) fn flag_key(flag: &str, value: &str) -> String {
     }
 }
 
+/// Why a flag or key of the pre-upstream Kubernetes fork is not carried over.
+fn fork_message(what: &str, instead: &str) -> String {
+    format!(
+        "{what} is the pre-upstream Kubernetes fork's (apache-spark-on-k8s, Spark 2.1/2.2), which Spark 3 does not read; upstream Spark uses {instead}"
+    )
+}
+
 /// Whether a value refers to a variable something else would have to expand.
 pub(crate) fn refers_to_variable(value: &str) -> bool {
     static VARIABLE: std::sync::LazyLock<regex::Regex> =
@@ -367,16 +439,17 @@ impl SubmitLine {
     /// What the line itself says about the job beyond its settings: its environment, a
     /// setting given twice, a value that refers to a variable (unless `expanded` says
     /// something expands it before spark-submit sees it).
+    /// `at` locates a word of the line in its file (the last occurrence when asked).
     pub(crate) fn findings(
         &self,
         file: &str,
-        pos: Option<crate::project::yaml::Pos>,
+        at: &dyn Fn(&str, bool) -> Option<Pos>,
         expanded: &dyn Fn(&str) -> bool,
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for w in &self.env {
             out.push(
-                Diagnostic::warning("import", file, pos)
+                Diagnostic::warning("import", file, at(w, false))
                     .message(format!("not carried over: the environment of the command, `{w}`"))
                     .hint("set it in the spec (`driver.env`, `executor.env`, `sparkConfigMap`, `hadoopConfigMap`)"),
             );
@@ -390,7 +463,7 @@ impl SubmitLine {
             };
             if seen.contains(&what) {
                 out.push(
-                    Diagnostic::warning("import-repeated", file, pos).message(format!(
+                    Diagnostic::warning("import-repeated", file, at(&what, true)).message(format!(
                         "`{what}` is given twice; the last one wins, as in spark-submit"
                     )),
                 );
@@ -398,7 +471,7 @@ impl SubmitLine {
             seen.push(what);
             if refers_to_variable(value) && !expanded(value) {
                 out.push(
-                    Diagnostic::warning("import-variable", file, pos)
+                    Diagnostic::warning("import-variable", file, at(&flag_word(flag, value), false))
                         .message(format!(
                             "`{flag} {value}` refers to a shell variable; it is kept as written"
                         ))
@@ -427,6 +500,93 @@ impl SubmitLine {
     }
 }
 
+/// Where a word of a command line is in its file: its first (or last) occurrence, as a
+/// line and column.
+fn locate_in(text: &str, word: &str, last: bool) -> Option<Pos> {
+    if word.is_empty() {
+        return None;
+    }
+    let at = if last { text.rfind(word) } else { text.find(word) }?;
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let count = |s: &str| u32::try_from(s.chars().count()).unwrap_or(u32::MAX);
+    Some(Pos {
+        line: u32::try_from(before.matches('\n').count() + 1).unwrap_or(u32::MAX),
+        column: count(&before[line_start..]).saturating_add(1),
+        len: count(word),
+    })
+}
+
+/// The prefix of the configuration keys that read into a role's environment map.
+fn env_key(role: &str, field: &str) -> &'static str {
+    match (role, field) {
+        ("driver", "envVars") => "spark.kubernetes.driverEnv.",
+        ("driver", _) => "spark.kubernetes.driver.secretKeyRef.",
+        (_, "envVars") => "spark.executorEnv.",
+        _ => "spark.kubernetes.executor.secretKeyRef.",
+    }
+}
+
+/// The word naming a flag in the line: a `--conf`'s key, else the flag.
+fn flag_word(flag: &str, value: &str) -> String {
+    if flag == "--conf" || flag == "-c" {
+        value.split_once('=').map_or(value, |(k, _)| k).to_owned()
+    } else {
+        flag.to_owned()
+    }
+}
+
+/// The spark-submit command inside commands that run it: `kubectl run … -- spark-submit …`,
+/// `sudo -u spark spark-submit …`, `bash -c "spark-submit …"`, `CMD="… spark-submit …"`
+/// (run later by `eval $CMD`). Returns the command (from its environment assignments on)
+/// and each wrapper, shortened, outermost first.
+fn unwrap_command(mut words: Vec<String>) -> (Vec<String>, Vec<String>) {
+    static ASSIGNMENT: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*=").expect("regex"));
+    let shorten = |ws: &[String]| {
+        let text = ws.join(" ");
+        if text.chars().count() > 60 {
+            format!("{}…", text.chars().take(59).collect::<String>())
+        } else {
+            text
+        }
+    };
+    let mut wrappers = Vec::new();
+    for _ in 0..4 {
+        if let Some(i) = words.iter().position(|w| w.ends_with("spark-submit")) {
+            let mut start = i;
+            while start > 0 && ASSIGNMENT.is_match(&words[start - 1]) {
+                start -= 1;
+            }
+            let prompt = start == 1 && matches!(words[0].as_str(), "$" | "%" | ">");
+            if start > 0 && !prompt {
+                wrappers.push(shorten(&words[..start]));
+                words.drain(..start);
+            }
+            break;
+        }
+        let Some(i) = words
+            .iter()
+            .position(|w| w.contains("spark-submit") && w.contains(char::is_whitespace))
+        else {
+            break;
+        };
+        let inner = ASSIGNMENT
+            .find(&words[i])
+            .map_or(words[i].as_str(), |m| &words[i][m.end()..])
+            .to_owned();
+        let mut outer = words[..i].to_vec();
+        outer.push(match ASSIGNMENT.find(&words[i]) {
+            Some(m) => format!("{}\"…\"", m.as_str()),
+            None => "\"…\"".to_owned(),
+        });
+        let Ok(next) = shell_words(&inner) else { break };
+        wrappers.push(shorten(&outer));
+        words = next;
+    }
+    (words, wrappers)
+}
+
 /// Imports a `spark-submit` command line (backslash continuations allowed).
 pub fn from_submit(file: &str, text: &str) -> Outcome {
     let mut out = Outcome::default();
@@ -436,33 +596,58 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
-    let line = match shell_words(line).and_then(read_line) {
-        Ok(line) => line,
+    let at = |word: &str, last: bool| locate_in(text, word, last);
+    let (words, wrappers) = match shell_words(line) {
+        Ok(words) => unwrap_command(words),
         Err(e) => {
-            if let LineError::Manages(_, before) = &e {
-                out.diagnostics
-                    .extend(before.findings(file, None, &|_| false));
-            }
-            out.diagnostics.push(e.diagnostic(file, None));
+            let pos = at(line, false).or_else(|| at("spark-submit", false));
+            out.diagnostics.push(e.diagnostic(file, pos));
             return out;
         }
     };
-    out.diagnostics
-        .extend(line.findings(file, None, &|_| false));
+    if !wrappers.is_empty() {
+        out.diagnostics.push(
+            Diagnostic::warning("import-wrapper", file, at("spark-submit", false))
+                .message(format!(
+                    "the spark-submit command is run by {}: the command is imported, not what runs it",
+                    wrappers.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", then ")
+                ))
+                .hint("sparkc runs the job itself: drop the wrapper once the job is rendered"),
+        );
+    }
+    let line = match read_line(words) {
+        Ok(line) => line,
+        Err(e) => {
+            let pos = match &e {
+                LineError::Manages(flag, before) => {
+                    out.diagnostics
+                        .extend(before.findings(file, &at, &|_| false));
+                    at(flag, false)
+                }
+                LineError::Quotes => None,
+            };
+            out.diagnostics.push(e.diagnostic(file, pos));
+            return out;
+        }
+    };
+    out.diagnostics.extend(line.findings(file, &at, &|_| false));
+    // What each flag leaves behind, at the flag's word.
     let mut b = SubmitBuilder::default();
+    let mut take = |b: &mut SubmitBuilder, pos: Option<Pos>| {
+        for why in b.lost.drain(..) {
+            out.diagnostics.push(left_behind(file, Left::Lost, why, pos));
+        }
+        for why in b.dropped.drain(..) {
+            out.diagnostics.push(left_behind(file, Left::Dropped, why, pos));
+        }
+    };
     for (flag, value) in &line.flags {
         b.flag(flag, value);
+        take(&mut b, at(&flag_word(flag, value), false));
     }
     line.application(&mut b);
     b.finish();
-    let mut left = Lost::default();
-    for why in b.lost.drain(..) {
-        left.push((Vec::new(), why));
-    }
-    for why in b.dropped.drain(..) {
-        left.drop_note((Vec::new(), why));
-    }
-    report(file, left, &|_| None, &mut out.diagnostics);
+    take(&mut b, at("spark-submit", false));
     let name = b.name.clone().unwrap_or_else(|| "imported-job".to_owned());
     let mut metadata = Map::new();
     metadata.insert("name".into(), json!(name));
@@ -472,20 +657,46 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
     if !b.labels.is_empty() {
         metadata.insert("labels".into(), Json::Object(b.labels.clone()));
     }
+    let mut twice = Vec::new();
+    for (role, field) in env_entries(&mut b.spec, &mut |role, field, why| twice.push((role, field, why))) {
+        let key = env_key(role, field);
+        out.diagnostics.push(left_behind(
+            file,
+            Left::Changed,
+            format!("`{key}*` as `{role}.env` entries (`{role}.{field}`, which it reads into, is deprecated)"),
+            at(key, false),
+        ));
+    }
+    for (role, field, why) in twice {
+        out.diagnostics.push(left_behind(file, Left::Lost, why, at(env_key(role, field), false)));
+    }
     let mut job = json!({"apiVersion": API_VERSION, "kind": "SparkJob", "metadata": metadata, "spec": b.spec});
     let mut lost = Lost::default();
     job = fit_schema(job, &mut lost);
     for (path, why) in lost.lost {
+        // At the flag or key that set the field.
+        let field = path_string(&path);
+        let pos = conf::TABLE
+            .iter()
+            .filter(|k| matches!(k.source, conf::Source::Field(f) if field.starts_with(f) || f.starts_with(&field)))
+            .find_map(|k| k.flag.and_then(|f| at(f, true)).or_else(|| at(k.key, true)));
         out.diagnostics.push(
-            Diagnostic::warning("import", file, None)
+            Diagnostic::warning("import", file, pos)
                 .path(path_string(&path))
                 .message(format!("not carried over: {why}")),
         );
     }
+    let name_at = line
+        .flags
+        .iter()
+        .rev()
+        .find(|(f, v)| f == "--name" || flag_word(f, v) == conf::APP_NAME.key)
+        .and_then(|(f, v)| at(&flag_word(f, v), true));
     out.jobs.push(Imported {
         name,
         job,
         source: file.to_owned(),
+        name_at,
     });
     out
 }
@@ -640,15 +851,21 @@ impl SubmitBuilder {
             },
             _ => match conf::lookup_flag(flag) {
                 Some(entry) => self.apply(entry, &format!("`{flag} {value}`"), None, value),
-                None => self
-                    .lost
-                    .push(format!("`{flag} {value}` (no SparkJob field)")),
+                None => self.lost.push(match conf::fork_replacement(flag) {
+                    Some(instead) => fork_message(&format!("`{flag} {value}`"), instead),
+                    None => format!("`{flag} {value}` (no SparkJob field)"),
+                }),
             },
         }
     }
 
     /// One `--conf key=value`: into the field the table names, else into `sparkConf`.
     pub(crate) fn conf(&mut self, key: &str, v: &str) {
+        if let Some(instead) = conf::fork_replacement(key) {
+            self.lost
+                .push(fork_message(&format!("`--conf {key}=…`"), instead));
+            return;
+        }
         match conf::lookup(key) {
             Some(entry) => {
                 let rest =

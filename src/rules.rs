@@ -709,17 +709,32 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
 }
 
 fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Findings) {
-    if value.is_empty() {
+    secret_value(key, value, at, format!(
+        "remove it from {field} and load it from a Secret: an `envFrom`/`secretKeyRef` variable, or `driver/executor.secrets`"
+    ), out);
+}
+
+/// A value of a credential's key that is the credential itself (`hint`: where it goes
+/// instead), or a `<placeholder>` left where the value goes.
+fn secret_value(key: &str, value: &str, at: At, hint: String, out: &mut Findings) {
+    static PLACEHOLDER: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<[A-Za-z][^<>]*>").expect("regex"));
+    if value.is_empty() || !is_plain_secret(key, value) {
         return;
     }
-    if is_plain_secret(key, value) {
+    if let Some(p) = PLACEHOLDER.find(value) {
+        out.error(
+            "placeholder",
+            at,
+            format!("`{key}` is the placeholder `{}`, not a value", p.as_str()),
+            Some("write the value (a path, or a reference to a Secret) in its place".to_owned()),
+        );
+    } else {
         out.error(
             "plain-secret",
             at,
             format!("`{key}` holds a credential in plain text"),
-            Some(format!(
-                "remove it from {field} and load it from a Secret: an `envFrom`/`secretKeyRef` variable, or `driver/executor.secrets`"
-            )),
+            Some(hint),
         );
     }
 }
@@ -742,32 +757,27 @@ fn check_env(s: &Subject<'_>, out: &mut Findings) {
             let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
                 continue;
             };
-            if is_plain_secret(&var.name, value) {
-                out.error(
-                    "plain-secret",
-                    At::Spec(vec![
-                        Seg::Key(role.to_owned()),
-                        Seg::Key("env".to_owned()),
-                        Seg::Index(i),
-                        Seg::Key("value".to_owned()),
-                    ]),
-                    format!("`{}` holds a credential in plain text", var.name),
-                    Some(
-                        "use `valueFrom: {secretKeyRef: {name: …, key: …}}` instead of `value`"
-                            .to_owned(),
-                    ),
-                );
-            }
+            secret_value(
+                &var.name,
+                value,
+                At::Spec(vec![
+                    Seg::Key(role.to_owned()),
+                    Seg::Key("env".to_owned()),
+                    Seg::Index(i),
+                    Seg::Key("value".to_owned()),
+                ]),
+                "use `valueFrom: {secretKeyRef: {name: …, key: …}}` instead of `value`".to_owned(),
+                out,
+            );
         }
         for (key, value) in env_vars.into_iter().flatten() {
-            if !value.is_empty() && is_plain_secret(key, value) {
-                out.error(
-                    "plain-secret",
-                    spec_key(&[role, "envVars"], key),
-                    format!("`{key}` holds a credential in plain text"),
-                    Some(format!("use `{role}.envSecretKeyRefs` or `{role}.env` with `valueFrom.secretKeyRef`")),
-                );
-            }
+            secret_value(
+                key,
+                value,
+                spec_key(&[role, "envVars"], key),
+                format!("use `{role}.envSecretKeyRefs` or `{role}.env` with `valueFrom.secretKeyRef`"),
+                out,
+            );
         }
     }
 }

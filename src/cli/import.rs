@@ -56,7 +56,7 @@ pub(super) fn import(
         for job in &jobs {
             if !crate::rules::is_dns1035(&job.name) {
                 diags.push(
-                    Diagnostic::error("import", &job.source, None)
+                    Diagnostic::error("import", &job.source, job.name_at)
                         .path("metadata.name")
                         .message(format!("`{}` is not a valid job name, so it cannot name a file", job.name.escape_debug()))
                         .hint("rename the application (a DNS-1035 label), or import to standard output"),

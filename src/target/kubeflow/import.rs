@@ -141,6 +141,18 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
     for role in ["driver", "executor"] {
         secret_types(&mut spec, role, &at, lost);
     }
+    let mut twice = Vec::new();
+    for (role, field) in crate::import::env_entries(&mut spec, &mut |role, field, why| {
+        twice.push((at(&[role, field]), why));
+    }) {
+        lost.change_note((
+            at(&[role, field]),
+            format!("`{role}.{field}` as `{role}.env` entries (the operator deprecated `{field}`)"),
+        ));
+    }
+    for item in twice {
+        lost.push(item);
+    }
     if let Some(s) = schedule {
         spec.insert("schedule".into(), Json::Object(s));
     }
@@ -177,7 +189,7 @@ fn secret_types(
             .map(|t| format!("; if `{t}` was meant, write it so: the operator compares the name exactly"))
             .unwrap_or_default();
         let why = format!(
-            "`secretType: {kind}` is none of the operator's types ({}), so the operator mounts the Secret only: written `Generic`{meant}",
+            "`secretType: {kind}` as `Generic`: it is none of the operator's types ({}), and the operator mounts such a Secret only, as it does a `Generic` one{meant}",
             TYPES.join(", ")
         );
         secret["secretType"] = json!("Generic");

@@ -280,7 +280,19 @@ pub(crate) fn import(file: &str, nodes: &[Node], out: &mut Outcome) -> BTreeSet<
             } else {
                 file.to_owned()
             };
-            out.jobs.push(Imported { name, job, source });
+            let name_at = nodes
+                .get(doc.index)
+                .and_then(|n| {
+                    n.locate(&[Seg::Key("metadata".into()), Seg::Key("name".into())])
+                        .ok()
+                })
+                .map(|n| n.pos);
+            out.jobs.push(Imported {
+                name,
+                job,
+                source,
+                name_at,
+            });
         }
         out.diagnostics.append(&mut r.diags);
         used.extend(r.used);
@@ -817,7 +829,7 @@ fn read_setup(
     };
     // Variables are named once, by `report_placeholders`, at the word they are in.
     r.diags.extend(
-        line.findings(r.file, Some(at_pos), &|_| true)
+        line.findings(r.file, &|_, _| Some(at_pos), &|_| true)
             .into_iter()
             .map(|d| d.path(at_path.clone())),
     );
