@@ -140,7 +140,7 @@ pub fn parse_live(text: &str) -> Result<Vec<Json>, String> {
     Ok(out)
 }
 
-const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+const MANAGED_BY: &str = crate::names::LABEL_MANAGED_BY;
 
 /// Compares the render with live objects.
 pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
@@ -226,7 +226,7 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
             .pointer("/metadata/labels")
             .and_then(|x| x.get(MANAGED_BY))
             .and_then(Json::as_str)
-            == Some("sparkc");
+            == Some(crate::names::MANAGED_BY);
         let owned = l
             .pointer("/metadata/ownerReferences")
             .and_then(Json::as_array)

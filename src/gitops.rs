@@ -178,7 +178,7 @@ fn unit_name(env: &str, unit: &str) -> String {
 }
 
 fn labels(env: &str) -> Json {
-    json!({"app.kubernetes.io/managed-by": "sparkc", "sparkc.io/environment": env})
+    json!({crate::names::LABEL_MANAGED_BY: crate::names::MANAGED_BY, crate::names::LABEL_ENV: env})
 }
 
 /// The unit's folder in the repository.

@@ -223,6 +223,24 @@ pub(crate) fn job_metadata(doc: &Json, lost: &mut Lost) -> Map<String, Json> {
     }
     for k in ["labels", "annotations"] {
         if let Some(Json::Object(m)) = meta.get(k) {
+            // sparkc's own labels: another tool's value (a re-import has sparkc's) is named.
+            if k == "labels" {
+                let name = meta.get("name").and_then(Json::as_str).unwrap_or_default();
+                for (label, ours) in [
+                    (names::LABEL_MANAGED_BY, names::MANAGED_BY),
+                    (names::LABEL_NAME, name),
+                ] {
+                    if let Some(v) = m.get(label).filter(|v| v.as_str() != Some(ours)) {
+                        lost.drop_note((
+                            key(&["metadata", "labels", label]),
+                            format!(
+                                "`{label}: {}` is sparkc's label, which it sets to `{ours}`",
+                                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                            ),
+                        ));
+                    }
+                }
+            }
             let kept: Map<String, Json> = m
                 .iter()
                 .filter(|(key, _)| {
@@ -283,8 +301,17 @@ pub(crate) fn env_entries(
             let env = r.entry("env").or_insert_with(|| Json::Array(Vec::new()));
             let Json::Array(env) = env else { continue };
             for (name, value) in map {
-                if env.iter().any(|e| e.get("name").and_then(Json::as_str) == Some(name.as_str())) {
-                    lost(role, field, format!("`{role}.{field}.{name}` is also in `{role}.env`, whose entry is kept"));
+                if env
+                    .iter()
+                    .any(|e| e.get("name").and_then(Json::as_str) == Some(name.as_str()))
+                {
+                    lost(
+                        role,
+                        field,
+                        format!(
+                            "`{role}.{field}.{name}` is also in `{role}.env`, whose entry is kept"
+                        ),
+                    );
                     continue;
                 }
                 env.push(match field {
@@ -322,6 +349,9 @@ pub(crate) fn fit_schema(mut job: Json, lost: &mut Lost) -> Json {
 /// One spark-submit command line, read into its parts (nothing interpreted yet).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SubmitLine {
+    /// The program (`spark-submit`, a path to it, a wrapper such as
+    /// `spark-client.spark-submit`), when the line names one.
+    pub(crate) program: Option<String>,
     /// `NAME=value` words before the program.
     pub(crate) env: Vec<String>,
     /// Flags with their values, in order (`--conf`'s value is `key=value`).
@@ -379,6 +409,7 @@ pub(crate) fn read_line(words: Vec<String>) -> Result<SubmitLine, LineError> {
         )),
     };
     let mut line = SubmitLine {
+        program: program.map(|i| words[i].clone()),
         env: words[..start]
             .iter()
             .filter(|w| w.contains('='))
@@ -506,7 +537,11 @@ fn locate_in(text: &str, word: &str, last: bool) -> Option<Pos> {
     if word.is_empty() {
         return None;
     }
-    let at = if last { text.rfind(word) } else { text.find(word) }?;
+    let at = if last {
+        text.rfind(word)
+    } else {
+        text.find(word)
+    }?;
     let before = &text[..at];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let count = |s: &str| u32::try_from(s.chars().count()).unwrap_or(u32::MAX);
@@ -515,6 +550,44 @@ fn locate_in(text: &str, word: &str, last: bool) -> Option<Pos> {
         column: count(&before[line_start..]).saturating_add(1),
         len: count(word),
     })
+}
+
+/// Where a command line names its application.
+fn name_pos(line: &SubmitLine, at: &dyn Fn(&str, bool) -> Option<Pos>) -> Option<Pos> {
+    line.flags
+        .iter()
+        .rev()
+        .find(|(f, v)| f == "--name" || flag_word(f, v) == conf::APP_NAME.key)
+        .and_then(|(f, v)| at(&flag_word(f, v), true))
+}
+
+/// A job name (a DNS-1035 label) for an application's name as people write it
+/// (`SparkPi`, `Word Count`, `etl_daily`): words in lower case joined by `-`. `None` when
+/// the name refers to a variable or has nothing to make a label of.
+fn job_name_for(name: &str) -> Option<String> {
+    if refers_to_variable(name) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut prev: Option<char> = None;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            // A capital after a lower-case letter or digit starts a word (`SparkPi`).
+            if c.is_ascii_uppercase()
+                && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+            {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        prev = Some(c);
+    }
+    let trimmed = out.trim_start_matches(|c: char| c.is_ascii_digit() || c == '-');
+    let label: String = trimmed.chars().take(63).collect();
+    let label = label.trim_end_matches('-').to_owned();
+    crate::rules::is_dns1035(&label).then_some(label)
 }
 
 /// The prefix of the configuration keys that read into a role's environment map.
@@ -571,12 +644,16 @@ fn unwrap_command(mut words: Vec<String>) -> (Vec<String>, Vec<String>) {
         else {
             break;
         };
-        let inner = ASSIGNMENT
+        // `NAME="…"` holds a command for later, but a shell's `-c` string is one already
+        // (and may start with an assignment of its own).
+        let assignment = ASSIGNMENT
             .find(&words[i])
+            .filter(|_| i == 0 || words[i - 1] != "-c");
+        let inner = assignment
             .map_or(words[i].as_str(), |m| &words[i][m.end()..])
             .to_owned();
         let mut outer = words[..i].to_vec();
-        outer.push(match ASSIGNMENT.find(&words[i]) {
+        outer.push(match assignment {
             Some(m) => format!("{}\"…\"", m.as_str()),
             None => "\"…\"".to_owned(),
         });
@@ -591,12 +668,36 @@ fn unwrap_command(mut words: Vec<String>) -> (Vec<String>, Vec<String>) {
 pub fn from_submit(file: &str, text: &str) -> Outcome {
     let mut out = Outcome::default();
     let joined = join_continuations(text);
-    let line = joined
+    let commands: Vec<&str> = joined
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    // The command that runs spark-submit (else the first): lines around it (`export`s,
+    // other commands) are not the job.
+    let chosen = commands
+        .iter()
+        .position(|l| l.contains("spark-submit"))
+        .unwrap_or(0);
+    let line = commands.get(chosen).copied().unwrap_or("");
     let at = |word: &str, last: bool| locate_in(text, word, last);
+    if commands.len() > 1 {
+        let others: Vec<&str> = commands
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != chosen)
+            .map(|(_, l)| l.split_whitespace().next().unwrap_or_default())
+            .collect();
+        out.diagnostics.push(
+            Diagnostic::warning("import-wrapper", file, at(line.split_whitespace().next().unwrap_or_default(), false))
+                .message(format!(
+                    "the file has {} other command line(s) (`{}`); only the spark-submit command is imported",
+                    others.len(),
+                    others.join("`, `")
+                ))
+                .hint("what they set (exported variables) is not part of the job: put it in the spec"),
+        );
+    }
     let (words, wrappers) = match shell_words(line) {
         Ok(words) => unwrap_command(words),
         Err(e) => {
@@ -635,20 +736,50 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
     let mut b = SubmitBuilder::default();
     let mut take = |b: &mut SubmitBuilder, pos: Option<Pos>| {
         for why in b.lost.drain(..) {
-            out.diagnostics.push(left_behind(file, Left::Lost, why, pos));
+            out.diagnostics
+                .push(left_behind(file, Left::Lost, why, pos));
         }
         for why in b.dropped.drain(..) {
-            out.diagnostics.push(left_behind(file, Left::Dropped, why, pos));
+            out.diagnostics
+                .push(left_behind(file, Left::Dropped, why, pos));
         }
     };
+    // Canonical's `spark-client.spark-submit` names the account and namespace itself.
+    let spark_client = line
+        .program
+        .as_deref()
+        .is_some_and(|p| p.ends_with("spark-client.spark-submit"));
     for (flag, value) in &line.flags {
-        b.flag(flag, value);
+        match flag.as_str() {
+            "--username" if spark_client => {
+                b.flag("--conf", &format!("{}={value}", conf::DRIVER_ACCOUNT.key))
+            }
+            "--namespace" if spark_client => {
+                b.flag("--conf", &format!("{}={value}", conf::NAMESPACE.key))
+            }
+            _ => b.flag(flag, value),
+        }
         take(&mut b, at(&flag_word(flag, value), false));
     }
     line.application(&mut b);
     b.finish();
     take(&mut b, at("spark-submit", false));
-    let name = b.name.clone().unwrap_or_else(|| "imported-job".to_owned());
+    let name = match b.name.clone() {
+        None => "imported-job".to_owned(),
+        Some(n) => match job_name_for(&n) {
+            Some(job) if job != n => {
+                let pos = name_pos(&line, &at);
+                out.diagnostics.push(left_behind(
+                    file,
+                    Left::Changed,
+                    format!("the application's name `{n}` as the job name `{job}` (a job name is a DNS-1035 label, which Spark then shows as the application's name)"),
+                    pos,
+                ));
+                job
+            }
+            _ => n,
+        },
+    };
     let mut metadata = Map::new();
     metadata.insert("name".into(), json!(name));
     if let Some(ns) = &b.namespace {
@@ -658,7 +789,9 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         metadata.insert("labels".into(), Json::Object(b.labels.clone()));
     }
     let mut twice = Vec::new();
-    for (role, field) in env_entries(&mut b.spec, &mut |role, field, why| twice.push((role, field, why))) {
+    for (role, field) in env_entries(&mut b.spec, &mut |role, field, why| {
+        twice.push((role, field, why))
+    }) {
         let key = env_key(role, field);
         out.diagnostics.push(left_behind(
             file,
@@ -668,7 +801,12 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         ));
     }
     for (role, field, why) in twice {
-        out.diagnostics.push(left_behind(file, Left::Lost, why, at(env_key(role, field), false)));
+        out.diagnostics.push(left_behind(
+            file,
+            Left::Lost,
+            why,
+            at(env_key(role, field), false),
+        ));
     }
     let mut job = json!({"apiVersion": API_VERSION, "kind": "SparkJob", "metadata": metadata, "spec": b.spec});
     let mut lost = Lost::default();
@@ -686,12 +824,7 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
                 .message(format!("not carried over: {why}")),
         );
     }
-    let name_at = line
-        .flags
-        .iter()
-        .rev()
-        .find(|(f, v)| f == "--name" || flag_word(f, v) == conf::APP_NAME.key)
-        .and_then(|(f, v)| at(&flag_word(f, v), true));
+    let name_at = name_pos(&line, &at);
     out.jobs.push(Imported {
         name,
         job,
@@ -783,6 +916,13 @@ impl SubmitBuilder {
             let own = metadata.get(field).and_then(Json::as_str);
             if own == Some(value.as_str()) || (field == "namespace" && own.is_none()) {
                 lost.drop_note((at(key), format!("the application's {what} is the job's")));
+            } else if field == "name" {
+                // Only the name Spark shows (its UI, the event log): the objects are named
+                // after the job either way.
+                lost.change_note((
+                    at(key),
+                    format!("`{key}` is `{value}`; the application takes the job's name, `{}`, which Spark shows instead", own.unwrap_or_default()),
+                ));
             } else {
                 lost.push((
                     at(key),
@@ -880,8 +1020,10 @@ impl SubmitBuilder {
     fn apply(&mut self, entry: &conf::Key, what: &str, rest: Option<&str>, v: &str) {
         if *entry == conf::MASTER {
             if !v.starts_with("k8s://") {
-                self.lost
-                    .push(format!("`--master {v}`: sparkc runs jobs on Kubernetes"));
+                // A job moving from YARN, a standalone cluster or a local run: where it
+                // runs is what sparkc decides.
+                self.dropped
+                    .push(format!("`--master {v}`: sparkc runs the job on Kubernetes"));
             }
             return;
         }
@@ -1029,7 +1171,66 @@ pub fn to_text(job: &Imported) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::protect_spans;
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        shell_words(line).unwrap()
+    }
+
+    #[test]
+    fn wrapped_commands_are_unwrapped_outermost_first() {
+        let (cmd, wrappers) = unwrap_command(words(
+            "kubectl run -n default -i app --restart=Never -- $SPARK_HOME/bin/spark-submit --master k8s://x a.jar",
+        ));
+        assert_eq!(cmd[0], "$SPARK_HOME/bin/spark-submit");
+        assert_eq!(
+            wrappers,
+            ["kubectl run -n default -i app --restart=Never --"]
+        );
+        let line = r#"CMD="kubectl exec c -- bash -c \"SPARK_USER=x /opt/spark/bin/spark-submit --name a b.py 1\"""#;
+        let (cmd, wrappers) = unwrap_command(words(line));
+        assert_eq!(
+            cmd,
+            [
+                "SPARK_USER=x",
+                "/opt/spark/bin/spark-submit",
+                "--name",
+                "a",
+                "b.py",
+                "1"
+            ]
+        );
+        assert_eq!(wrappers, [r#"CMD="…""#, r#"kubectl exec c -- bash -c "…""#]);
+        // A prompt and environment assignments are not wrappers.
+        let (cmd, wrappers) = unwrap_command(words("$ A=1 ./bin/spark-submit x.py"));
+        assert_eq!(cmd.len(), 4);
+        assert!(wrappers.is_empty());
+        // Nothing to unwrap: the words as they were.
+        assert_eq!(unwrap_command(words("echo hi")).0, ["echo", "hi"]);
+    }
+
+    #[test]
+    fn job_names_from_application_names() {
+        assert_eq!(job_name_for("SparkPi").as_deref(), Some("spark-pi"));
+        assert_eq!(
+            job_name_for("Word Count_2").as_deref(),
+            Some("word-count-2")
+        );
+        assert_eq!(job_name_for("etl-daily").as_deref(), Some("etl-daily"));
+        assert_eq!(job_name_for("2024 report").as_deref(), Some("report"));
+        assert_eq!(job_name_for("$POD_NAME"), None);
+        assert_eq!(job_name_for("---"), None);
+    }
+
+    #[test]
+    fn words_are_located_at_their_line_and_column() {
+        let text = "spark-submit \\\n  --conf spark.a=1 \\\n  --conf spark.a=2 x.py\n";
+        let first = locate_in(text, "spark.a", false).unwrap();
+        let last = locate_in(text, "spark.a", true).unwrap();
+        assert_eq!((first.line, first.column, first.len), (2, 10, 7));
+        assert_eq!((last.line, last.column), (3, 10));
+        assert!(locate_in(text, "absent", false).is_none());
+    }
 
     #[test]
     fn placeholders_and_substitutions_with_blanks_stay_one_word() {

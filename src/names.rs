@@ -21,6 +21,8 @@ pub const EXECUTOR_TEMPLATE_KEY: &str = "executor-pod-template.yaml";
 
 /// Label keys sparkc sets.
 pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// The value of [`LABEL_MANAGED_BY`] on everything sparkc renders.
+pub const MANAGED_BY: &str = "sparkc";
 pub const LABEL_NAME: &str = "app.kubernetes.io/name";
 pub const LABEL_ENV: &str = "sparkc.io/environment";
 pub const LABEL_JOB: &str = "sparkc.io/job";
@@ -83,7 +85,7 @@ impl Names {
         user: &BTreeMap<String, String>,
     ) -> BTreeMap<String, String> {
         let mut labels = user.clone();
-        labels.insert(LABEL_MANAGED_BY.to_owned(), "sparkc".to_owned());
+        labels.insert(LABEL_MANAGED_BY.to_owned(), MANAGED_BY.to_owned());
         labels.insert(LABEL_NAME.to_owned(), self.job.clone());
         labels.insert(LABEL_ENV.to_owned(), env.to_owned());
         labels

@@ -709,9 +709,15 @@ fn check_conf(s: &Subject<'_>, out: &mut Findings) {
 }
 
 fn plain_secret(key: &str, value: &str, at: At, field: &str, out: &mut Findings) {
-    secret_value(key, value, at, format!(
-        "remove it from {field} and load it from a Secret: an `envFrom`/`secretKeyRef` variable, or `driver/executor.secrets`"
-    ), out);
+    secret_value(
+        key,
+        value,
+        at,
+        format!(
+            "remove it from {field} and load it from a Secret: an `envFrom`/`secretKeyRef` variable, or `driver/executor.secrets`"
+        ),
+        out,
+    );
 }
 
 /// A value of a credential's key that is the credential itself (`hint`: where it goes
@@ -722,12 +728,25 @@ fn secret_value(key: &str, value: &str, at: At, hint: String, out: &mut Findings
     if value.is_empty() || !is_plain_secret(key, value) {
         return;
     }
+    static SHELL_VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)").expect("regex")
+    });
     if let Some(p) = PLACEHOLDER.find(value) {
         out.error(
             "placeholder",
             at,
             format!("`{key}` is the placeholder `{}`, not a value", p.as_str()),
             Some("write the value (a path, or a reference to a Secret) in its place".to_owned()),
+        );
+    } else if let Some(v) = SHELL_VARIABLE.find(value) {
+        out.error(
+            "placeholder",
+            at,
+            format!(
+                "`{key}` is the shell variable `{}`, which nothing expands here",
+                v.as_str()
+            ),
+            Some(hint),
         );
     } else {
         out.error(
@@ -775,7 +794,9 @@ fn check_env(s: &Subject<'_>, out: &mut Findings) {
                 key,
                 value,
                 spec_key(&[role, "envVars"], key),
-                format!("use `{role}.envSecretKeyRefs` or `{role}.env` with `valueFrom.secretKeyRef`"),
+                format!(
+                    "use `{role}.envSecretKeyRefs` or `{role}.env` with `valueFrom.secretKeyRef`"
+                ),
                 out,
             );
         }
@@ -1320,7 +1341,11 @@ mod tests {
         s.spark_conf = Some([("spark.executor.memoryOverhead".to_owned(), "2g".to_owned())].into());
         let f = run("a", &s);
         assert_eq!(codes(&f), Vec::<&str>::new());
-        assert!(f[0].message.contains("to the same value"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("to the same value"),
+            "{}",
+            f[0].message
+        );
         // Keys sparkc derives, which older versions let through.
         for key in [
             "spark.ui.port",
@@ -1349,7 +1374,10 @@ mod tests {
             },
         }))
         .unwrap();
-        assert_eq!(run("a", &s).iter().map(|f| f.code).collect::<Vec<_>>(), Vec::<&str>::new());
+        assert_eq!(
+            run("a", &s).iter().map(|f| f.code).collect::<Vec<_>>(),
+            Vec::<&str>::new()
+        );
         // On native, sparkc sets them from the field: the same amount and vendor only warn,
         // another discovery script than the image's fights.
         s.target = None;

@@ -11,7 +11,7 @@ fn examples() -> PathBuf {
 }
 
 /// Every scalar (and empty collection) of a document, by path.
-fn leaves(v: &Json, path: String, out: &mut BTreeMap<String, Json>) {
+pub(crate) fn leaves(v: &Json, path: String, out: &mut BTreeMap<String, Json>) {
     match v {
         Json::Object(m) if !m.is_empty() => m
             .iter()
@@ -27,7 +27,7 @@ fn leaves(v: &Json, path: String, out: &mut BTreeMap<String, Json>) {
 }
 
 /// What sparkc may add to an imported object: the defaults it writes out and its labels.
-fn allowed_addition(path: &str) -> bool {
+pub(crate) fn allowed_addition(path: &str) -> bool {
     const ALLOWED: &[&str] = &[
         "/metadata/labels/app.kubernetes.io~1managed-by",
         "/metadata/labels/app.kubernetes.io/managed-by",
@@ -65,7 +65,7 @@ fn spark_application(text: &str) -> Json {
         .expect("a SparkApplication")
 }
 
-fn parse_all(text: &str) -> Vec<Json> {
+pub(crate) fn parse_all(text: &str) -> Vec<Json> {
     let docs: Vec<Json> = serde_saphyr::from_multiple(text).expect("parses");
     docs.into_iter().filter(|d| !d.is_null()).collect()
 }

@@ -854,13 +854,34 @@ pub fn lookup_flag(flag: &str) -> Option<&'static Key> {
 /// 2.2 images) that upstream Spark neither reads nor accepts, each with what upstream Spark
 /// uses instead. A name ending in `.` is a prefix.
 pub static FORK: &[(&str, &str)] = &[
-    ("--kubernetes-namespace", "`spark.kubernetes.namespace` (the job's `metadata.namespace`)"),
-    ("spark.kubernetes.driver.docker.image", "`spark.kubernetes.driver.container.image` (the `image` field)"),
-    ("spark.kubernetes.executor.docker.image", "`spark.kubernetes.executor.container.image` (the `image` field)"),
-    ("spark.kubernetes.initcontainer.", "no init-container: spark-submit fetches remote dependencies inside the driver"),
-    ("spark.kubernetes.docker.image.pullPolicy", "`spark.kubernetes.container.image.pullPolicy` (the `imagePullPolicy` field)"),
-    ("spark.kubernetes.resourceStagingServer.", "`spark.kubernetes.file.upload.path` (or `local://` files in the image)"),
-    ("spark.kubernetes.shuffle.", "`spark.dynamicAllocation.shuffleTracking.enabled` (the `dynamicAllocation` field)"),
+    (
+        "--kubernetes-namespace",
+        "`spark.kubernetes.namespace` (the job's `metadata.namespace`)",
+    ),
+    (
+        "spark.kubernetes.driver.docker.image",
+        "`spark.kubernetes.driver.container.image` (the `image` field)",
+    ),
+    (
+        "spark.kubernetes.executor.docker.image",
+        "`spark.kubernetes.executor.container.image` (the `image` field)",
+    ),
+    (
+        "spark.kubernetes.initcontainer.",
+        "no init-container: spark-submit fetches remote dependencies inside the driver",
+    ),
+    (
+        "spark.kubernetes.docker.image.pullPolicy",
+        "`spark.kubernetes.container.image.pullPolicy` (the `imagePullPolicy` field)",
+    ),
+    (
+        "spark.kubernetes.resourceStagingServer.",
+        "`spark.kubernetes.file.upload.path` (or `local://` files in the image)",
+    ),
+    (
+        "spark.kubernetes.shuffle.",
+        "`spark.dynamicAllocation.shuffleTracking.enabled` (the `dynamicAllocation` field)",
+    ),
 ];
 
 /// What upstream Spark uses instead of a flag or key of the pre-upstream fork, if it is one.

@@ -186,7 +186,9 @@ fn secret_types(
         let meant = TYPES
             .iter()
             .find(|t| t.eq_ignore_ascii_case(kind) && **t != "Generic")
-            .map(|t| format!("; if `{t}` was meant, write it so: the operator compares the name exactly"))
+            .map(|t| {
+                format!("; if `{t}` was meant, write it so: the operator compares the name exactly")
+            })
             .unwrap_or_default();
         let why = format!(
             "`secretType: {kind}` as `Generic`: it is none of the operator's types ({}), and the operator mounts such a Secret only, as it does a `Generic` one{meant}",

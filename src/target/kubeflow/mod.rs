@@ -423,24 +423,38 @@ impl super::Target for Kubeflow {
     fn leaves_to_user(&self, key: &conf::Key) -> bool {
         // The operator's `executor.gpu` is the container's limit only: Spark's GPU
         // scheduling is the user's `sparkConf` on this target.
-        [conf::GPU_AMOUNT, conf::GPU_VENDOR, conf::GPU_DISCOVERY_SCRIPT].contains(key)
+        [
+            conf::GPU_AMOUNT,
+            conf::GPU_VENDOR,
+            conf::GPU_DISCOVERY_SCRIPT,
+        ]
+        .contains(key)
     }
 
     fn conf_keys(&self, subject: &Subject<'_>) -> super::ConfKeys {
         // The keys of the fields this job sets (the operator turns each into its key), and
         // those the operator always sets.
+        // A scalar field's value is what the operator writes for its key.
         let spec = serde_json::to_value(subject.spec).unwrap_or_default();
         conf::TABLE
             .iter()
             .filter(|k| k.pattern == conf::Pattern::Exact && !k.key.is_empty())
-            .filter(|k| match k.kubeflow {
-                conf::Kubeflow::Operator => true,
-                conf::Kubeflow::Field(path) => spec
-                    .pointer(&format!("/{}", path.replace('.', "/")))
-                    .is_some_and(|v| !v.is_null()),
-                conf::Kubeflow::Conf => false,
+            .filter_map(|k| match k.kubeflow {
+                conf::Kubeflow::Operator => Some((k.key.to_owned(), None)),
+                conf::Kubeflow::Field(path) => {
+                    let value = spec
+                        .pointer(&format!("/{}", path.replace('.', "/")))
+                        .filter(|v| !v.is_null())?;
+                    let text = match value {
+                        Json::String(s) => Some(s.clone()),
+                        Json::Number(n) => Some(n.to_string()),
+                        Json::Bool(b) => Some(b.to_string()),
+                        _ => None,
+                    };
+                    Some((k.key.to_owned(), text))
+                }
+                conf::Kubeflow::Conf => None,
             })
-            .map(|k| (k.key.to_owned(), None))
             .collect()
     }
 
