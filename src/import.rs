@@ -510,6 +510,17 @@ impl SubmitLine {
                 );
             }
         }
+        for word in &self.positional {
+            if refers_to_variable(word) && !expanded(word) {
+                out.push(
+                    Diagnostic::warning("import-variable", file, at(word, true))
+                        .message(format!(
+                            "the application or argument `{word}` refers to a shell variable; it is kept as written"
+                        ))
+                        .hint("put the value in the spec's `mainApplicationFile` or `arguments`"),
+                );
+            }
+        }
         out
     }
 
@@ -743,6 +754,10 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
             out.diagnostics
                 .push(left_behind(file, Left::Dropped, why, pos));
         }
+        for why in b.changed.drain(..) {
+            out.diagnostics
+                .push(left_behind(file, Left::Changed, why, pos));
+        }
     };
     // Canonical's `spark-client.spark-submit` names the account and namespace itself.
     let spark_client = line
@@ -763,7 +778,14 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
     }
     line.application(&mut b);
     b.finish();
-    take(&mut b, at("spark-submit", false));
+    // What the whole line leaves behind, at the key it names (else the program).
+    let named = b
+        .lost
+        .first()
+        .and_then(|why| why.strip_prefix("`--conf "))
+        .and_then(|rest| rest.split_once('='))
+        .and_then(|(key, _)| at(key, false));
+    take(&mut b, named.or_else(|| at("spark-submit", false)));
     let name = match b.name.clone() {
         None => "imported-job".to_owned(),
         Some(n) => match job_name_for(&n) {
@@ -889,6 +911,8 @@ pub(crate) struct SubmitBuilder {
     pub(crate) lost: Vec<String>,
     /// What sparkc derives itself, left out.
     pub(crate) dropped: Vec<String>,
+    /// What was written in another form that keeps its meaning.
+    pub(crate) changed: Vec<String>,
     /// A value already in `spec` wins over a later one (a manifest's field over its
     /// `sparkConf`); otherwise the last wins, as in spark-submit.
     pub(crate) keep_existing: bool,
@@ -977,6 +1001,17 @@ impl SubmitBuilder {
     fn int(&mut self, path: &[&str], v: &str, what: &str) {
         match v.parse::<i64>() {
             Ok(n) => self.set(path, json!(n)),
+            // A fraction of a CPU, as the pre-upstream fork took it: Spark 3 reads the cores
+            // as a whole number, and the pod's request carries the fraction.
+            Err(_) if matches!(path, [_, "cores"]) && v.parse::<f64>().is_ok_and(|c| c > 0.0) => {
+                let request = [path[0], "coreRequest"];
+                self.set(&request, json!(v));
+                self.set(path, json!(1));
+                self.changed.push(format!(
+                    "{what} `{v}` as `{0}.coreRequest: \"{v}\"` and `{0}.cores: 1`: Spark reads the cores as a whole number",
+                    path[0]
+                ));
+            }
             Err(_) => self
                 .lost
                 .push(format!("{what} `{v}` is not a whole number")),
@@ -1097,6 +1132,18 @@ impl SubmitBuilder {
     /// What sparkc would derive anyway is not written back: labels on both roles are the
     /// job's, and the driver's default service account is sparkc's own.
     pub(crate) fn finish(&mut self) {
+        if let Some(Json::Object(gpu)) = self.spec.get("executor").and_then(|e| e.get("gpu"))
+            && !gpu.contains_key("name")
+        {
+            self.lost.push(format!(
+                "`--conf {}=…` without `{}`, which Spark needs on Kubernetes to name the pods' resource (`nvidia.com` for NVIDIA GPUs)",
+                conf::GPU_AMOUNT.key,
+                conf::GPU_VENDOR.key
+            ));
+            if let Some(Json::Object(e)) = self.spec.get_mut("executor") {
+                e.remove("gpu");
+            }
+        }
         let role_labels = |spec: &Map<String, Json>, role: &str| {
             spec.get(role)
                 .and_then(|r| r.get("labels"))

@@ -115,3 +115,59 @@ fn references_and_streaming_settings_are_not_refused() {
     let out = run(&mut p.sparkc(&["validate", "--color", "never"]));
     assert!(!out.stdout.contains("error"), "{}", out.stdout);
 }
+
+/// A script as people keep it: `export` lines, then `kubectl run … --` around spark-submit
+/// with a YARN-era master, a fractional driver core count of the pre-upstream fork, its
+/// namespace flag, and Secret references in configuration. The command is imported, each
+/// rewrite and each loss is named at its line, and the fork's flag fails the import.
+#[test]
+fn a_wrapped_script_imports_with_each_rewrite_named_at_its_line() {
+    let p = project();
+    p.write(
+        "run.sh",
+        "export DATA=s3a://bucket/in\nkubectl run -i driver --image=x:1 -- \\\n  /opt/spark/bin/spark-submit \\\n  --master yarn \\\n  --name NightlyEtl \\\n  --conf spark.driver.cores=0.5 \\\n  --conf spark.kubernetes.driver.secretKeyRef.DB_PASSWORD=db:password \\\n  --conf spark.executorEnv.MODE=batch \\\n  --kubernetes-namespace etl \\\n  local:///opt/app/etl.py $DATA\n",
+    );
+    let out = run(&mut p.sparkc(&[
+        "import",
+        "--from-submit",
+        "run.sh",
+        "-o",
+        "jobs",
+        "--color",
+        "never",
+    ]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let job = std::fs::read_to_string(p.path().join("jobs/nightly-etl.yaml")).unwrap();
+    insta::assert_snapshot!(
+        "wrapped_script_import",
+        format!(
+            "{job}---\n{}",
+            out.stderr.replace(&p.path().display().to_string(), "")
+        )
+    );
+}
+
+/// A Kubeflow manifest with what its operator accepts but sparkc writes differently: a
+/// lower-case `secretType`, the deprecated `envVars`, Spark's GPU keys beside
+/// `executor.gpu` (as the RAPIDS examples write them) and another tool's
+/// `app.kubernetes.io/managed-by`. It imports with exit 0, each rewrite noted, and renders.
+#[test]
+fn operator_manifest_rewrites_are_notes_and_it_renders() {
+    let p = project();
+    p.write(
+        "app.yaml",
+        "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: rapids\n  namespace: spark\n  labels: {app.kubernetes.io/managed-by: kustomize}\nspec:\n  type: Python\n  sparkVersion: \"3.5.3\"\n  image: nvcr.io/rapids:24.10\n  mainApplicationFile: local:///app/main.py\n  sparkConf:\n    spark.executor.resource.gpu.amount: \"1\"\n    spark.executor.resource.gpu.vendor: nvidia.com\n  driver:\n    secrets: [{name: gcp, path: /etc/gcp, secretType: generic}]\n    envVars: {MODE: batch}\n  executor:\n    instances: 2\n    gpu: {name: nvidia.com/gpu, quantity: 1}\n",
+    );
+    let out = run(&mut p.sparkc(&["import", "app.yaml", "-o", "jobs", "--color", "never"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let job = std::fs::read_to_string(p.path().join("jobs/rapids.yaml")).unwrap();
+    let rendered = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
+    assert_eq!(rendered.code, 0, "{}", rendered.stderr);
+    insta::assert_snapshot!(
+        "operator_manifest_rewrites",
+        format!(
+            "{job}---\n{}",
+            out.stderr.replace(&p.path().display().to_string(), "")
+        )
+    );
+}

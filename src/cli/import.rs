@@ -113,6 +113,7 @@ pub(super) fn import(
                     | "import-unchecked"
                     | "import-dropped"
                     | "import-changed"
+                    | "import-wrapper"
                     | "import-repeated"
                     | "import-variable"
                     | "import-name-mismatch"

@@ -60,6 +60,9 @@ pub(super) fn convert(doc: &Json, lost: &mut Lost) -> Json {
             for why in b.dropped.drain(..) {
                 lost.drop_note((key(&["spec", "sparkConf", k]), why));
             }
+            for why in b.changed.drain(..) {
+                lost.change_note((key(&["spec", "sparkConf", k]), why));
+            }
         }
     }
     b.finish();

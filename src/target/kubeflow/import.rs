@@ -117,6 +117,9 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
             for why in b.dropped.drain(dropped_before..) {
                 lost.drop_note((at.clone(), why));
             }
+            for why in b.changed.drain(..) {
+                lost.change_note((at.clone(), why));
+            }
         }
         b.name_and_namespace(&metadata, &|k| at(&["sparkConf", k]), lost);
         spec = b.spec;

@@ -1023,6 +1023,9 @@ fn read_setup(
         for why in b.dropped.drain(dropped..) {
             left.drop_note((Vec::new(), why));
         }
+        for why in b.changed.drain(..) {
+            left.change_note((Vec::new(), why));
+        }
         r.report(s.pos, &s.path, left);
     }
     line.application(&mut b);
