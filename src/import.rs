@@ -279,18 +279,25 @@ pub(crate) fn job_metadata(doc: &Json, lost: &mut Lost) -> Map<String, Json> {
 }
 
 /// The deprecated maps of a role's environment (`envVars`, and `envSecretKeyRefs` that
-/// `secretKeyRef` keys also read into) rewritten as `env` entries, after the role's own
-/// (a name `env` already has keeps its entry; the map's is reported). Returns, for each map
-/// rewritten, the role and the map's name.
+/// `secretKeyRef` keys also read into) rewritten as `env` entries, before the role's own
+/// (a name `env` already has keeps its entry, reported with `failing`; a name in both maps
+/// takes the Secret's, noted). Returns, for each map rewritten, the role and the map's name.
 pub(crate) fn env_entries(
     spec: &mut Map<String, Json>,
-    lost: &mut dyn FnMut(&'static str, &'static str, String),
+    lost: &mut dyn FnMut(&'static str, &'static str, String, bool),
 ) -> Vec<(&'static str, &'static str)> {
     let mut rewritten = Vec::new();
     for role in ["driver", "executor"] {
         let Some(Json::Object(r)) = spec.get_mut(role) else {
             continue;
         };
+        if r.get("env").is_some_and(|e| !e.is_array()) {
+            continue; // the schema check reports it; the maps stay as they are
+        }
+        // Spark sets the maps' variables before the pod template's `env` (which may refer
+        // to them), and a Secret's reference after a plain value of the same name: the
+        // entries go first, in that order, a Secret's winning.
+        let mut entries: Vec<Json> = Vec::new();
         for field in ["envVars", "envSecretKeyRefs"] {
             let Some(Json::Object(map)) = r.remove(field) else {
                 continue;
@@ -298,29 +305,43 @@ pub(crate) fn env_entries(
             if map.is_empty() {
                 continue;
             }
-            let env = r.entry("env").or_insert_with(|| Json::Array(Vec::new()));
-            let Json::Array(env) = env else { continue };
             for (name, value) in map {
-                if env
-                    .iter()
-                    .any(|e| e.get("name").and_then(Json::as_str) == Some(name.as_str()))
-                {
-                    lost(
-                        role,
-                        field,
-                        format!(
-                            "`{role}.{field}.{name}` is also in `{role}.env`, whose entry is kept"
-                        ),
-                    );
-                    continue;
-                }
-                env.push(match field {
+                let entry = match field {
                     "envVars" => json!({"name": name, "value": value}),
                     _ => json!({"name": name, "valueFrom": {"secretKeyRef": value}}),
-                });
+                };
+                let same = |e: &Json| e.get("name").and_then(Json::as_str) == Some(name.as_str());
+                if let Some(i) = entries.iter().position(same) {
+                    lost(
+                        role,
+                        "envVars",
+                        format!(
+                            "`{role}.envVars.{name}` is also a Secret's reference in `{role}.envSecretKeyRefs`, which wins, as in Spark"
+                        ),
+                        false,
+                    );
+                    entries[i] = entry;
+                } else {
+                    entries.push(entry);
+                }
             }
             rewritten.push((role, field));
         }
+        if entries.is_empty() {
+            continue;
+        }
+        let Json::Array(env) = r.entry("env").or_insert_with(|| Json::Array(Vec::new())) else {
+            continue;
+        };
+        entries.retain(|e| {
+            let name = e.get("name").and_then(Json::as_str).unwrap_or_default();
+            let twice = env.iter().any(|x| x.get("name").and_then(Json::as_str) == Some(name));
+            if twice {
+                lost(role, "env", format!("`{name}` is in `{role}.env` and in the maps it replaces; the `env` entry is kept"), true);
+            }
+            !twice
+        });
+        env.splice(0..0, entries);
     }
     rewritten
 }
@@ -548,11 +569,26 @@ fn locate_in(text: &str, word: &str, last: bool) -> Option<Pos> {
     if word.is_empty() {
         return None;
     }
-    let at = if last {
-        text.rfind(word)
-    } else {
-        text.find(word)
-    }?;
+    // A whole word outside comments (`--name` is not in `--namespace`), else any occurrence.
+    let whole = |at: usize| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        !text[line_start..at].trim_start().starts_with('#')
+            && before.is_none_or(|c| c.is_whitespace() || "\"'=/(".contains(c))
+            && after.is_none_or(|c| c.is_whitespace() || "\"'=\\;)".contains(c))
+    };
+    let mut found = text
+        .match_indices(word)
+        .map(|(i, _)| i)
+        .filter(|&i| whole(i));
+    let at = if last { found.last() } else { found.next() }.or_else(|| {
+        if last {
+            text.rfind(word)
+        } else {
+            text.find(word)
+        }
+    })?;
     let before = &text[..at];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let count = |s: &str| u32::try_from(s.chars().count()).unwrap_or(u32::MAX);
@@ -604,11 +640,17 @@ fn job_name_for(name: &str) -> Option<String> {
 /// The prefix of the configuration keys that read into a role's environment map.
 fn env_key(role: &str, field: &str) -> &'static str {
     match (role, field) {
-        ("driver", "envVars") => "spark.kubernetes.driverEnv.",
-        ("driver", _) => "spark.kubernetes.driver.secretKeyRef.",
-        (_, "envVars") => "spark.executorEnv.",
-        _ => "spark.kubernetes.executor.secretKeyRef.",
+        ("driver", "envVars") => conf::DRIVER_ENV.key,
+        ("driver", _) => conf::DRIVER_SECRET_KEY_REF.key,
+        (_, "envVars") => conf::EXECUTOR_ENV.key,
+        _ => conf::EXECUTOR_SECRET_KEY_REF.key,
     }
+}
+
+/// Whether a dotted path is `outer` or inside it (`spec.image` is not in `spec.im`).
+fn within(path: &str, outer: &str) -> bool {
+    path.strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// The word naming a flag in the line: a `--conf`'s key, else the flag.
@@ -678,45 +720,67 @@ fn unwrap_command(mut words: Vec<String>) -> (Vec<String>, Vec<String>) {
 /// Imports a `spark-submit` command line (backslash continuations allowed).
 pub fn from_submit(file: &str, text: &str) -> Outcome {
     let mut out = Outcome::default();
-    let joined = join_continuations(text);
-    let commands: Vec<&str> = joined
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    // The command that runs spark-submit (else the first): lines around it (`export`s,
-    // other commands) are not the job.
-    let chosen = commands
-        .iter()
-        .position(|l| l.contains("spark-submit"))
-        .unwrap_or(0);
-    let line = commands.get(chosen).copied().unwrap_or("");
     let at = |word: &str, last: bool| locate_in(text, word, last);
-    if commands.len() > 1 {
-        let others: Vec<&str> = commands
+    let commands = match shell_commands(text) {
+        Ok(c) => c,
+        Err(e) => {
+            out.diagnostics
+                .push(e.diagnostic(file, at("spark-submit", false)));
+            return out;
+        }
+    };
+    // The first command that runs spark-submit (else the first command); the others (an
+    // `export`, an `echo`) are not the job, and a second spark-submit is not imported.
+    let unwrapped: Vec<(Vec<String>, Vec<String>)> = commands
+        .iter()
+        .map(|c| match c.first().map(String::as_str) {
+            Some("echo" | "printf" | "set") => (c.clone(), Vec::new()),
+            _ => unwrap_command(c.clone()),
+        })
+        .collect();
+    let runs_submit = |words: &[String]| {
+        words
             .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != chosen)
-            .map(|(_, l)| l.split_whitespace().next().unwrap_or_default())
-            .collect();
+            .take_while(|w| !w.starts_with('-'))
+            .any(|w| is_submit_program(w))
+    };
+    let chosen = unwrapped
+        .iter()
+        .position(|(w, _)| runs_submit(w))
+        .unwrap_or(0);
+    let mut others = Vec::new();
+    for (i, (words, _)) in unwrapped.iter().enumerate() {
+        if i == chosen || words.is_empty() {
+            continue;
+        }
+        if runs_submit(words) {
+            out.diagnostics.push(
+                Diagnostic::error(
+                    "import",
+                    file,
+                    at(&words.join(" "), false).or_else(|| at("spark-submit", true)),
+                )
+                .message(
+                    "the file runs spark-submit more than once; only the first command is imported",
+                )
+                .hint("import each command from a file of its own"),
+            );
+        } else {
+            others.push(commands[i][0].clone());
+        }
+    }
+    if !others.is_empty() {
         out.diagnostics.push(
-            Diagnostic::warning("import-wrapper", file, at(line.split_whitespace().next().unwrap_or_default(), false))
+            Diagnostic::warning("import-wrapper", file, at(&others[0], false))
                 .message(format!(
-                    "the file has {} other command line(s) (`{}`); only the spark-submit command is imported",
+                    "the file runs {} other command(s) (`{}`); only the spark-submit command is imported",
                     others.len(),
                     others.join("`, `")
                 ))
                 .hint("what they set (exported variables) is not part of the job: put it in the spec"),
         );
     }
-    let (words, wrappers) = match shell_words(line) {
-        Ok(words) => unwrap_command(words),
-        Err(e) => {
-            let pos = at(line, false).or_else(|| at("spark-submit", false));
-            out.diagnostics.push(e.diagnostic(file, pos));
-            return out;
-        }
-    };
+    let (words, wrappers) = unwrapped.into_iter().nth(chosen).unwrap_or_default();
     if !wrappers.is_empty() {
         out.diagnostics.push(
             Diagnostic::warning("import-wrapper", file, at("spark-submit", false))
@@ -744,7 +808,28 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
     };
     out.diagnostics.extend(line.findings(file, &at, &|_| false));
     // What each flag leaves behind, at the flag's word.
-    let mut b = SubmitBuilder::default();
+    // The deploy mode (the last one given) decides the target before the settings are read.
+    let cluster = line
+        .flags
+        .iter()
+        .rev()
+        .find_map(|(f, v)| match f.as_str() {
+            "--deploy-mode" => Some(v == "cluster"),
+            "--conf" | "-c" => v
+                .split_once('=')
+                .filter(|(k, _)| *k == conf::DEPLOY_MODE.key)
+                .map(|(_, m)| m == "cluster"),
+            _ => None,
+        })
+        .unwrap_or(false);
+    let mut b = SubmitBuilder {
+        target: Some(target::for_mode(if cluster {
+            Mode::Cluster
+        } else {
+            Mode::Client
+        })),
+        ..SubmitBuilder::default()
+    };
     let mut take = |b: &mut SubmitBuilder, pos: Option<Pos>| {
         for why in b.lost.drain(..) {
             out.diagnostics
@@ -811,8 +896,8 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         metadata.insert("labels".into(), Json::Object(b.labels.clone()));
     }
     let mut twice = Vec::new();
-    for (role, field) in env_entries(&mut b.spec, &mut |role, field, why| {
-        twice.push((role, field, why))
+    for (role, field) in env_entries(&mut b.spec, &mut |role, field, why, failing| {
+        twice.push((role, field, why, failing));
     }) {
         let key = env_key(role, field);
         out.diagnostics.push(left_behind(
@@ -822,10 +907,11 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
             at(key, false),
         ));
     }
-    for (role, field, why) in twice {
+    for (role, field, why, failing) in twice {
+        let kind = if failing { Left::Lost } else { Left::Changed };
         out.diagnostics.push(left_behind(
             file,
-            Left::Lost,
+            kind,
             why,
             at(env_key(role, field), false),
         ));
@@ -838,7 +924,7 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         let field = path_string(&path);
         let pos = conf::TABLE
             .iter()
-            .filter(|k| matches!(k.source, conf::Source::Field(f) if field.starts_with(f) || f.starts_with(&field)))
+            .filter(|k| matches!(k.source, conf::Source::Field(f) if within(&field, f) || (within(f, &field) && field.matches('.').count() >= 2)))
             .find_map(|k| k.flag.and_then(|f| at(f, true)).or_else(|| at(k.key, true)));
         out.diagnostics.push(
             Diagnostic::warning("import", file, pos)
@@ -854,6 +940,53 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         name_at,
     });
     out
+}
+
+/// Whether a word is the spark-submit program (a path to it, or a wrapper of that name
+/// such as `spark-client.spark-submit`).
+pub(crate) fn is_submit_program(word: &str) -> bool {
+    let base = word.rsplit('/').next().unwrap_or(word);
+    base == "spark-submit" || base.ends_with(".spark-submit")
+}
+
+/// The commands of a shell script: continuations joined, split at `&&`, `||`, `;`, `|`,
+/// `&` and line ends (comments dropped); a redirection (`> log`, `2>&1`) is not a word of
+/// its command.
+pub(crate) fn shell_commands(script: &str) -> Result<Vec<Vec<String>>, LineError> {
+    static REDIRECT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[0-9]*(?:>>?|<)(&[0-9-])?").expect("regex")
+    });
+    let script = join_continuations(script);
+    let mut commands: Vec<Vec<String>> = vec![Vec::new()];
+    for line in script.lines() {
+        let mut skip_target = false;
+        for word in shell_words(line)? {
+            if std::mem::take(&mut skip_target) {
+                continue;
+            }
+            let (word, ends) = match word.strip_suffix(';') {
+                Some(w) if !w.is_empty() => (w.to_owned(), true),
+                _ => (word, false),
+            };
+            if matches!(word.as_str(), "&&" | "||" | ";" | "|" | "&") {
+                commands.push(Vec::new());
+                continue;
+            }
+            let placeholder = word.starts_with('<') && word.ends_with('>');
+            if let Some(m) = REDIRECT.find(&word).filter(|_| !placeholder) {
+                // `>` alone names its file in the next word; `>log`, `2>&1` carry it.
+                skip_target = m.end() == word.len() && !m.as_str().ends_with('1');
+                continue;
+            }
+            commands.last_mut().expect("one at least").push(word);
+            if ends {
+                commands.push(Vec::new());
+            }
+        }
+        commands.push(Vec::new());
+    }
+    commands.retain(|c| !c.is_empty());
+    Ok(commands)
 }
 
 /// Joins backslash line continuations (also with stray blanks after the backslash).
@@ -916,6 +1049,10 @@ pub(crate) struct SubmitBuilder {
     /// A value already in `spec` wins over a later one (a manifest's field over its
     /// `sparkConf`); otherwise the last wins, as in spark-submit.
     pub(crate) keep_existing: bool,
+    /// The target the job will have, when known before the settings are read: the keys
+    /// it leaves to the user (Spark's GPU keys on the Kubeflow operator) stay in
+    /// `sparkConf` as well.
+    pub(crate) target: Option<&'static dyn target::Target>,
 }
 
 impl SubmitBuilder {
@@ -941,11 +1078,11 @@ impl SubmitBuilder {
             if own == Some(value.as_str()) || (field == "namespace" && own.is_none()) {
                 lost.drop_note((at(key), format!("the application's {what} is the job's")));
             } else if field == "name" {
-                // Only the name Spark shows (its UI, the event log): the objects are named
-                // after the job either way.
-                lost.change_note((
+                // sparkc names the application after the job (a managed key): what Spark
+                // shows (its UI, the history server) changes, the objects do not.
+                lost.drop_note((
                     at(key),
-                    format!("`{key}` is `{value}`; the application takes the job's name, `{}`, which Spark shows instead", own.unwrap_or_default()),
+                    format!("`{key}` is `{value}`: sparkc names the application after the job, `{}`, which Spark then shows (its UI, the history server)", own.unwrap_or_default()),
                 ));
             } else {
                 lost.push((
@@ -1003,7 +1140,10 @@ impl SubmitBuilder {
             Ok(n) => self.set(path, json!(n)),
             // A fraction of a CPU, as the pre-upstream fork took it: Spark 3 reads the cores
             // as a whole number, and the pod's request carries the fraction.
-            Err(_) if matches!(path, [_, "cores"]) && v.parse::<f64>().is_ok_and(|c| c > 0.0) => {
+            Err(_)
+                if matches!(path, [_, "cores"])
+                    && v.parse::<f64>().is_ok_and(|c| c.is_finite() && c > 0.0) =>
+            {
                 let request = [path[0], "coreRequest"];
                 self.set(&request, json!(v));
                 self.set(path, json!(1));
@@ -1054,9 +1194,14 @@ impl SubmitBuilder {
     /// Reads a value back into the field of its table entry.
     fn apply(&mut self, entry: &conf::Key, what: &str, rest: Option<&str>, v: &str) {
         if *entry == conf::MASTER {
-            if !v.starts_with("k8s://") {
-                // A job moving from YARN, a standalone cluster or a local run: where it
-                // runs is what sparkc decides.
+            if v.starts_with("local") {
+                // One JVM, no executors: nothing says what a cluster run would need.
+                self.lost.push(format!(
+                    "`--master {v}` runs in one process: give the executors' settings (`--num-executors`, `--executor-memory`) for a run on Kubernetes"
+                ));
+            } else if !v.starts_with("k8s://") {
+                // A job moving from YARN or a standalone cluster: where it runs is what
+                // sparkc decides.
                 self.dropped
                     .push(format!("`--master {v}`: sparkc runs the job on Kubernetes"));
             }
@@ -1070,6 +1215,14 @@ impl SubmitBuilder {
             };
             self.set(&["target"], json!(target::id_text(target::for_mode(mode))));
             return;
+        }
+        if entry.pattern == conf::Pattern::Exact
+            && self.target.is_some_and(|t| t.leaves_to_user(entry))
+        {
+            self.set(&["sparkConf", entry.key], json!(v));
+            if matches!(entry.source, conf::Source::Derived(_)) {
+                return;
+            }
         }
         // What sparkc derives anyway, with the value it derives, is no loss.
         if (*entry == conf::GPU_DISCOVERY_SCRIPT && v == conf::GPU_DISCOVERY_SCRIPT_PATH)

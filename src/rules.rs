@@ -728,17 +728,19 @@ fn secret_value(key: &str, value: &str, at: At, hint: String, out: &mut Findings
     if value.is_empty() || !is_plain_secret(key, value) {
         return;
     }
+    // The whole value a shell variable (`Pa$$w0rd` is a password, not a variable).
     static SHELL_VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)").expect("regex")
+        Regex::new(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$").expect("regex")
     });
-    if let Some(p) = PLACEHOLDER.find(value) {
+    let literal = looks_like_credential(value);
+    if let Some(p) = PLACEHOLDER.find(value).filter(|_| !literal) {
         out.error(
             "placeholder",
             at,
             format!("`{key}` is the placeholder `{}`, not a value", p.as_str()),
             Some("write the value (a path, or a reference to a Secret) in its place".to_owned()),
         );
-    } else if let Some(v) = SHELL_VARIABLE.find(value) {
+    } else if let Some(v) = SHELL_VARIABLE.find(value.trim()).filter(|_| !literal) {
         out.error(
             "placeholder",
             at,

@@ -88,14 +88,15 @@ fn every_emitted_key_is_in_the_table_and_refused_in_spark_conf() {
         refused.insert(key.clone(), value.clone());
     }
 
-    // Each of them in a user's sparkConf is an error, located where it is written.
+    // Each of them in a user's sparkConf with another value than sparkc's is an error,
+    // located where it is written. (The same value only warns: nothing fights.)
     let p = copy_project(&fixture);
     let mut overrides = String::from("      sparkConf:\n");
     for (key, value) in &refused {
         overrides.push_str(&format!(
             "        {}: {}\n",
             serde_json::to_string(key).unwrap(),
-            serde_json::to_string(value).unwrap()
+            serde_json::to_string(&format!("{value}-other")).unwrap()
         ));
     }
     let project = std::fs::read_to_string(p.path().join("sparkc.yaml")).unwrap();

@@ -118,8 +118,26 @@ fn pointer(path: &str) -> String {
     out
 }
 
+/// Where the import puts a `sparkConf` leaf (`{spec}/sparkConf/<key>`) that has a field,
+/// from the configuration table: the entry's own field for an exact key, its map's entry
+/// for a prefix (`spark.hadoop.x` at `{spec}/hadoopConf/x`).
+pub(crate) fn moved_to(spec: &str, path: &str) -> Option<String> {
+    use sparkc::spark::conf::{Kubeflow, Pattern, Source, lookup};
+    let key = path.strip_prefix(&format!("{spec}/sparkConf/"))?;
+    let e = lookup(key)?;
+    match (e.pattern, e.kubeflow, e.source) {
+        (Pattern::Prefix, _, Source::Field(f)) => Some(format!(
+            "{spec}/{}/{}",
+            f.trim_start_matches("spec.").replace('.', "/"),
+            &key[e.key.len()..]
+        )),
+        (_, Kubeflow::Field(f), _) => Some(format!("{spec}/{}", f.replace('.', "/"))),
+        _ => None,
+    }
+}
+
 /// Whether two leaves say the same (`"4"` and `4` do, as the operator reads them).
-fn same(a: &Json, b: &Json) -> bool {
+pub(crate) fn same(a: &Json, b: &Json) -> bool {
     let text = |v: &Json| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     a == b || text(a) == text(b)
 }
@@ -217,16 +235,8 @@ fn third_party_manifests_keep_every_field() {
                 {
                     continue;
                 }
-                let moved = path
-                    .strip_prefix(&format!("{spec}/sparkConf/"))
-                    .and_then(sparkc::spark::conf::lookup)
-                    .and_then(|e| match e.kubeflow {
-                        sparkc::spark::conf::Kubeflow::Field(f) => {
-                            Some(format!("{spec}/{}", f.replace('.', "/")))
-                        }
-                        _ => None,
-                    })
-                    .filter(|to| have.get(to).is_some_and(|v| same(v, value)));
+                let moved =
+                    moved_to(spec, path).filter(|to| have.get(to).is_some_and(|v| same(v, value)));
                 match moved {
                     Some(to) => landed.push(to),
                     None => writeln!(

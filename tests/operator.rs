@@ -144,16 +144,28 @@ fn operator_examples_round_trip() {
             leaves(&o, String::new(), &mut want);
             let mut got = BTreeMap::new();
             leaves(&rendered, String::new(), &mut got);
+            // A `sparkConf` key with a field of its own comes back at that field.
+            let spec = if original["kind"] == "ScheduledSparkApplication" {
+                "/spec/template"
+            } else {
+                "/spec"
+            };
+            let mut landed = Vec::new();
             for (path, value) in &want {
                 match got.get(path) {
                     Some(v) if v == value => {}
-                    other => report.push_str(&format!(
-                        "{name}: {path}: original {value}, rendered {other:?}\n"
-                    )),
+                    other => match crate::corpus::moved_to(spec, path)
+                        .filter(|to| got.get(to).is_some_and(|v| crate::corpus::same(v, value)))
+                    {
+                        Some(to) => landed.push(to),
+                        None => report.push_str(&format!(
+                            "{name}: {path}: original {value}, rendered {other:?}\n"
+                        )),
+                    },
                 }
             }
             for (path, value) in &got {
-                if !want.contains_key(path) && !allowed_addition(path) {
+                if !want.contains_key(path) && !allowed_addition(path) && !landed.contains(path) {
                     report.push_str(&format!("{name}: {path}: added {value}\n"));
                 }
             }

@@ -56,7 +56,7 @@ pub(super) fn import(
         for job in &jobs {
             if !crate::rules::is_dns1035(&job.name) {
                 diags.push(
-                    Diagnostic::error("import", &job.source, job.name_at)
+                    Diagnostic::error("import", source_file(&job.source), job.name_at)
                         .path("metadata.name")
                         .message(format!("`{}` is not a valid job name, so it cannot name a file", job.name.escape_debug()))
                         .hint("rename the application (a DNS-1035 label), or import to standard output"),
@@ -133,4 +133,12 @@ pub(super) fn import(
         stderr,
         exit: Exit::findings_if(failed),
     })
+}
+
+/// The file of an imported job's source (`file#N` names the N-th document of `file`).
+fn source_file(source: &str) -> &str {
+    match source.rsplit_once('#') {
+        Some((file, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => file,
+        _ => source,
+    }
 }

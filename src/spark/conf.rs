@@ -67,6 +67,10 @@ pub enum Kubeflow {
     Field(&'static str),
     /// Passed through `sparkConf`.
     Conf,
+    /// The key is the user's `sparkConf` on this target although sparkc's field sets it
+    /// elsewhere: the operator's field of the same name does something else (its
+    /// `executor.gpu` is the container's limit only).
+    User,
 }
 
 /// One entry of the table.
@@ -466,7 +470,7 @@ pub const GPU_AMOUNT: Key = Key {
     since: Some((3, 0)),
     // The Kubeflow operator's `executor.gpu` only adds the container's limit (its webhook
     // does); Spark's GPU scheduling stays with `sparkConf` there.
-    kubeflow: Kubeflow::Conf,
+    kubeflow: Kubeflow::User,
     instead: Some("`spec.executor.gpu` (`{name: nvidia.com/gpu, quantity: 1}`)"),
     ..field(
         "spark.executor.resource.gpu.amount",

@@ -59,10 +59,10 @@ impl Plan {
 
 pub use crate::diff::Effect;
 
-/// One way to run a job.
 /// What [`Target::conf_keys`] answers: each key the target sets, with its value when known.
 pub type ConfKeys = std::collections::BTreeMap<String, Option<String>>;
 
+/// One way to run a job.
 pub trait Target: Sync {
     /// The `spec.target` value.
     fn id(&self) -> spec::Target;

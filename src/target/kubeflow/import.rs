@@ -8,6 +8,8 @@ use serde_json::{Map, Value as Json, json};
 use crate::import::Lost;
 use crate::project::spec::API_VERSION;
 use crate::project::yaml::Seg;
+use crate::spark::conf;
+use crate::target::Target as _;
 
 fn take(map: &mut Map<String, Json>, key: &str) -> Option<Json> {
     map.remove(key)
@@ -101,9 +103,7 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
         };
         let mut kept = serde_json::Map::new();
         for (k, v) in &conf {
-            if crate::spark::conf::lookup(k)
-                .is_none_or(|e| e.access != crate::spark::conf::Access::Managed)
-            {
+            if crate::spark::conf::lookup(k).is_none_or(|e| !moves(e)) {
                 kept.insert(k.clone(), v.clone());
                 continue;
             }
@@ -145,16 +145,20 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
         secret_types(&mut spec, role, &at, lost);
     }
     let mut twice = Vec::new();
-    for (role, field) in crate::import::env_entries(&mut spec, &mut |role, field, why| {
-        twice.push((at(&[role, field]), why));
+    for (role, field) in crate::import::env_entries(&mut spec, &mut |role, field, why, failing| {
+        twice.push((at(&[role, field]), why, failing));
     }) {
         lost.change_note((
             at(&[role, field]),
             format!("`{role}.{field}` as `{role}.env` entries (the operator deprecated `{field}`)"),
         ));
     }
-    for item in twice {
-        lost.push(item);
+    for (path, why, failing) in twice {
+        if failing {
+            lost.push((path, why));
+        } else {
+            lost.change_note((path, why));
+        }
     }
     if let Some(s) = schedule {
         spec.insert("schedule".into(), Json::Object(s));
@@ -165,6 +169,28 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
         "metadata": metadata,
         "spec": spec,
     })
+}
+
+/// Whether a `sparkConf` key goes to its field on import: the keys sparkc manages (which
+/// validate refuses in `sparkConf`), and the keys of a field the operator turns back into
+/// the same key and value (`hadoopConf`, labels, annotations, node selectors, scalar
+/// fields such as `memoryOverhead`). The others stay: dynamic allocation (the operator adds
+/// its own defaults beside the field), Spark's GPU keys (the user's on this target), the
+/// environment and secrets (their fields read differently).
+fn moves(e: &conf::Key) -> bool {
+    use conf::{Access, Kubeflow, Pattern, Value};
+    let dynamic = e.key.starts_with("spark.dynamicAllocation.");
+    e.access == Access::Managed
+        || (!dynamic
+            && !super::Kubeflow.leaves_to_user(e)
+            && matches!(e.kubeflow, Kubeflow::Field(_))
+            && matches!(e.source, conf::Source::Field(_))
+            && match e.pattern {
+                Pattern::Prefix => {
+                    e.value == Value::Map && *e != conf::DRIVER_ENV && *e != conf::EXECUTOR_ENV
+                }
+                _ => matches!(e.value, Value::Text | Value::Int | Value::Bool),
+            })
 }
 
 /// The operator's secret types, which it compares exactly; any other `secretType` (`generic`

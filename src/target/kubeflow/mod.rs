@@ -421,14 +421,7 @@ impl super::Target for Kubeflow {
     }
 
     fn leaves_to_user(&self, key: &conf::Key) -> bool {
-        // The operator's `executor.gpu` is the container's limit only: Spark's GPU
-        // scheduling is the user's `sparkConf` on this target.
-        [
-            conf::GPU_AMOUNT,
-            conf::GPU_VENDOR,
-            conf::GPU_DISCOVERY_SCRIPT,
-        ]
-        .contains(key)
+        key.kubeflow == conf::Kubeflow::User
     }
 
     fn conf_keys(&self, subject: &Subject<'_>) -> super::ConfKeys {
@@ -453,7 +446,7 @@ impl super::Target for Kubeflow {
                     };
                     Some((k.key.to_owned(), text))
                 }
-                conf::Kubeflow::Conf => None,
+                conf::Kubeflow::Conf | conf::Kubeflow::User => None,
             })
             .collect()
     }

@@ -474,27 +474,10 @@ fn submit_words(
         let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
         vars(name).unwrap_or_else(|| c[0].to_owned())
     });
-    let mut commands: Vec<Vec<String>> = vec![Vec::new()];
-    for line in script.lines() {
-        for word in import::shell_words(line)? {
-            let (word, ends) = match word.strip_suffix(';') {
-                Some(w) if !w.is_empty() => (w.to_owned(), true),
-                _ => (word, false),
-            };
-            if matches!(word.as_str(), "&&" | "||" | ";" | "|" | "&") {
-                commands.push(Vec::new());
-                continue;
-            }
-            commands.last_mut().expect("one at least").push(word);
-            if ends {
-                commands.push(Vec::new());
-            }
-        }
-        commands.push(Vec::new());
-    }
+    let commands = import::shell_commands(&script)?;
     let mut submit = None;
     let mut others = Vec::new();
-    for c in commands.into_iter().filter(|c| !c.is_empty()) {
+    for c in commands {
         if submit.is_none() && c.iter().any(|w| w.ends_with("spark-submit")) {
             submit = Some(c);
         } else if !matches!(c[0].as_str(), "set" | "echo") {
