@@ -777,10 +777,52 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
                     others.len(),
                     others.join("`, `")
                 ))
-                .hint("what they set (exported variables) is not part of the job: put it in the spec"),
+                .hint("the variables they set are taken where the command uses them; what else they do is not part of the job"),
         );
     }
-    let (words, wrappers) = unwrapped.into_iter().nth(chosen).unwrap_or_default();
+    // Variables the file itself sets before the command (`export DATA=…`, `DATA=…`) are
+    // what the shell would give the command: their values are taken, each noted; the ones
+    // spark-submit itself reads change the run and are not carried over.
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for c in commands.iter().take(chosen) {
+        let c = match c.first().map(String::as_str) {
+            Some("export") => &c[1..],
+            _ => &c[..],
+        };
+        if c.is_empty() || !c.iter().all(|w| is_assignment(w)) {
+            continue;
+        }
+        for w in c {
+            let (name, value) = w.split_once('=').unwrap_or_default();
+            if SUBMIT_ENVIRONMENT.contains(&name) {
+                out.diagnostics.push(left_behind(
+                    file,
+                    Left::Lost,
+                    format!("`{name}={value}` changes what spark-submit reads, which sparkc does not carry over"),
+                    at(w, false),
+                ));
+            }
+            // As the shell assigns: with the variables set before it.
+            let value = expand_vars(value, &vars, &mut Vec::new());
+            vars.retain(|(n, _)| n != name);
+            vars.push((name.to_owned(), value));
+        }
+    }
+    let (mut words, wrappers) = unwrapped.into_iter().nth(chosen).unwrap_or_default();
+    let mut used = Vec::new();
+    for w in &mut words {
+        let expanded = expand_vars(w, &vars, &mut used);
+        *w = expanded;
+    }
+    for name in used {
+        let value = &vars.iter().find(|(n, _)| *n == name).expect("used").1;
+        out.diagnostics.push(left_behind(
+            file,
+            Left::Changed,
+            format!("`${name}` as `{value}`, which the file sets before the command"),
+            at(&format!("{name}="), false),
+        ));
+    }
     if !wrappers.is_empty() {
         out.diagnostics.push(
             Diagnostic::warning("import-wrapper", file, at("spark-submit", false))
@@ -940,6 +982,52 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         name_at,
     });
     out
+}
+
+/// The environment variables spark-submit itself reads, which change a run set before it.
+const SUBMIT_ENVIRONMENT: &[&str] = &[
+    "SPARK_CONF_DIR",
+    "HADOOP_CONF_DIR",
+    "YARN_CONF_DIR",
+    "SPARK_SUBMIT_OPTS",
+    "SPARK_DIST_CLASSPATH",
+    "PYSPARK_PYTHON",
+    "PYSPARK_DRIVER_PYTHON",
+    "SPARK_USER",
+];
+
+/// Whether a word is a shell assignment (`NAME=value`).
+fn is_assignment(word: &str) -> bool {
+    let Some((name, _)) = word.split_once('=') else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A word with `$NAME` and `${NAME}` of `vars` replaced by their values (names used are
+/// added to `used`, once); other variables stay as written.
+fn expand_vars(word: &str, vars: &[(String, String)], used: &mut Vec<String>) -> String {
+    static VAR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+            .expect("regex")
+    });
+    VAR.replace_all(word, |c: &regex::Captures<'_>| {
+        let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+        match vars.iter().find(|(n, _)| n == name) {
+            Some((n, v)) => {
+                if !used.contains(n) {
+                    used.push(n.clone());
+                }
+                v.clone()
+            }
+            None => c[0].to_owned(),
+        }
+    })
+    .into_owned()
 }
 
 /// Whether a word is the spark-submit program (a path to it, or a wrapper of that name
