@@ -25,6 +25,29 @@ pub struct Imported {
     pub name_at: Option<Pos>,
 }
 
+impl Imported {
+    /// A job read from the document `node` (its name located there).
+    pub(crate) fn of(job: Json, source: String, node: Option<&yaml::Node>) -> Self {
+        let name = job
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let name_at = node
+            .and_then(|n| {
+                n.locate(&[Seg::Key("metadata".into()), Seg::Key("name".into())])
+                    .ok()
+            })
+            .map(|n| n.pos);
+        Self {
+            name,
+            job,
+            source,
+            name_at,
+        }
+    }
+}
+
 /// The outcome of an import: jobs, and what could not be carried over.
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -147,21 +170,7 @@ pub fn from_manifests(file: &str, text: &str) -> Outcome {
                     &|path| Some(node.locate(path).map_or_else(|n| n.pos, |n| n.pos)),
                     &mut out.diagnostics,
                 );
-                let name = job
-                    .pointer("/metadata/name")
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                let name_at = node
-                    .locate(&[Seg::Key("metadata".into()), Seg::Key("name".into())])
-                    .ok()
-                    .map(|n| n.pos);
-                out.jobs.push(Imported {
-                    name,
-                    job,
-                    source,
-                    name_at,
-                });
+                out.jobs.push(Imported::of(job, source, Some(node)));
             }
             _ => {
                 let what = if kind.is_empty() {

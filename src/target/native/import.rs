@@ -270,29 +270,13 @@ pub(crate) fn import(file: &str, nodes: &[Node], out: &mut Outcome) -> BTreeSet<
             read: BTreeMap::new(),
         };
         if let Some(job) = read_setup(&mut r, doc, *kind, base, *container, alone) {
-            let name = job
-                .pointer("/metadata/name")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_owned();
             let source = if nodes.len() > 1 {
                 format!("{file}#{}", doc.index + 1)
             } else {
                 file.to_owned()
             };
-            let name_at = nodes
-                .get(doc.index)
-                .and_then(|n| {
-                    n.locate(&[Seg::Key("metadata".into()), Seg::Key("name".into())])
-                        .ok()
-                })
-                .map(|n| n.pos);
-            out.jobs.push(Imported {
-                name,
-                job,
-                source,
-                name_at,
-            });
+            out.jobs
+                .push(Imported::of(job, source, nodes.get(doc.index)));
         }
         out.diagnostics.append(&mut r.diags);
         used.extend(r.used);
