@@ -858,7 +858,6 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         }
     };
     out.diagnostics.extend(line.findings(file, &at, &|_| false));
-    // What each flag leaves behind, at the flag's word.
     // The deploy mode (the last one given) decides the target before the settings are read.
     let cluster = line
         .flags
@@ -881,6 +880,19 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         })),
         ..SubmitBuilder::default()
     };
+    // Canonical's `spark-client.spark-submit` names the account and namespace itself.
+    let spark_client = line
+        .program
+        .as_deref()
+        .is_some_and(|p| p.ends_with("spark-client.spark-submit"));
+    if spark_client {
+        out.diagnostics.push(
+            Diagnostic::warning("import-wrapper", file, at("spark-client.spark-submit", false))
+                .message("`spark-client.spark-submit` adds the settings Charmed Spark keeps for its account (the service-account registry, `spark` in `default` unless `--username` / `--namespace` say otherwise); they are not in the line and not imported")
+                .hint("add the account's stored settings to the spec's `sparkConf`"),
+        );
+    }
+    // What each flag leaves behind, at the flag's word.
     let mut take = |b: &mut SubmitBuilder, pos: Option<Pos>| {
         for why in b.lost.drain(..) {
             out.diagnostics
@@ -895,11 +907,6 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
                 .push(left_behind(file, Left::Changed, why, pos));
         }
     };
-    // Canonical's `spark-client.spark-submit` names the account and namespace itself.
-    let spark_client = line
-        .program
-        .as_deref()
-        .is_some_and(|p| p.ends_with("spark-client.spark-submit"));
     for (flag, value) in &line.flags {
         match flag.as_str() {
             "--username" if spark_client => {
@@ -913,6 +920,28 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         take(&mut b, at(&flag_word(flag, value), false));
     }
     line.application(&mut b);
+    let mut renamed = None;
+    let name = match b.name.clone() {
+        None => "imported-job".to_owned(),
+        Some(n) => match job_name_for(&n) {
+            Some(job) if job != n => {
+                renamed = Some(left_behind(
+                    file,
+                    Left::Changed,
+                    format!(
+                        "the application's name `{n}` as the job name `{job}` (a job name is a DNS-1035 label, which Spark then shows as the application's name)"
+                    ),
+                    name_pos(&line, &at),
+                ));
+                job
+            }
+            _ => n,
+        },
+    };
+    // The job's name, before `finish` compares the account with the one it derives.
+    if b.name.is_some() {
+        b.name = Some(name.clone());
+    }
     b.finish();
     // What the whole line leaves behind, at the key it names (else the program).
     let named = b
@@ -922,22 +951,7 @@ pub fn from_submit(file: &str, text: &str) -> Outcome {
         .and_then(|rest| rest.split_once('='))
         .and_then(|(key, _)| at(key, false));
     take(&mut b, named.or_else(|| at("spark-submit", false)));
-    let name = match b.name.clone() {
-        None => "imported-job".to_owned(),
-        Some(n) => match job_name_for(&n) {
-            Some(job) if job != n => {
-                let pos = name_pos(&line, &at);
-                out.diagnostics.push(left_behind(
-                    file,
-                    Left::Changed,
-                    format!("the application's name `{n}` as the job name `{job}` (a job name is a DNS-1035 label, which Spark then shows as the application's name)"),
-                    pos,
-                ));
-                job
-            }
-            _ => n,
-        },
-    };
+    out.diagnostics.extend(renamed);
     let mut metadata = Map::new();
     metadata.insert("name".into(), json!(name));
     if let Some(ns) = &b.namespace {
