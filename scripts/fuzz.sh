@@ -8,7 +8,9 @@
 #                                            (default 3600), one at a time, at the lowest priority
 #
 # Stable Rust builds them (RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its flags), without a
-# sanitizer: sparkc forbids unsafe code, so what is looked for is panics, hangs (-timeout)
+# sanitizer: sparkc forbids unsafe code, so what is looked for is panics, hangs (-timeout:
+# libFuzzer's clock is the wall's, so on a shared machine a run at the lowest priority needs
+# room; 60 s, or FUZZ_TIMEOUT)
 # and memory blow-ups (-rss_limit_mb, -malloc_limit_mb), and the speed goes to executions.
 # A crash leaves its input in fuzz/artifacts/<target>/; replay it with
 # `fuzz/target/x86_64-unknown-linux-gnu/release/<target> FILE` (or `cargo test`, once it is a
@@ -70,7 +72,7 @@ run() {
   shift 2
   mkdir -p "$fuzz/artifacts/$t"
   "$bin_dir/$t" "$fuzz/corpus/$t" -dict="$(dict "$t")" -max_len="$(max_len "$t")" \
-    -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
+    -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-60}" \
     -artifact_prefix="$fuzz/artifacts/$t/" -print_final_stats=1 "$@" > "$log" 2>&1
 }
 
