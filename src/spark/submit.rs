@@ -119,24 +119,22 @@ pub fn settings(s: &Submit<'_>) -> Vec<Setting> {
 pub fn args(s: &Submit<'_>) -> Vec<String> {
     let spec = &s.job.spec;
     let mut a = Vec::new();
-    let mut set = std::collections::HashSet::new();
     for setting in settings(s) {
         match setting.key.flag {
             Some(flag) if setting.key.native_flag => {
                 a.push(flag.to_owned());
                 a.push(setting.value);
             }
-            _ => {
-                let key = setting.conf_key();
-                push_conf(&mut a, &key, &setting.value);
-                set.insert((key, setting.value));
-            }
+            _ => push_conf(&mut a, &setting.conf_key(), &setting.value),
         }
     }
     // A user's key with the value sparkc already gives it (validation warns) is said once.
+    let ours = a.len();
     for (k, v) in spec.spark_conf.iter().flatten() {
-        if !set.contains(&(k.clone(), v.clone())) {
-            push_conf(&mut a, k, v);
+        let pair = format!("{k}={v}");
+        if !a[..ours].contains(&pair) {
+            a.push("--conf".to_owned());
+            a.push(pair);
         }
     }
     a.push(spec.main_application_file.clone().unwrap_or_default());
