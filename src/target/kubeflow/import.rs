@@ -9,7 +9,6 @@ use crate::import::Lost;
 use crate::project::spec::API_VERSION;
 use crate::project::yaml::Seg;
 use crate::spark::conf;
-use crate::target::Target as _;
 
 fn take(map: &mut Map<String, Json>, key: &str) -> Option<Json> {
     map.remove(key)
@@ -103,7 +102,7 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
         };
         let mut kept = serde_json::Map::new();
         for (k, v) in &conf {
-            if crate::spark::conf::lookup(k).is_none_or(|e| !moves(e)) {
+            if conf::lookup(k).is_none_or(|e| !moves(e)) {
                 kept.insert(k.clone(), v.clone());
                 continue;
             }
@@ -175,14 +174,13 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
 /// validate refuses in `sparkConf`), and the keys of a field the operator turns back into
 /// the same key and value (`hadoopConf`, labels, annotations, node selectors, scalar
 /// fields such as `memoryOverhead`). The others stay: dynamic allocation (the operator adds
-/// its own defaults beside the field), Spark's GPU keys (the user's on this target), the
-/// environment and secrets (their fields read differently).
+/// its own defaults beside the field), Spark's GPU keys (`Kubeflow::User`: the user's on
+/// this target), the environment and secrets (their fields read differently).
 fn moves(e: &conf::Key) -> bool {
     use conf::{Access, Kubeflow, Pattern, Value};
     let dynamic = e.key.starts_with("spark.dynamicAllocation.");
     e.access == Access::Managed
         || (!dynamic
-            && !super::Kubeflow.leaves_to_user(e)
             && matches!(e.kubeflow, Kubeflow::Field(_))
             && matches!(e.source, conf::Source::Field(_))
             && match e.pattern {
