@@ -1031,24 +1031,30 @@ fn is_assignment(word: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A word with `$NAME` and `${NAME}` of `vars` replaced by their values (names used are
-/// added to `used`, once); other variables stay as written.
-fn expand_vars(word: &str, vars: &[(String, String)], used: &mut Vec<String>) -> String {
+/// A text with each shell variable (`$NAME`, `${NAME}`) that `value` knows replaced by its
+/// value; the others stay as written.
+pub(crate) fn expand_shell_vars<'a>(
+    text: &'a str,
+    value: &mut dyn FnMut(&str) -> Option<String>,
+) -> std::borrow::Cow<'a, str> {
     static VAR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
             .expect("regex")
     });
-    VAR.replace_all(word, |c: &regex::Captures<'_>| {
+    VAR.replace_all(text, |c: &regex::Captures<'_>| {
         let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-        match vars.iter().find(|(n, _)| n == name) {
-            Some((n, v)) => {
-                if !used.contains(n) {
-                    used.push(n.clone());
-                }
-                v.clone()
-            }
-            None => c[0].to_owned(),
+        value(name).unwrap_or_else(|| c[0].to_owned())
+    })
+}
+
+/// A word with the variables of `vars` expanded (the names used are added to `used`, once).
+fn expand_vars(word: &str, vars: &[(String, String)], used: &mut Vec<String>) -> String {
+    expand_shell_vars(word, &mut |name| {
+        let (n, v) = vars.iter().find(|(n, _)| n == name)?;
+        if !used.contains(n) {
+            used.push(n.clone());
         }
+        Some(v.clone())
     })
     .into_owned()
 }

@@ -449,15 +449,8 @@ fn submit_words(
         });
     };
     let script_index = shell;
-    static SHELL_VAR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-            .expect("regex")
-    });
     let script = import::join_continuations(script);
-    let script = SHELL_VAR.replace_all(&script, |c: &regex::Captures<'_>| {
-        let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-        vars(name).unwrap_or_else(|| c[0].to_owned())
-    });
+    let script = import::expand_shell_vars(&script, &mut |name| vars(name));
     let commands = import::shell_commands(&script)?;
     let mut submit = None;
     let mut others = Vec::new();
