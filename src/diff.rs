@@ -16,10 +16,12 @@
 //! effect `rerun`. A CronJob keeps its name; the hash of its runs is read the same way.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
+use crate::live::dump::{Entry, Live};
 use crate::render::Manifest;
 
 /// (group, kind, namespace, name).
@@ -107,159 +109,252 @@ impl Report {
     }
 }
 
-/// Reads live objects from text: YAML or JSON, one or several documents, `kind: List`.
-pub fn parse_live(text: &str) -> Result<Vec<Json>, String> {
-    // `kubectl get -o json` output (one value, or several one after another) is read by the
-    // JSON parser, several times faster than a YAML parser on the same text; anything else,
-    // or JSON that does not parse, by the YAML parser, whose errors carry positions.
-    let json_docs = text
-        .trim_start()
-        .starts_with(['{', '['])
-        .then(|| {
-            serde_json::Deserializer::from_str(text)
-                .into_iter::<Json>()
-                .collect::<Result<Vec<Json>, _>>()
-                .ok()
-        })
-        .flatten();
-    let docs = match json_docs {
-        Some(docs) => docs,
-        None => crate::project::yaml::parse_values(text)
-            .map_err(|e| format!("line {}: {}", e.pos.line, e.message))?,
-    };
-    let mut out = Vec::new();
-    for mut d in docs {
-        if d["kind"].as_str().is_some_and(|k| k.ends_with("List")) && d["items"].is_array() {
-            if let Some(Json::Array(items)) = d.get_mut("items").map(Json::take) {
-                out.extend(items);
-            }
-        } else if d.is_object() {
-            out.push(d);
-        }
-    }
-    Ok(out)
+/// Compares the render with live objects, all in memory (the plan's two renders).
+pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
+    let live = Live::new(live.iter().cloned().map(Entry::of_value).collect());
+    compare_live(desired, &live).unwrap_or_else(|e| unreachable!("a parsed object read: {e}"))
 }
 
-const MANAGED_BY: &str = crate::names::LABEL_MANAGED_BY;
-
-/// Compares the render with live objects.
-pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
-    let live_by_key: BTreeMap<Key, &Json> = live.iter().map(|o| (key(o), o)).collect();
-    let mut report = Report::default();
-    let mut seen = std::collections::BTreeSet::new();
+/// Compares a render held in memory with live objects: each job's objects (as their labels
+/// group them) as [`Comparison::job`] does. The error: a live object that cannot be read.
+pub fn compare_live(desired: &[Manifest], live: &Live<'_>) -> Result<Report, String> {
     use rayon::prelude::*;
-    seen.extend(desired.iter().map(|m| key(&m.value)));
-    let runs = pair_runs(desired, &live_by_key, &seen);
-    report.resources = desired
+    let mut jobs: BTreeMap<Option<JobKey>, Vec<&Manifest>> = BTreeMap::new();
+    for m in desired {
+        jobs.entry(job_of(&m.value)).or_default().push(m);
+    }
+    let comparison = Comparison::new(live);
+    let resources = jobs
         .par_iter()
-        .map(|m| {
-            let k = key(&m.value);
-            let paired = runs.pairs.get(&k);
-            let rehash = job_of(&m.value).and_then(|j| runs.hashes.get(&j));
-            let found = live_by_key
-                .get(&k)
-                .or_else(|| paired.and_then(|old| live_by_key.get(old)));
-            match found {
-                None => resource(
-                    &k,
-                    Action::Created,
-                    vec![],
-                    diff_text(&Json::Null, &mask_secret(&m.value, None, ""), &k),
-                ),
-                Some(l) => {
-                    let mut last = previous(l);
-                    let mut changes = Vec::new();
-                    let d = normalize(&m.value);
-                    let mut lv = normalize(l);
-                    if let Some((old, new)) = rehash {
-                        replace_run(&mut lv, old, new);
-                        if let Some(last) = &mut last {
-                            replace_run(last, old, new);
-                        }
-                    }
-                    // Argo CD's label tracking writes `app.kubernetes.io/instance` (R4).
-                    if d.pointer("/metadata/labels/app.kubernetes.io~1instance")
-                        .is_none()
-                        && let Some(labels) = lv
-                            .pointer_mut("/metadata/labels")
-                            .and_then(Json::as_object_mut)
-                    {
-                        labels.remove("app.kubernetes.io/instance");
-                    }
-                    walk(&d, &lv, last.as_ref(), &mut String::new(), &mut changes);
-                    let is_secret = k.1 == "Secret" && k.0.is_empty();
-                    if is_secret {
-                        for c in &mut changes {
-                            if c.path.starts_with("/data/") || c.path.starts_with("/stringData/") {
-                                c.old = mask_value(&c.old, "*** (before)");
-                                c.new = mask_value(&c.new, "*** (after)");
-                            }
-                        }
-                    }
-                    if changes.is_empty() && paired.is_none() {
-                        resource(&k, Action::Unchanged, vec![], String::new())
-                    } else {
-                        let projected = project(&d, &lv, last.as_ref(), "");
-                        let (before, after) = if is_secret {
-                            (
-                                mask_secret(&projected, Some(&d), "*** (before)"),
-                                mask_secret(&d, Some(&projected), "*** (after)"),
-                            )
-                        } else {
-                            (projected, d.clone())
-                        };
-                        let mut r =
-                            resource(&k, Action::Changed, changes, diff_text(&before, &after, &k));
-                        r.effect = effect(&k, &r.changes);
-                        if let Some(old) = paired {
-                            r.previous_name = Some(old.3.clone());
-                            r.effect = Some(Effect::Rerun);
-                        }
-                        r
-                    }
-                }
-            }
-        })
-        .collect();
-    for (k, l) in &live_by_key {
-        let ours = l
-            .pointer("/metadata/labels")
-            .and_then(|x| x.get(MANAGED_BY))
-            .and_then(Json::as_str)
-            == Some(crate::names::MANAGED_BY);
-        let owned = l
-            .pointer("/metadata/ownerReferences")
-            .and_then(Json::as_array)
-            .is_some_and(|a| !a.is_empty());
-        if !seen.contains(k) && ours && !owned && !runs.paired_live.contains(k) {
-            report.resources.push(resource(
-                k,
-                Action::Deleted,
-                vec![],
-                diff_text(&mask_secret(&normalize(l), None, ""), &Json::Null, k),
-            ));
+        .map(|(_, ms)| comparison.job(ms))
+        .collect::<Result<_, _>>()?;
+    Ok(comparison.finish(resources))
+}
+
+/// A comparison in progress: the live objects, and which of them the render has met. Jobs
+/// are compared one at a time, on any thread ([`Comparison::job`]); [`Comparison::finish`]
+/// adds the deletions and sorts the report.
+pub struct Comparison<'l, 'a> {
+    live: &'l Live<'a>,
+    /// Live objects the render has (by index).
+    seen: Vec<AtomicBool>,
+    /// Live objects of an old run that a new run replaces.
+    paired: Vec<AtomicBool>,
+}
+
+impl<'l, 'a> Comparison<'l, 'a> {
+    pub fn new(live: &'l Live<'a>) -> Self {
+        let flags = || {
+            live.entries()
+                .iter()
+                .map(|_| AtomicBool::new(false))
+                .collect()
+        };
+        Comparison {
+            live,
+            seen: flags(),
+            paired: flags(),
         }
     }
-    report.resources.sort_by(|a, b| {
-        (&a.group, &a.kind, &a.namespace, &a.name).cmp(&(&b.group, &b.kind, &b.namespace, &b.name))
-    });
-    for action in ["created", "changed", "deleted", "unchanged"] {
-        report.summary.insert(action, 0);
+
+    /// Compares the objects one job renders (in one environment) with the live ones. A
+    /// re-run pairs within the job: a run object (`<job>-<8 hex>`) that is not live takes
+    /// the place of the job's live run object of the same kind that the job no longer
+    /// renders, and the old hash reads as the new one in all of the job's objects. The
+    /// error: a live object that cannot be read (nested past the JSON parser's limit).
+    pub fn job(&self, desired: &[&Manifest]) -> Result<Vec<Resource>, String> {
+        let entries = self.live.entries();
+        let keys: Vec<Key> = desired.iter().map(|m| key(&m.value)).collect();
+        // The live object each one is compared with, parsed once.
+        let mut found: Vec<Option<Json>> = Vec::with_capacity(keys.len());
+        for k in &keys {
+            found.push(match self.live.find(k) {
+                Some(i) => {
+                    self.seen[i].store(true, Ordering::Relaxed);
+                    Some(entries[i].object.value()?)
+                }
+                None => None,
+            });
+        }
+        let mut pairs: Vec<Option<&Key>> = vec![None; keys.len()];
+        let mut hashes: BTreeMap<JobKey, (String, String)> = BTreeMap::new();
+        let mut claimed = Vec::new();
+        for (i, m) in desired.iter().enumerate() {
+            let Some(job) = job_of(&m.value) else {
+                continue;
+            };
+            if let Some(l) = &found[i] {
+                // A schedule keeps its name; its runs' label carries the hash.
+                let run = |o: &Json| {
+                    o.pointer(SCHEDULED_RUN)
+                        .and_then(Json::as_str)
+                        .map(str::to_owned)
+                };
+                if let (Some(old), Some(new)) = (run(l), run(&m.value))
+                    && old != new
+                {
+                    hashes.insert(job, (old, new));
+                }
+                continue;
+            }
+            let k = &keys[i];
+            let Some(new_run) = run_of(&k.3, &job.1) else {
+                continue;
+            };
+            // The first in name order of the job's old runs of this kind that are left.
+            let old = self
+                .live
+                .of_job(&job)
+                .iter()
+                .copied()
+                .filter(|&e| {
+                    let ek = &entries[e].key;
+                    ek.0 == k.0
+                        && ek.1 == k.1
+                        && run_of(&ek.3, &job.1).is_some()
+                        && !keys.contains(ek)
+                        && !claimed.contains(&e)
+                })
+                .min_by(|&a, &b| entries[a].key.cmp(&entries[b].key));
+            if let Some(e) = old {
+                let old_key = &entries[e].key;
+                claimed.push(e);
+                self.paired[e].store(true, Ordering::Relaxed);
+                pairs[i] = Some(old_key);
+                let old_run = run_of(&old_key.3, &job.1).unwrap_or_default().to_owned();
+                hashes.insert(job, (old_run, new_run.to_owned()));
+                found[i] = Some(entries[e].object.value()?);
+            }
+        }
+        Ok(desired
+            .iter()
+            .zip(keys)
+            .zip(found)
+            .zip(pairs)
+            .map(|(((m, k), found), paired)| {
+                let rehash = job_of(&m.value).and_then(|j| hashes.get(&j));
+                compare_one(m, &k, found, paired, rehash)
+            })
+            .collect())
     }
-    for r in &report.resources {
-        let name = match r.action {
-            Action::Created => "created",
-            Action::Changed => "changed",
-            Action::Deleted => "deleted",
-            Action::Unchanged => "unchanged",
+
+    /// The report: the jobs' results, and each live object of sparkc's that the render
+    /// neither has nor replaces as deleted (not one a controller owns: its owner goes).
+    pub fn finish(self, jobs: Vec<Vec<Resource>>) -> Report {
+        let mut report = Report {
+            resources: jobs.into_iter().flatten().collect(),
+            ..Report::default()
         };
-        *report.summary.entry(name).or_default() += 1;
+        for (i, e) in self.live.entries().iter().enumerate() {
+            if self.seen[i].load(Ordering::Relaxed)
+                || self.paired[i].load(Ordering::Relaxed)
+                || !e.ours
+                || e.owned
+            {
+                continue;
+            }
+            let l = e.object.value().unwrap_or_default();
+            report.resources.push(resource(
+                &e.key,
+                Action::Deleted,
+                vec![],
+                diff_text(&mask_secret(&normalize(&l), None, ""), &Json::Null, &e.key),
+            ));
+        }
+        report.resources.sort_by(|a, b| {
+            (&a.group, &a.kind, &a.namespace, &a.name).cmp(&(
+                &b.group,
+                &b.kind,
+                &b.namespace,
+                &b.name,
+            ))
+        });
+        for action in ["created", "changed", "deleted", "unchanged"] {
+            report.summary.insert(action, 0);
+        }
+        for r in &report.resources {
+            let name = match r.action {
+                Action::Created => "created",
+                Action::Changed => "changed",
+                Action::Deleted => "deleted",
+                Action::Unchanged => "unchanged",
+            };
+            *report.summary.entry(name).or_default() += 1;
+        }
+        report
     }
-    report
+}
+
+/// One rendered object against its live one (`None`: not live), `paired` the old run it
+/// replaces, `rehash` the job's (old, new) run hashes.
+fn compare_one(
+    m: &Manifest,
+    k: &Key,
+    found: Option<Json>,
+    paired: Option<&Key>,
+    rehash: Option<&(String, String)>,
+) -> Resource {
+    let Some(l) = found else {
+        return resource(
+            k,
+            Action::Created,
+            vec![],
+            diff_text(&Json::Null, &mask_secret(&m.value, None, ""), k),
+        );
+    };
+    let mut last = previous(&l);
+    let mut changes = Vec::new();
+    let d = normalize(&m.value);
+    let mut lv = normalize(&l);
+    drop(l);
+    if let Some((old, new)) = rehash {
+        replace_run(&mut lv, old, new);
+        if let Some(last) = &mut last {
+            replace_run(last, old, new);
+        }
+    }
+    // Argo CD's label tracking writes `app.kubernetes.io/instance` (R4).
+    if d.pointer("/metadata/labels/app.kubernetes.io~1instance")
+        .is_none()
+        && let Some(labels) = lv
+            .pointer_mut("/metadata/labels")
+            .and_then(Json::as_object_mut)
+    {
+        labels.remove("app.kubernetes.io/instance");
+    }
+    walk(&d, &lv, last.as_ref(), &mut String::new(), &mut changes);
+    let is_secret = k.1 == "Secret" && k.0.is_empty();
+    if is_secret {
+        for c in &mut changes {
+            if c.path.starts_with("/data/") || c.path.starts_with("/stringData/") {
+                c.old = mask_value(&c.old, "*** (before)");
+                c.new = mask_value(&c.new, "*** (after)");
+            }
+        }
+    }
+    if changes.is_empty() && paired.is_none() {
+        return resource(k, Action::Unchanged, vec![], String::new());
+    }
+    let projected = project(&d, &lv, last.as_ref(), "");
+    let (before, after) = if is_secret {
+        (
+            mask_secret(&projected, Some(&d), "*** (before)"),
+            mask_secret(&d, Some(&projected), "*** (after)"),
+        )
+    } else {
+        (projected, d.clone())
+    };
+    let mut r = resource(k, Action::Changed, changes, diff_text(&before, &after, k));
+    r.effect = effect(k, &r.changes);
+    if let Some(old) = paired {
+        r.previous_name = Some(old.3.clone());
+        r.effect = Some(Effect::Rerun);
+    }
+    r
 }
 
 /// (namespace, job, environment) of an object sparkc renders, from its labels.
-type JobKey = (String, String, String);
+pub type JobKey = (String, String, String);
 
 fn job_of(obj: &Json) -> Option<JobKey> {
     let labels = obj.pointer("/metadata/labels")?;
@@ -280,82 +375,8 @@ fn run_of<'a>(name: &'a str, job: &str) -> Option<&'a str> {
     (run.len() == 8 && run.bytes().all(|b| b.is_ascii_hexdigit())).then_some(run)
 }
 
-/// Live run objects of one kind and job, with their run hashes.
-type OldRuns<'a> = Vec<(&'a Key, String)>;
-
 /// Where a CronJob carries the run hash of the Jobs it creates.
 const SCHEDULED_RUN: &str = "/spec/jobTemplate/spec/template/metadata/labels/sparkc.io~1run";
-
-/// The re-runs between the render and the live objects.
-#[derive(Default)]
-struct Runs {
-    /// New run object → the live object of the old run.
-    pairs: BTreeMap<Key, Key>,
-    /// The live objects paired (not deleted).
-    paired_live: std::collections::BTreeSet<Key>,
-    /// Per job: (old run hash, new run hash).
-    hashes: BTreeMap<JobKey, (String, String)>,
-}
-
-/// Pairs each run object of the render that is not live with the live run object of the
-/// same kind, job and environment that the render no longer has.
-fn pair_runs(
-    desired: &[Manifest],
-    live: &BTreeMap<Key, &Json>,
-    rendered: &std::collections::BTreeSet<Key>,
-) -> Runs {
-    // (group, kind, job) → the live run objects and their hashes.
-    let mut old_runs: BTreeMap<(String, String, JobKey), OldRuns<'_>> = BTreeMap::new();
-    for (k, l) in live {
-        if rendered.contains(k) {
-            continue;
-        }
-        if let Some(job) = job_of(l)
-            && let Some(run) = run_of(&k.3, &job.1)
-        {
-            old_runs
-                .entry((k.0.clone(), k.1.clone(), job))
-                .or_default()
-                .push((k, run.to_owned()));
-        }
-    }
-    let mut runs = Runs::default();
-    for m in desired {
-        let k = key(&m.value);
-        if let Some(l) = live.get(&k) {
-            // A schedule keeps its name; its runs' label carries the hash.
-            let run = |o: &Json| {
-                o.pointer(SCHEDULED_RUN)
-                    .and_then(Json::as_str)
-                    .map(str::to_owned)
-            };
-            if let (Some(job), Some(old), Some(new)) = (job_of(&m.value), run(l), run(&m.value))
-                && old != new
-            {
-                runs.hashes.insert(job, (old, new));
-            }
-            continue;
-        }
-        let Some(job) = job_of(&m.value) else {
-            continue;
-        };
-        let Some(new_run) = run_of(&k.3, &job.1) else {
-            continue;
-        };
-        let Some(candidates) = old_runs.get_mut(&(k.0.clone(), k.1.clone(), job.clone())) else {
-            continue;
-        };
-        if candidates.is_empty() {
-            continue;
-        }
-        // The latest old run left: candidates are in name order; any of them is the job's.
-        let (old_key, old_run) = candidates.remove(0);
-        runs.paired_live.insert(old_key.clone());
-        runs.pairs.insert(k.clone(), old_key.clone());
-        runs.hashes.insert(job, (old_run, new_run.to_owned()));
-    }
-    runs
-}
 
 /// Reads the old run hash as the new one in every string (and key) of an object.
 fn replace_run(v: &mut Json, old: &str, new: &str) {
@@ -1037,18 +1058,6 @@ mod tests {
         let c = changes(d, l3);
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].op, "remove");
-    }
-
-    #[test]
-    fn live_dumps_json_yaml_lists_and_streams() {
-        let obj = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}"#;
-        let list = format!(r#"{{"apiVersion":"v1","kind":"List","items":[{obj},{obj}]}}"#);
-        assert_eq!(parse_live(&list).unwrap().len(), 2);
-        assert_eq!(parse_live(&format!("{obj}\n{obj}\n")).unwrap().len(), 2);
-        let yaml = "---\nkind: ConfigMapList\nitems:\n- {kind: ConfigMap, metadata: {name: a}}\n---\nkind: Pod\n";
-        assert_eq!(parse_live(yaml).unwrap().len(), 2);
-        let err = parse_live("{\"kind\": \"List\",\n  \"items\": [\n}").unwrap_err();
-        assert!(err.starts_with("line "), "{err}");
     }
 
     #[test]

@@ -205,3 +205,28 @@ fn compile_unless(
         warnings,
     })
 }
+
+/// [`compile`] that hands each job's objects to `each` on the worker that rendered them and
+/// keeps only what `each` returns: a diff compares a large project without holding its
+/// render. The results are in render order; the workspace and report come back with them.
+pub fn compile_each<R: Send>(
+    root: &Path,
+    env: Option<&str>,
+    each: impl Fn(Vec<Manifest>) -> R + Sync,
+) -> Result<(Validated, Vec<R>), Stopped> {
+    let workspace = workspace::load(root, &[])?;
+    let validated = validated(workspace, env, Keep::Jobs)?;
+    let project = validated.workspace.project.as_ref().map(|p| &p.project);
+    let renderer = renderer(root, project)?;
+    let (results, mut diags) = render::render_each(&renderer, &validated.report.jobs, true, each);
+    if !diags.is_empty() {
+        sort_dedup(&mut diags);
+        return Err(Stopped::Findings {
+            rendering: true,
+            diagnostics: diags,
+            sources: validated.report.sources,
+            files: validated.report.files,
+        });
+    }
+    Ok((validated, results))
+}

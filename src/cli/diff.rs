@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Format;
 use crate::error::Error;
+use crate::live::dump::Entry;
 use crate::{pipeline, render};
 
 use super::present::{plural, stopped_outcome};
@@ -19,15 +20,25 @@ pub(super) fn diff_command(
     base: Option<&str>,
     cluster: Option<&crate::live::cluster::Options>,
 ) -> Result<Outcome, Error> {
-    let mut objects = read_dumps(cfg, live)?;
-    let compiled = match pipeline::compile(&cfg.root, env, true) {
-        Ok(c) => c,
-        Err(stopped) => return stopped_outcome(cfg, stopped),
-    };
-    let project = compiled.project().cloned();
-    let mut manifests = compiled.manifests;
+    let texts = read_dumps(cfg, live)?;
+    let mut entries = Vec::new();
+    for (f, text) in &texts {
+        entries.extend(
+            crate::live::dump::read(text)
+                .map_err(|m| Error::Usage(format!("{}: {m}", f.display())))?,
+        );
+    }
+    // Against the cluster, the render comes first: it says which lists to read. Against
+    // dumps (or another ref), each job is compared as it renders and then dropped.
     let mut failed = Vec::new();
+    let mut rendered = None;
     if let Some(options) = cluster {
+        let compiled = match pipeline::compile(&cfg.root, env, true) {
+            Ok(c) => c,
+            Err(stopped) => return stopped_outcome(cfg, stopped),
+        };
+        let project = compiled.project().cloned();
+        let mut manifests = compiled.manifests;
         // Each environment is read from its own cluster: the context it names (a
         // `--context` wins), the current one otherwise; one read per context.
         for (context, envs) in contexts(project.as_ref(), env, options) {
@@ -40,12 +51,13 @@ pub(super) fn diff_command(
             };
             let fetched = crate::live::cluster::fetch(&options, lists)?;
             // Another environment's objects in this cluster are not this read's to compare.
-            objects.extend(fetched.objects.into_iter().filter(|o| {
-                o.pointer("/metadata/labels")
-                    .and_then(|l| l.get(crate::names::LABEL_ENV))
-                    .and_then(serde_json::Value::as_str)
-                    .is_none_or(|e| envs.iter().any(|x| x == e))
-            }));
+            entries.extend(
+                fetched
+                    .objects
+                    .into_iter()
+                    .map(Entry::of_value)
+                    .filter(|e| e.env.as_ref().is_none_or(|x| envs.contains(x))),
+            );
             failed.extend(fetched.failed);
         }
         // What could not be read is left out of the comparison (its objects would show as
@@ -56,27 +68,45 @@ pub(super) fn diff_command(
                 .iter()
                 .any(|(t, _)| t.group == group && t.kind == m.kind && t.namespace == m.namespace)
         });
+        rendered = Some(manifests);
     }
     let _base_checkout;
     if let Some(reference) = base {
         match at_ref(cfg, reference, |root| pipeline::compile(root, env, true))? {
             Ok((dir, c)) => {
                 _base_checkout = dir;
-                objects = c.manifests.into_iter().map(|m| m.value).collect();
+                entries = c
+                    .manifests
+                    .into_iter()
+                    .map(|m| Entry::of_value(m.value))
+                    .collect();
             }
             Err(outcome) => return Ok(outcome),
         }
     }
     // With one environment chosen, live objects of the others are not ours to delete.
     if let Some(env) = env {
-        objects.retain(|o| {
-            o.pointer("/metadata/labels")
-                .and_then(|l| l.get(crate::names::LABEL_ENV))
-                .and_then(serde_json::Value::as_str)
-                .is_none_or(|e| e == env)
-        });
+        entries.retain(|e| e.env.as_ref().is_none_or(|e| e == env));
     }
-    let diff = crate::diff::compare(&manifests, &objects);
+    let live = crate::live::dump::Live::new(entries);
+    let unreadable = |m: String| Error::Usage(format!("a live object cannot be read: {m}"));
+    let diff = match rendered {
+        Some(manifests) => crate::diff::compare_live(&manifests, &live).map_err(unreadable)?,
+        None => {
+            let comparison = crate::diff::Comparison::new(&live);
+            let each = |manifests: Vec<render::Manifest>| {
+                comparison.job(&manifests.iter().collect::<Vec<_>>())
+            };
+            match pipeline::compile_each(&cfg.root, env, each) {
+                Ok((_, jobs)) => comparison.finish(
+                    jobs.into_iter()
+                        .collect::<Result<_, _>>()
+                        .map_err(unreadable)?,
+                ),
+                Err(stopped) => return stopped_outcome(cfg, stopped),
+            }
+        }
+    };
     let mut exit = Exit::findings_if(diff.differs());
     let mut stderr = String::new();
     for (_, e) in &failed {
@@ -126,9 +156,9 @@ pub(super) fn at_ref(
     }
 }
 
-/// Reads the live objects of the dumps (`-` is standard input).
-fn read_dumps(cfg: &Config, live: &[PathBuf]) -> Result<Vec<serde_json::Value>, Error> {
-    let mut objects = Vec::new();
+/// Reads the dumps of live objects (`-` is standard input): each one's name and text.
+fn read_dumps(cfg: &Config, live: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, Error> {
+    let mut texts = Vec::new();
     for f in live {
         let text = if f.as_os_str() == "-" {
             super::read_stdin()?
@@ -139,11 +169,9 @@ fn read_dumps(cfg: &Config, live: &[PathBuf]) -> Result<Vec<serde_json::Value>, 
                 source,
             })?
         };
-        let parsed = crate::diff::parse_live(&text)
-            .map_err(|m| Error::Usage(format!("{}: {m}", f.display())))?;
-        objects.extend(parsed);
+        texts.push((f.clone(), text));
     }
-    Ok(objects)
+    Ok(texts)
 }
 
 /// The report for a person: the counts, then each changed object with its effect and its

@@ -413,6 +413,19 @@ pub fn render_all(
     jobs: &[Job],
     keep_values: bool,
 ) -> (Vec<Manifest>, Vec<Diagnostic>) {
+    let (per_job, diags) = render_each(renderer, jobs, keep_values, |m| m);
+    (per_job.into_iter().flatten().collect(), diags)
+}
+
+/// Renders every job as [`render_all`] does, handing each job's objects to `each` on the
+/// worker that rendered them; the results of the jobs that render, in order, and the
+/// problems of those that do not.
+pub fn render_each<R: Send>(
+    renderer: &Renderer,
+    jobs: &[Job],
+    keep_values: bool,
+    each: impl Fn(Vec<Manifest>) -> R + Sync,
+) -> (Vec<R>, Vec<Diagnostic>) {
     use rayon::prelude::*;
     let mut order: Vec<&Job> = jobs.iter().collect();
     order.sort_by(|a, b| {
@@ -426,17 +439,18 @@ pub fn render_all(
             } else {
                 renderer.render_text(j)
             }
+            .map(&each)
         })
         .collect();
-    let mut manifests = Vec::new();
+    let mut out = Vec::new();
     let mut diags = Vec::new();
     for r in results {
         match r {
-            Ok(m) => manifests.extend(m),
+            Ok(r) => out.push(r),
             Err(d) => diags.push(*d),
         }
     }
-    (manifests, diags)
+    (out, diags)
 }
 
 /// One YAML stream of every manifest, each headed by where it came from.
