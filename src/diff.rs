@@ -119,14 +119,16 @@ pub fn compare(desired: &[Manifest], live: &[Json]) -> Report {
 /// group them) as [`Comparison::job`] does. The error: a live object that cannot be read.
 pub fn compare_live(desired: &[Manifest], live: &Live<'_>) -> Result<Report, String> {
     use rayon::prelude::*;
-    let mut jobs: BTreeMap<Option<JobKey>, Vec<&Manifest>> = BTreeMap::new();
+    let mut jobs: BTreeMap<Option<JobKey>, Vec<Json>> = BTreeMap::new();
     for m in desired {
-        jobs.entry(job_of(&m.value)).or_default().push(m);
+        jobs.entry(job_of(&m.value))
+            .or_default()
+            .push(m.value.clone());
     }
     let comparison = Comparison::new(live);
     let resources = jobs
-        .par_iter()
-        .map(|(_, ms)| comparison.job(ms))
+        .into_par_iter()
+        .map(|(_, objects)| comparison.job(objects))
         .collect::<Result<_, _>>()?;
     Ok(comparison.finish(resources))
 }
@@ -162,9 +164,10 @@ impl<'l, 'a> Comparison<'l, 'a> {
     /// the place of the job's live run object of the same kind that the job no longer
     /// renders, and the old hash reads as the new one in all of the job's objects. The
     /// error: a live object that cannot be read (nested past the JSON parser's limit).
-    pub fn job(&self, desired: &[&Manifest]) -> Result<Vec<Resource>, String> {
+    pub fn job(&self, mut desired: Vec<Json>) -> Result<Vec<Resource>, String> {
         let entries = self.live.entries();
-        let keys: Vec<Key> = desired.iter().map(|m| key(&m.value)).collect();
+        desired.iter_mut().for_each(normalize_in_place);
+        let keys: Vec<Key> = desired.iter().map(key).collect();
         // The live object each one is compared with, parsed once.
         let mut found: Vec<Option<Json>> = Vec::with_capacity(keys.len());
         for k in &keys {
@@ -179,8 +182,8 @@ impl<'l, 'a> Comparison<'l, 'a> {
         let mut pairs: Vec<Option<&Key>> = vec![None; keys.len()];
         let mut hashes: BTreeMap<JobKey, (String, String)> = BTreeMap::new();
         let mut claimed = Vec::new();
-        for (i, m) in desired.iter().enumerate() {
-            let Some(job) = job_of(&m.value) else {
+        for (i, d) in desired.iter().enumerate() {
+            let Some(job) = job_of(d) else {
                 continue;
             };
             if let Some(l) = &found[i] {
@@ -190,7 +193,7 @@ impl<'l, 'a> Comparison<'l, 'a> {
                         .and_then(Json::as_str)
                         .map(str::to_owned)
                 };
-                if let (Some(old), Some(new)) = (run(l), run(&m.value))
+                if let (Some(old), Some(new)) = (run(l), run(d))
                     && old != new
                 {
                     hashes.insert(job, (old, new));
@@ -227,13 +230,13 @@ impl<'l, 'a> Comparison<'l, 'a> {
             }
         }
         Ok(desired
-            .iter()
+            .into_iter()
             .zip(keys)
             .zip(found)
             .zip(pairs)
-            .map(|(((m, k), found), paired)| {
-                let rehash = job_of(&m.value).and_then(|j| hashes.get(&j));
-                compare_one(m, &k, found, paired, rehash)
+            .map(|(((d, k), found), paired)| {
+                let rehash = job_of(&d).and_then(|j| hashes.get(&j));
+                compare_one(d, &k, found, paired, rehash)
             })
             .collect())
     }
@@ -285,10 +288,10 @@ impl<'l, 'a> Comparison<'l, 'a> {
     }
 }
 
-/// One rendered object against its live one (`None`: not live), `paired` the old run it
-/// replaces, `rehash` the job's (old, new) run hashes.
+/// One rendered object (normalized) against its live one (`None`: not live), `paired` the
+/// old run it replaces, `rehash` the job's (old, new) run hashes.
 fn compare_one(
-    m: &Manifest,
+    d: Json,
     k: &Key,
     found: Option<Json>,
     paired: Option<&Key>,
@@ -299,14 +302,13 @@ fn compare_one(
             k,
             Action::Created,
             vec![],
-            diff_text(&Json::Null, &mask_secret(&m.value, None, ""), k),
+            diff_text(&Json::Null, &mask_secret(&d, None, ""), k),
         );
     };
     let mut last = previous(&l);
     let mut changes = Vec::new();
-    let d = normalize(&m.value);
-    let mut lv = normalize(&l);
-    drop(l);
+    let mut lv = l;
+    normalize_in_place(&mut lv);
     if let Some((old, new)) = rehash {
         replace_run(&mut lv, old, new);
         if let Some(last) = &mut last {
@@ -342,7 +344,7 @@ fn compare_one(
             mask_secret(&d, Some(&projected), "*** (after)"),
         )
     } else {
-        (projected, d.clone())
+        (projected, d)
     };
     let mut r = resource(k, Action::Changed, changes, diff_text(&before, &after, k));
     r.effect = effect(k, &r.changes);
@@ -574,6 +576,12 @@ fn last_applied(obj: &Json) -> Option<Json> {
 /// Server-owned metadata, status and controller-owned labels dropped (R2-R4).
 pub fn normalize(obj: &Json) -> Json {
     let mut o = obj.clone();
+    normalize_in_place(&mut o);
+    o
+}
+
+/// [`normalize`] of an object one owns.
+fn normalize_in_place(o: &mut Json) {
     if let Some(m) = o.as_object_mut() {
         m.remove("status");
     }
@@ -608,7 +616,7 @@ pub fn normalize(obj: &Json) -> Json {
             }
         }
     }
-    strip_nested_creation(&mut o);
+    strip_nested_creation(o);
     // A ServiceAccount's secret references default to its own namespace.
     if o["kind"] == "ServiceAccount" {
         let ns = o.pointer("/metadata/namespace").cloned();
@@ -625,7 +633,6 @@ pub fn normalize(obj: &Json) -> Json {
             }
         }
     }
-    o
 }
 
 fn strip_nested_creation(v: &mut Json) {
@@ -760,8 +767,12 @@ fn scalar_equal(path: &str, d: &Json, l: &Json) -> bool {
     }
 }
 
-fn escape(k: &str) -> String {
-    k.replace('~', "~0").replace('/', "~1")
+fn escape(k: &str) -> std::borrow::Cow<'_, str> {
+    if k.contains(['~', '/']) {
+        k.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        k.into()
+    }
 }
 
 /// Whether live field `k` (value `lv`), absent from the desired mapping `dm`, is a removal:
@@ -814,16 +825,19 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
             }
         }
         (Json::Array(da), Json::Array(la)) => {
-            let keyed = da
-                .iter()
-                .chain(la.iter())
-                .all(|i| merge_key(path, i).is_some())
-                && !da.is_empty();
-            if keyed {
-                let live_items: BTreeMap<String, (usize, &Json)> = la
+            // Each item's merge key, once: `None` for all when any item has none.
+            let keys = |items: &[Json]| -> Option<Vec<String>> {
+                items.iter().map(|i| merge_key(path, i)).collect()
+            };
+            let keyed = if da.is_empty() {
+                None
+            } else {
+                keys(da).zip(keys(la))
+            };
+            if let Some((dkeys, lkeys)) = keyed {
+                let live_items: BTreeMap<&String, (usize, &Json)> = lkeys
                     .iter()
-                    .enumerate()
-                    .filter_map(|(n, i)| merge_key(path, i).map(|k| (k, (n, i))))
+                    .zip(la.iter().enumerate())
                     .collect();
                 let named = |i: &Json| i.get("name").filter(|n| n.is_string()).cloned();
                 let last_items: BTreeMap<String, &Json> = last
@@ -833,27 +847,23 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
                     .filter_map(|i| merge_key(path, i).map(|k| (k, i)))
                     .collect();
                 let mut matched = std::collections::BTreeSet::new();
-                let desired_keys: std::collections::BTreeSet<String> =
-                    da.iter().filter_map(|i| merge_key(path, i)).collect();
-                for (i, item) in da.iter().enumerate() {
-                    let k = merge_key(path, item).unwrap_or_default();
+                let desired_keys: std::collections::BTreeSet<&String> = dkeys.iter().collect();
+                for (i, (item, k)) in da.iter().zip(&dkeys).enumerate() {
                     // An item whose key changed (a port number) but whose name did not is the
                     // same item, changed.
-                    let found = live_items
-                        .get(&k)
-                        .map(|&(_, li)| (k.clone(), li))
-                        .or_else(|| {
-                            let name = named(item)?;
-                            live_items.iter().find_map(|(lk, &(_, li))| {
-                                (!desired_keys.contains(lk) && named(li).as_ref() == Some(&name))
-                                    .then(|| (lk.clone(), li))
-                            })
-                        });
+                    let found = live_items.get(k).map(|&(_, li)| (k, li)).or_else(|| {
+                        let name = named(item)?;
+                        live_items.iter().find_map(|(&lk, &(_, li))| {
+                            (!desired_keys.contains(lk) && named(li).as_ref() == Some(&name))
+                                .then_some((lk, li))
+                        })
+                    });
                     let len = path.len();
-                    path.push_str(&format!("/{i}"));
+                    path.push('/');
+                    path.push_str(&i.to_string());
                     match found {
                         Some((lk, li)) => {
-                            let last_item = last_items.get(&lk).copied();
+                            let last_item = last_items.get(lk).copied();
                             matched.insert(lk);
                             walk(item, li, last_item, path, out);
                         }
@@ -867,7 +877,7 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
                     path.truncate(len);
                 }
                 for (k, &(n, li)) in &live_items {
-                    if !matched.contains(k) && last_items.contains_key(k) && !injected(path, li) {
+                    if !matched.contains(k) && last_items.contains_key(*k) && !injected(path, li) {
                         out.push(Change {
                             op: "remove",
                             path: format!("{path}/{n}"),

@@ -218,7 +218,12 @@ pub fn compile_each<R: Send>(
     let validated = validated(workspace, env, Keep::Jobs)?;
     let project = validated.workspace.project.as_ref().map(|p| &p.project);
     let renderer = renderer(root, project)?;
-    let (results, mut diags) = render::render_each(&renderer, &validated.report.jobs, true, each);
+    let (results, mut diags) = render::render_each(
+        &renderer,
+        &validated.report.jobs,
+        render::Output::Objects,
+        each,
+    );
     if !diags.is_empty() {
         sort_dedup(&mut diags);
         return Err(Stopped::Findings {

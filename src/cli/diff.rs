@@ -95,7 +95,7 @@ pub(super) fn diff_command(
         None => {
             let comparison = crate::diff::Comparison::new(&live);
             let each = |manifests: Vec<render::Manifest>| {
-                comparison.job(&manifests.iter().collect::<Vec<_>>())
+                comparison.job(manifests.into_iter().map(|m| m.value).collect())
             };
             match pipeline::compile_each(&cfg.root, env, each) {
                 Ok((_, jobs)) => comparison.finish(
