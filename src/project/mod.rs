@@ -9,3 +9,4 @@ pub mod spec;
 pub mod validate;
 pub mod workspace;
 pub mod yaml;
+mod yaml_subset;

@@ -652,6 +652,12 @@ fn options() -> serde_saphyr::Options {
     options_for(1)
 }
 
+/// The options every spec file is parsed with (the fast reader's tests use them).
+#[cfg(test)]
+pub(super) fn parser_options() -> serde_saphyr::Options {
+    options()
+}
+
 /// Parser options; `scale` multiplies the budgets (large inputs such as live-object dumps).
 fn options_for(scale: usize) -> serde_saphyr::Options {
     let mut budget = Budget::default();
@@ -674,6 +680,22 @@ fn options_for(scale: usize) -> serde_saphyr::Options {
 
 /// Parses every document of a YAML stream. Empty documents come back as `Null` nodes.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    if let Some(docs) = super::yaml_subset::documents(text) {
+        // Debug builds (every test) hold the fast reader to the full parser.
+        if cfg!(debug_assertions) {
+            let full = parse_documents_fully(text);
+            assert!(
+                full.as_ref().is_ok_and(|f| *f == docs),
+                "the fast reader and the YAML parser disagree on\n{text}\nfast: {docs:#?}\nfull: {full:#?}"
+            );
+        }
+        return Ok(docs);
+    }
+    parse_documents_fully(text)
+}
+
+/// [`parse_documents`] by the full parser.
+fn parse_documents_fully(text: &str) -> Result<Vec<Node>, SyntaxError> {
     serde_saphyr::from_multiple_with_options::<Option<Node>>(text, options())
         .map(|docs| {
             docs.into_iter()
