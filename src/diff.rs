@@ -835,10 +835,8 @@ fn walk(d: &Json, l: &Json, last: Option<&Json>, path: &mut String, out: &mut Ve
                 keys(da).zip(keys(la))
             };
             if let Some((dkeys, lkeys)) = keyed {
-                let live_items: BTreeMap<&String, (usize, &Json)> = lkeys
-                    .iter()
-                    .zip(la.iter().enumerate())
-                    .collect();
+                let live_items: BTreeMap<&String, (usize, &Json)> =
+                    lkeys.iter().zip(la.iter().enumerate()).collect();
                 let named = |i: &Json| i.get("name").filter(|n| n.is_string()).cloned();
                 let last_items: BTreeMap<String, &Json> = last
                     .and_then(Json::as_array)

@@ -491,7 +491,8 @@ fn image_ok_uncached(image: &str) -> bool {
         let ipv6 = r"\[(?:[a-fA-F0-9:]+)\]";
         let domain = format!("(?:{domain_name}|{ipv6})(?::[0-9]+)?");
         let name = format!("(?:{domain}/)?{component}(?:/{component})*");
-        let tag = r"[\w][\w.-]{0,127}";
+        // Go's `\w` (distribution/reference is Go) is ASCII: a tag is `[A-Za-z0-9_]` first.
+        let tag = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
         let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}";
         Regex::new(&format!("^{name}(?::{tag})?(?:@{digest})?$")).expect("regex")
     });
@@ -1577,6 +1578,8 @@ mod tests {
             "a b",
             ":tag",
             "registry/etl:tag with space",
+            "etl:1.4.2-é",
+            "etl:ünicode",
             "",
         ] {
             assert!(!image_ok(bad), "{bad}");
