@@ -129,35 +129,41 @@ impl Head {
 /// another) is read as JSON, each object kept as its text; anything else, or JSON that does
 /// not parse, by the YAML parser, whose errors carry positions.
 pub fn read(text: &str) -> Result<Vec<Entry<'_>>, String> {
-    let raw_docs = text
-        .trim_start()
-        .starts_with(['{', '['])
-        .then(|| {
-            serde_json::Deserializer::from_str(text)
-                .into_iter::<&RawValue>()
-                .collect::<Result<Vec<_>, _>>()
-                .ok()
-        })
-        .flatten();
-    let Some(docs) = raw_docs else {
-        let docs = crate::project::yaml::parse_values(text)
-            .map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
-        return Ok(values(docs).into_iter().map(Entry::of_value).collect());
+    let json = text.trim_start().starts_with(['{', '[']);
+    let objects = match json.then(|| one_pass(text)).flatten() {
+        Some(objects) => objects,
+        None => {
+            let raw_docs = json
+                .then(|| {
+                    serde_json::Deserializer::from_str(text)
+                        .into_iter::<&RawValue>()
+                        .collect::<Result<Vec<_>, _>>()
+                        .ok()
+                })
+                .flatten();
+            let Some(docs) = raw_docs else {
+                let docs = crate::project::yaml::parse_values(text)
+                    .map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
+                return Ok(values(docs).into_iter().map(Entry::of_value).collect());
+            };
+            let mut objects: Vec<Object<'_>> = Vec::new();
+            for doc in docs {
+                match list_items(doc) {
+                    Ok(Some(items)) => objects.extend(items.into_iter().map(Object::Text)),
+                    Ok(None) => objects.push(Object::Text(doc)),
+                    // Not an object, or one serde's fast path refuses (a duplicate field):
+                    // read whole, as any other reader would.
+                    Err(()) => {
+                        let v =
+                            serde_json::from_str::<Json>(doc.get()).map_err(|e| e.to_string())?;
+                        objects.extend(values(vec![v]).into_iter().map(Object::Value));
+                    }
+                }
+            }
+            objects
+        }
     };
     use rayon::prelude::*;
-    let mut objects: Vec<Object<'_>> = Vec::new();
-    for doc in docs {
-        match list_items(doc) {
-            Ok(Some(items)) => objects.extend(items.into_iter().map(Object::Text)),
-            Ok(None) => objects.push(Object::Text(doc)),
-            // Not an object, or one serde's fast path refuses (a duplicate field): read
-            // whole, as any other reader would.
-            Err(()) => {
-                let v = serde_json::from_str::<Json>(doc.get()).map_err(|e| e.to_string())?;
-                objects.extend(values(vec![v]).into_iter().map(Object::Value));
-            }
-        }
-    }
     objects
         .into_par_iter()
         .filter_map(|object| {
@@ -175,6 +181,36 @@ pub fn read(text: &str) -> Result<Vec<Entry<'_>>, String> {
             }
         })
         .collect()
+}
+
+/// The objects of a JSON dump whose documents are all objects with an `items` array or
+/// none, read in one pass (a `kind: List` of fifty thousand objects is scanned once here);
+/// `None` for anything else, which [`read`] then reads document by document.
+fn one_pass(text: &str) -> Option<Vec<Object<'_>>> {
+    #[derive(Deserialize)]
+    struct Doc<'a> {
+        kind: Option<Json>,
+        #[serde(borrow)]
+        items: Option<Vec<&'a RawValue>>,
+    }
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Doc<'_>>();
+    let mut objects = Vec::new();
+    let mut start = 0;
+    while let Some(doc) = stream.next() {
+        let doc = doc.ok()?;
+        let end = stream.byte_offset();
+        let list = doc
+            .kind
+            .as_ref()
+            .and_then(Json::as_str)
+            .is_some_and(|k| k.ends_with("List"));
+        match doc.items {
+            Some(items) if list => objects.extend(items.into_iter().map(Object::Text)),
+            _ => objects.push(Object::Text(serde_json::from_str(&text[start..end]).ok()?)),
+        }
+        start = end;
+    }
+    Some(objects)
 }
 
 /// The items of a document that is a `kind: *List` with an `items` array (`None`: any
@@ -274,6 +310,12 @@ mod tests {
         let list = format!(r#"{{"apiVersion":"v1","kind":"List","items":[{obj},{obj}]}}"#);
         assert_eq!(keys(&list), ["ConfigMap//a", "ConfigMap//a"]);
         assert_eq!(keys(&format!("{obj}\n{obj}\n")).len(), 2);
+        // Documents the one-pass reader does not take (an array, a duplicate field) are
+        // read one by one.
+        assert_eq!(keys(&format!("[1]\n{obj}\n")), ["ConfigMap//a"]);
+        let twice =
+            r#"{"kind":"List","kind":"List","items":[{"kind":"Pod","metadata":{"name":"p"}}]}"#;
+        assert_eq!(keys(twice), ["Pod//p"]);
         let yaml = "---\nkind: ConfigMapList\nitems:\n- {kind: ConfigMap, metadata: {name: a}}\n---\nkind: Pod\n";
         assert_eq!(keys(yaml), ["ConfigMap//a", "Pod//"]);
         let err = read("{\"kind\": \"List\",\n  \"items\": [\n}")
