@@ -599,6 +599,117 @@ mod tests {
         }
     }
 
+    /// Documents put together from pieces that sit near the subset's edges (indicators,
+    /// quotes, comments, spacing, numbers that are almost strings): whatever the reader
+    /// takes, it reads as the full parser does. Deterministic (a fixed LCG).
+    #[test]
+    fn generated_documents_are_read_the_same_or_left_to_the_full_parser() {
+        const KEYS: &[&str] = &[
+            "a", "spark.x", "\"q\"", "'s'", "k-1", "x y", "é", "a#b", "-k", "on", "a:b", "<<",
+        ];
+        const VALUES: &[&str] = &[
+            "1",
+            "-3",
+            "0",
+            "x",
+            "2g",
+            "3.5.3",
+            "1.5",
+            "true",
+            "null",
+            "~",
+            "\"s # t\"",
+            "'it''s'",
+            "a b",
+            "a  # c",
+            "local:///x",
+            "http://h:9",
+            "-x",
+            "{}",
+            "[]",
+            "{a: 1}",
+            "[1, x]",
+            "[{b: c}, [d]]",
+            "{ \"k\":v }",
+            "[a, ]",
+            "x'y",
+            "\"é\"",
+            "'",
+            "{a: b",
+            "[a]]",
+            "a: b",
+            "#c",
+            "*x",
+            "&x y",
+            "!t x",
+            "|",
+            "0x1",
+            "1e3",
+            "y",
+        ];
+        let mut seed: u64 = 0x5eed;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n
+        };
+        let mut taken = 0;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            let mut indent = 0;
+            for _ in 0..1 + next(6) {
+                let pad = " ".repeat(indent);
+                let key = KEYS[next(KEYS.len())];
+                match next(5) {
+                    0 => {
+                        text.push_str(&format!("{pad}{key}:\n"));
+                        indent += 2;
+                        continue;
+                    }
+                    1 => {
+                        let dash = " ".repeat(next(3));
+                        text.push_str(&format!(
+                            "{pad}{key}:\n{pad}-{dash} {}\n",
+                            VALUES[next(VALUES.len())]
+                        ));
+                    }
+                    2 => text.push_str(&format!("{pad}# note\n")),
+                    _ => {
+                        let gap = " ".repeat(1 + next(2));
+                        let comment = if next(4) == 0 { "  # c" } else { "" };
+                        text.push_str(&format!(
+                            "{pad}{key}:{gap}{}{comment}\n",
+                            VALUES[next(VALUES.len())]
+                        ));
+                    }
+                }
+                if indent > 0 && next(3) == 0 {
+                    indent -= 2;
+                }
+            }
+            let Some(fast) = documents(&text) else {
+                continue;
+            };
+            taken += 1;
+            let full = serde_saphyr::from_multiple_with_options::<Option<Node>>(
+                &text,
+                super::super::yaml::parser_options(),
+            );
+            match full {
+                Ok(docs) => {
+                    let docs: Vec<Node> = docs.into_iter().map(|d| d.unwrap()).collect();
+                    assert_eq!(fast, docs, "{text}");
+                }
+                Err(e) => panic!("the reader took what the full parser refuses ({e}):\n{text}"),
+            }
+        }
+        assert!(
+            taken > 2_000,
+            "only {taken} generated documents in the subset"
+        );
+    }
+
     #[test]
     fn every_example_and_fixture_is_read_the_same() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
