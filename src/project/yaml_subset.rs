@@ -17,6 +17,13 @@ use super::yaml::{Mapping, Node, Pos, Value};
 const MAX_BYTES: usize = 512 * 1024;
 /// Deeper nesting goes to the full parser (its limit is 64).
 const MAX_DEPTH: usize = 48;
+/// More documents, or nodes over all of them, go to the full parser (its budgets are 1,000
+/// and 200,000).
+const MAX_DOCUMENTS: usize = 500;
+const MAX_NODES: usize = 100_000;
+/// A longer key goes to the full parser, whose scanner looks 1,024 characters ahead for
+/// the `:` of a key.
+const MAX_KEY_BYTES: usize = 512;
 
 /// The documents of `text`, if it is in the subset.
 pub(super) fn documents(text: &str) -> Option<Vec<Node>> {
@@ -26,11 +33,21 @@ pub(super) fn documents(text: &str) -> Option<Vec<Node>> {
     let mut docs = Vec::new();
     let mut lines: Vec<Line<'_>> = Vec::new();
     let mut started = false;
+    // Characters YAML does not print (controls, tabs, CR, DEL, C1 controls, a BOM inside
+    // the text, noncharacters) are the full parser's to refuse or place.
+    if text.bytes().any(|c| c < b' ' && c != b'\n' || c == 0x7f)
+        || (!text.is_ascii()
+            && text.chars().any(|c| {
+                matches!(
+                    c,
+                    '\u{80}'..='\u{9f}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                )
+            }))
+    {
+        return None;
+    }
+    let mut nodes = 0;
     for (n, raw) in text.split('\n').enumerate() {
-        let bytes = raw.as_bytes();
-        if bytes.contains(&b'\t') || bytes.contains(&b'\r') {
-            return None;
-        }
         let no = u32::try_from(n + 1).ok()?;
         let line = raw.trim_end_matches(' ');
         let body = line.trim_start_matches(' ');
@@ -44,7 +61,11 @@ pub(super) fn documents(text: &str) -> Option<Vec<Node>> {
             }
             // What comes before the first `---` is a document only if it has content.
             if started || !lines.is_empty() {
-                docs.push(document(&std::mem::take(&mut lines))?);
+                docs.push(document(&std::mem::take(&mut lines), &mut nodes)?);
+                // The full parser's budget counts documents over the stream.
+                if docs.len() > MAX_DOCUMENTS {
+                    return None;
+                }
             }
             started = true;
             continue;
@@ -54,7 +75,7 @@ pub(super) fn documents(text: &str) -> Option<Vec<Node>> {
         }
         split_dashes(&mut lines, no, indent, body)?;
     }
-    docs.push(document(&lines)?);
+    docs.push(document(&lines, &mut nodes)?);
     Some(docs)
 }
 
@@ -105,7 +126,7 @@ fn split_dashes<'a>(out: &mut Vec<Line<'a>>, no: u32, col: usize, body: &'a str)
     }
 }
 
-fn document(lines: &[Line<'_>]) -> Option<Node> {
+fn document(lines: &[Line<'_>], nodes: &mut usize) -> Option<Node> {
     let first = lines.first()?;
     if first.col != 0 || first.is_dash() {
         return None;
@@ -113,10 +134,16 @@ fn document(lines: &[Line<'_>]) -> Option<Node> {
     let mut p = Parser {
         lines,
         at: 0,
-        nodes: 0,
+        nodes: *nodes,
     };
     let node = p.mapping(0, 0)?;
-    (p.at == lines.len()).then_some(node)
+    // Flow collections' items count too (roughly: one per comma).
+    p.nodes += lines
+        .iter()
+        .map(|l| l.body.matches(',').count())
+        .sum::<usize>();
+    *nodes = p.nodes;
+    (p.at == lines.len() && p.nodes < MAX_NODES).then_some(node)
 }
 
 struct Parser<'l, 'a> {
@@ -128,7 +155,7 @@ struct Parser<'l, 'a> {
 impl Parser<'_, '_> {
     fn count(&mut self) -> Option<()> {
         self.nodes += 1;
-        (self.nodes < 100_000).then_some(())
+        (self.nodes < MAX_NODES).then_some(())
     }
 
     /// The block node whose first line is the current one, at column `col`.
@@ -176,10 +203,17 @@ impl Parser<'_, '_> {
                 match self.lines.get(self.at) {
                     Some(next) if next.col > col => self.block(next.col, depth + 1)?,
                     // An indentless sequence: its position is its first item's.
+                    // (A first item that is a collection of its own is the full parser's.)
                     Some(next) if next.col == col && next.is_dash() => {
                         let mut seq = self.sequence(col, depth + 1)?;
                         if let Value::Seq(items) = &seq.value {
-                            seq.pos = items.first()?.pos;
+                            let first = items.first()?;
+                            match &first.value {
+                                Value::Seq(_) => return None,
+                                Value::Map(_) if first.pos.len > 0 => return None,
+                                _ => {}
+                            }
+                            seq.pos = first.pos;
                             seq.pos.len = 0;
                         }
                         seq
@@ -263,6 +297,9 @@ fn key_end(body: &str) -> Option<Option<usize>> {
 
 /// The key of a mapping entry whose `:` is at `end`: a string.
 fn key(line: &Line<'_>, end: usize) -> Option<Node> {
+    if end > MAX_KEY_BYTES {
+        return None;
+    }
     let (node, after) = scalar(line, 0, false)?;
     (after == end && matches!(node.value, Value::Str(_))).then_some(node)
 }
@@ -329,6 +366,9 @@ fn flow_mapping(line: &Line<'_>, at: usize, depth: usize) -> Option<(Node, usize
         }
         let quoted = matches!(b[i], b'"' | b'\'');
         let (key, end) = scalar(line, i, true)?;
+        if end - i > MAX_KEY_BYTES {
+            return None;
+        }
         if !matches!(&key.value, Value::Str(s) if s != "<<")
             || entries.iter().any(|(k, _)| k.value == key.value)
         {
@@ -425,7 +465,14 @@ fn scalar(line: &Line<'_>, at: usize, flow: bool) -> Option<(Node, usize)> {
 fn plain_end(body: &str, at: usize, flow: bool) -> Option<usize> {
     let b = body.as_bytes();
     match b[at] {
-        b'-' | b'?' | b':' if matches!(b.get(at + 1), None | Some(b' ')) => return None,
+        b'-' | b'?' | b':'
+            if matches!(
+                b.get(at + 1),
+                None | Some(b' ' | b',' | b'[' | b']' | b'{' | b'}')
+            ) =>
+        {
+            return None;
+        }
         b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%'
         | b'@' | b'`' => return None,
         _ => {}
@@ -579,9 +626,30 @@ mod tests {
             "a: b: c\n",
             "- # c\n",
             "a:\n    b: 1\n  c: 2\n",
+            "a: [-]\n",
+            "a: [x, -]\n",
+            "a: {b: -}\n",
+            "a: x\u{7f}y\n",
+            "a: x\u{1}y\n",
+            "a: \u{feff}x\n",
+            "a: x\u{85}y\n",
+            "a:\n- - x\n",
+            "a:\n- [x]\n",
+            "a:\n- {b: c}\n",
         ] {
             assert!(documents(text).is_none(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn what_the_full_parser_budgets_is_left_to_it() {
+        let long_key = format!("{}: v\n", "k".repeat(1025));
+        assert!(documents(&long_key).is_none());
+        let flow_key = format!("a: {{{}: v}}\n", "k".repeat(1025));
+        assert!(documents(&flow_key).is_none());
+        assert!(documents(&"---\na: 1\n".repeat(1001)).is_none());
+        let items = format!("a: [{}1]\n", "1,".repeat(210_000));
+        assert!(documents(&items).is_none());
     }
 
     #[test]
