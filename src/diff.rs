@@ -130,7 +130,7 @@ pub fn compare_live(desired: &[Manifest], live: &Live<'_>) -> Result<Report, Str
         .into_par_iter()
         .map(|(_, objects)| comparison.job(objects))
         .collect::<Result<_, _>>()?;
-    Ok(comparison.finish(resources))
+    comparison.finish(resources)
 }
 
 /// A comparison in progress: the live objects, and which of them the render has met. Jobs
@@ -242,8 +242,9 @@ impl<'l, 'a> Comparison<'l, 'a> {
     }
 
     /// The report: the jobs' results, and each live object of sparkc's that the render
-    /// neither has nor replaces as deleted (not one a controller owns: its owner goes).
-    pub fn finish(self, jobs: Vec<Vec<Resource>>) -> Report {
+    /// neither has nor replaces as deleted (not one a controller owns: its owner goes). The
+    /// error: such an object that cannot be read.
+    pub fn finish(self, jobs: Vec<Vec<Resource>>) -> Result<Report, String> {
         let mut report = Report {
             resources: jobs.into_iter().flatten().collect(),
             ..Report::default()
@@ -256,7 +257,7 @@ impl<'l, 'a> Comparison<'l, 'a> {
             {
                 continue;
             }
-            let l = e.object.value().unwrap_or_default();
+            let l = e.object.value()?;
             report.resources.push(resource(
                 &e.key,
                 Action::Deleted,
@@ -284,7 +285,7 @@ impl<'l, 'a> Comparison<'l, 'a> {
             };
             *report.summary.entry(name).or_default() += 1;
         }
-        report
+        Ok(report)
     }
 }
 

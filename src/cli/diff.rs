@@ -98,11 +98,11 @@ pub(super) fn diff_command(
                 comparison.job(manifests.into_iter().map(|m| m.value).collect())
             };
             match pipeline::compile_each(&cfg.root, env, each) {
-                Ok((_, jobs)) => comparison.finish(
-                    jobs.into_iter()
-                        .collect::<Result<_, _>>()
-                        .map_err(unreadable)?,
-                ),
+                Ok((_, jobs)) => jobs
+                    .into_iter()
+                    .collect::<Result<_, _>>()
+                    .and_then(|jobs| comparison.finish(jobs))
+                    .map_err(unreadable)?,
                 Err(stopped) => return stopped_outcome(cfg, stopped),
             }
         }

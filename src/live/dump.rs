@@ -171,9 +171,13 @@ pub fn read(text: &str) -> Result<Vec<Entry<'_>>, String> {
                 Object::Text(raw) => raw,
                 Object::Value(v) => return Some(Ok(Entry::of_value(v))),
             };
-            match serde_json::from_str::<Head>(raw.get()) {
-                Ok(head) => Some(Ok(head.entry(Object::Text(raw)))),
-                Err(_) => match serde_json::from_str::<Json>(raw.get()) {
+            // (serde reads a struct from an array too: only an object takes the fast path.)
+            let head = is_object(raw)
+                .then(|| serde_json::from_str::<Head>(raw.get()).ok())
+                .flatten();
+            match head {
+                Some(head) => Some(Ok(head.entry(Object::Text(raw)))),
+                None => match serde_json::from_str::<Json>(raw.get()) {
                     Ok(v) if v.is_object() => Some(Ok(Entry::of_value(v))),
                     Ok(_) => None,
                     Err(e) => Some(Err(e.to_string())),
@@ -199,6 +203,9 @@ fn one_pass(text: &str) -> Option<Vec<Object<'_>>> {
     while let Some(doc) = stream.next() {
         let doc = doc.ok()?;
         let end = stream.byte_offset();
+        if !text[start..end].trim_start().starts_with('{') {
+            return None;
+        }
         let list = doc
             .kind
             .as_ref()
@@ -222,6 +229,9 @@ fn list_items(doc: &RawValue) -> Result<Option<Vec<&RawValue>>, ()> {
         #[serde(borrow)]
         items: Option<&'a RawValue>,
     }
+    if !is_object(doc) {
+        return Err(());
+    }
     let d: Doc<'_> = serde_json::from_str(doc.get()).map_err(|_| ())?;
     let list = d
         .kind
@@ -231,6 +241,11 @@ fn list_items(doc: &RawValue) -> Result<Option<Vec<&RawValue>>, ()> {
     Ok(d.items
         .filter(|_| list)
         .and_then(|items| serde_json::from_str(items.get()).ok()))
+}
+
+/// Whether a value's text is an object (a raw value has no leading space).
+fn is_object(raw: &RawValue) -> bool {
+    raw.get().starts_with('{')
 }
 
 /// Parsed documents as objects: the items of a `kind: *List` document, each other object
@@ -313,6 +328,7 @@ mod tests {
         // Documents the one-pass reader does not take (an array, a duplicate field) are
         // read one by one.
         assert_eq!(keys(&format!("[1]\n{obj}\n")), ["ConfigMap//a"]);
+        assert!(keys(r#"["PodList", [{"kind": "Pod", "metadata": {"name": "p"}}]]"#).is_empty());
         let twice =
             r#"{"kind":"List","kind":"List","items":[{"kind":"Pod","metadata":{"name":"p"}}]}"#;
         assert_eq!(keys(twice), ["Pod//p"]);
@@ -333,7 +349,8 @@ mod tests {
              "ownerReferences": [{"kind": "CronJob"}]}, "spec": {"x": [1, 2]}},
             {"apiVersion": 3, "kind": "Pod", "metadata": {"name": "p", "labels": {"app.kubernetes.io/managed-by": "helm"}}},
             {"kind": "Pod", "kind": "Pod", "metadata": {"name": "twice"}},
-            [1, 2], "text"
+            [1, 2], "text",
+            ["v1", "ConfigMap", ["cm", "ns", {"app.kubernetes.io/managed-by": "sparkc"}, null]]
         ]}"#;
         let from_text = read(text).unwrap();
         assert!(matches!(from_text[0].object, Object::Text(_)));
@@ -355,7 +372,7 @@ mod tests {
         assert_eq!(
             from_text.len(),
             3,
-            "the array and the string are not objects"
+            "the arrays and the string are not objects"
         );
         assert_eq!(
             from_text.iter().map(record).collect::<Vec<_>>(),
