@@ -174,7 +174,7 @@ impl<'l, 'a> Comparison<'l, 'a> {
             found.push(match self.live.find(k) {
                 Some(i) => {
                     self.seen[i].store(true, Ordering::Relaxed);
-                    Some(entries[i].object.value()?)
+                    Some(read(&entries[i])?)
                 }
                 None => None,
             });
@@ -226,7 +226,7 @@ impl<'l, 'a> Comparison<'l, 'a> {
                 pairs[i] = Some(old_key);
                 let old_run = run_of(&old_key.3, &job.1).unwrap_or_default().to_owned();
                 hashes.insert(job, (old_run, new_run.to_owned()));
-                found[i] = Some(entries[e].object.value()?);
+                found[i] = Some(read(&entries[e])?);
             }
         }
         Ok(desired
@@ -257,7 +257,7 @@ impl<'l, 'a> Comparison<'l, 'a> {
             {
                 continue;
             }
-            let l = e.object.value()?;
+            let l = read(e)?;
             report.resources.push(resource(
                 &e.key,
                 Action::Deleted,
@@ -287,6 +287,15 @@ impl<'l, 'a> Comparison<'l, 'a> {
         }
         Ok(report)
     }
+}
+
+/// A live object parsed; the error names it.
+fn read(e: &Entry<'_>) -> Result<Json, String> {
+    let (group, kind, namespace, name) = &e.key;
+    e.object.value().map_err(|m| {
+        let group = if group.is_empty() { "core" } else { group };
+        format!("{kind} {namespace}/{name} ({group}): {m}")
+    })
 }
 
 /// One rendered object (normalized) against its live one (`None`: not live), `paired` the

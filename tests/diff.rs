@@ -573,3 +573,29 @@ fn base_compares_with_the_render_at_a_git_ref() {
         out.stderr
     );
 }
+
+/// A live object nested past the JSON parser's limit is named in an error (exit 2), not
+/// reported as deleted with an empty diff.
+#[test]
+fn an_unreadable_live_object_is_named_in_an_error() {
+    let (dir, _) = quickstart_live();
+    let deep = format!(
+        r#"{{"kind": "List", "items": [{{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {{"name": "deep", "namespace": "spark-dev", "labels": {{"app.kubernetes.io/managed-by": "sparkc"}}}}, "data": {}{}}}]}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let file = dir.path().join("live.json");
+    std::fs::write(&file, deep).unwrap();
+    let out = run(sparkc()
+        .arg("-C")
+        .arg(repo().join("examples/quickstart"))
+        .args(["diff", "--live"])
+        .arg(&file));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("a live object cannot be read: ConfigMap spark-dev/deep"),
+        "{}",
+        out.stderr
+    );
+}
