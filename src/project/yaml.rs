@@ -652,12 +652,6 @@ fn options() -> serde_saphyr::Options {
     options_for(1)
 }
 
-/// The options every spec file is parsed with (the fast reader's tests use them).
-#[cfg(test)]
-pub(super) fn parser_options() -> serde_saphyr::Options {
-    options()
-}
-
 /// Parser options; `scale` multiplies the budgets (large inputs such as live-object dumps).
 fn options_for(scale: usize) -> serde_saphyr::Options {
     let mut budget = Budget::default();
@@ -694,8 +688,8 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     parse_documents_fully(text)
 }
 
-/// [`parse_documents`] by the full parser.
-fn parse_documents_fully(text: &str) -> Result<Vec<Node>, SyntaxError> {
+/// [`parse_documents`] by the full parser (the fast reader's tests compare with it).
+pub(super) fn parse_documents_fully(text: &str) -> Result<Vec<Node>, SyntaxError> {
     serde_saphyr::from_multiple_with_options::<Option<Node>>(text, options())
         .map(|docs| {
             docs.into_iter()

@@ -547,18 +547,12 @@ fn plain(s: &str) -> Option<Value> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::yaml::parse_documents_fully;
     use super::*;
 
     /// The full parser's reading.
     fn full(text: &str) -> Vec<Node> {
-        serde_saphyr::from_multiple_with_options::<Option<Node>>(
-            text,
-            super::super::yaml::parser_options(),
-        )
-        .expect("valid YAML")
-        .into_iter()
-        .map(Option::unwrap)
-        .collect()
+        parse_documents_fully(text).expect("valid YAML")
     }
 
     #[track_caller]
@@ -760,16 +754,10 @@ mod tests {
                 continue;
             };
             taken += 1;
-            let full = serde_saphyr::from_multiple_with_options::<Option<Node>>(
-                &text,
-                super::super::yaml::parser_options(),
-            );
+            let full = parse_documents_fully(&text);
             match full {
-                Ok(docs) => {
-                    let docs: Vec<Node> = docs.into_iter().map(|d| d.unwrap()).collect();
-                    assert_eq!(fast, docs, "{text}");
-                }
-                Err(e) => panic!("the reader took what the full parser refuses ({e}):\n{text}"),
+                Ok(docs) => assert_eq!(fast, docs, "{text}"),
+                Err(e) => panic!("the reader took what the full parser refuses ({e:?}):\n{text}"),
             }
         }
         assert!(
@@ -791,15 +779,8 @@ mod tests {
                 }
                 let text = std::fs::read_to_string(path).unwrap();
                 if let Some(fast) = documents(&text) {
-                    let full = serde_saphyr::from_multiple_with_options::<Option<Node>>(
-                        &text,
-                        super::super::yaml::parser_options(),
-                    );
-                    let full: Vec<Node> = full
-                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-                        .into_iter()
-                        .map(|d| d.unwrap())
-                        .collect();
+                    let full = parse_documents_fully(&text)
+                        .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
                     assert_eq!(fast, full, "{}", path.display());
                     read += 1;
                 }
