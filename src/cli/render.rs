@@ -251,17 +251,23 @@ fn each_job(
         let digest = cache::digest(text.as_bytes());
         reused(f, &digest).map_or(FileWork::Jobs(digest), FileWork::Done)
     };
-    let results = crate::project::validate::each_job(job.workspace, job.env, file, |j, digest| {
-        let i = place(&j.env, &j.namespace, &j.name)?;
-        let warning = crate::gitops::warning(&j, job.settings);
-        let manifests = match job.renderer.render_text(&j) {
-            Ok(m) => m,
-            Err(d) => return Ok((i, Err(d), warning, digest.clone())),
-        };
-        let (file, mut record) = tree::job_file(manifests);
-        record.state = put(&job.layout.paths[i], &file)?;
-        Ok((i, Ok(record), warning, digest.clone()))
-    })?;
+    let results = crate::project::validate::each_job(
+        job.workspace,
+        job.env,
+        &job.report.checked,
+        file,
+        |j, digest| {
+            let i = place(&j.env, &j.namespace, &j.name)?;
+            let warning = crate::gitops::warning(&j, job.settings);
+            let manifests = match job.renderer.render_text(&j) {
+                Ok(m) => m,
+                Err(d) => return Ok((i, Err(d), warning, digest.clone())),
+            };
+            let (file, mut record) = tree::job_file(manifests);
+            record.state = put(&job.layout.paths[i], &file)?;
+            Ok((i, Ok(record), warning, digest.clone()))
+        },
+    )?;
     let mut records: Vec<Option<tree::Record>> = vec![None; job.report.refs.len()];
     let mut failed = Vec::new();
     let mut digests = HashMap::new();

@@ -71,6 +71,10 @@ pub struct Report {
     /// Each job file's document count and own findings, when validation reused what it
     /// could (the render cache keeps them).
     pub by_file: Option<HashMap<String, (usize, Vec<Diagnostic>)>>,
+    /// With [`Keep::Refs`]: a fingerprint of the text of each job file found without an
+    /// error. The second pass of a render ([`each_job`]) builds the jobs of a file whose
+    /// text still has it without checking them again.
+    pub checked: HashMap<String, u64>,
 }
 
 impl Report {
@@ -177,6 +181,9 @@ pub fn validate_reusing(
         );
     }
     for r in results {
+        if let Some(f) = r.fingerprint {
+            report.checked.insert(r.display.clone(), f);
+        }
         report.documents += r.documents;
         report.jobs.extend(r.jobs);
         report.refs.extend(r.refs);
@@ -203,6 +210,7 @@ pub fn validate_reusing(
 pub fn each_job<R: Send, C>(
     ws: &Workspace,
     env: Option<&str>,
+    checked: &HashMap<String, u64>,
     file: impl Fn(&workspace::JobFile, &str) -> FileWork<R, C> + Sync,
     each: impl Fn(Job, &C) -> std::io::Result<R> + Sync,
 ) -> Result<Vec<R>, crate::error::Error> {
@@ -219,10 +227,27 @@ pub fn each_job<R: Send, C>(
                 FileWork::Done(done) => return Ok(done),
                 FileWork::Jobs(context) => context,
             };
+            // A file the first pass found without an error, unchanged since: its jobs are
+            // built without checking them again (debug builds check that this changes
+            // nothing).
+            let checks = if checked.get(&f.display) == Some(&fingerprint(&text)) {
+                Checks::Skip
+            } else {
+                Checks::All
+            };
             let parsed = workspace::parse_text(f, text);
             let mut out = Vec::new();
             for d in &parsed.documents {
-                let (jobs, _) = check_document(ws, d, &envs, &all_envs);
+                let (jobs, _) = check_document(ws, d, &envs, &all_envs, checks);
+                if cfg!(debug_assertions) && checks == Checks::Skip {
+                    let (full, _) = check_document(ws, d, &envs, &all_envs, Checks::All);
+                    assert_eq!(
+                        format!("{jobs:?}"),
+                        format!("{full:?}"),
+                        "the jobs of {} built without checks differ",
+                        f.display
+                    );
+                }
                 for job in jobs {
                     out.push(each(job, &context)?);
                 }
@@ -430,6 +455,7 @@ pub fn check_budgets(ws: &Workspace, report: &mut Report, quotas: &[Quota], now:
 }
 
 struct FileResult {
+    fingerprint: Option<u64>,
     display: String,
     text: Option<std::sync::Arc<str>>,
     documents: usize,
@@ -446,10 +472,13 @@ fn check_file(
     keep: Keep,
     reuse: Option<Reuse<'_>>,
 ) -> Result<FileResult, crate::error::Error> {
-    let parsed = match workspace::read_text(&file.path, &file.display)? {
+    let (parsed, fingerprint) = match workspace::read_text(&file.path, &file.display)? {
         Ok(text) => {
+            let fingerprint = (keep == Keep::Refs).then(|| fingerprint(&text));
             if let Some(r) = reuse.and_then(|r| r(file, &text)) {
+                // (A reused file had no error: the cache keeps no file with one.)
                 return Ok(FileResult {
+                    fingerprint,
                     display: file.display.clone(),
                     text: (!r.diagnostics.is_empty()).then(|| std::sync::Arc::from(text)),
                     documents: r.documents,
@@ -458,16 +487,20 @@ fn check_file(
                     diagnostics: r.diagnostics,
                 });
             }
-            workspace::parse_text(file, text)
+            (workspace::parse_text(file, text), fingerprint)
         }
-        Err(d) => workspace::ParsedFile {
-            display: file.display.clone(),
-            text: None,
-            documents: Vec::new(),
-            diagnostics: vec![d],
-        },
+        Err(d) => (
+            workspace::ParsedFile {
+                display: file.display.clone(),
+                text: None,
+                documents: Vec::new(),
+                diagnostics: vec![d],
+            },
+            None,
+        ),
     };
     let mut result = FileResult {
+        fingerprint,
         display: parsed.display,
         text: parsed.text,
         documents: parsed.documents.len(),
@@ -476,7 +509,7 @@ fn check_file(
         diagnostics: parsed.diagnostics,
     };
     for d in &parsed.documents {
-        let (jobs, diags) = check_document(ws, d, envs, all_envs);
+        let (jobs, diags) = check_document(ws, d, envs, all_envs, Checks::All);
         result.refs.extend(jobs.iter().map(|j| JobRef {
             name: j.name.clone(),
             namespace: j.namespace.clone(),
@@ -493,7 +526,30 @@ fn check_file(
         }
         result.diagnostics.extend(diags);
     }
+    if result
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
+        result.fingerprint = None;
+    }
     Ok(result)
+}
+
+/// A fingerprint of a job file's text: whether it changed between the passes of a render.
+fn fingerprint(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// Whether [`check_document`] checks a document or only builds its jobs (a document found
+/// without an error before, unchanged since).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checks {
+    All,
+    Skip,
 }
 
 fn unknown_env_diag(ws: &Workspace, env: &str, all: &[String]) -> Diagnostic {
@@ -635,14 +691,20 @@ fn check_document(
     d: &Document,
     envs: &[String],
     all_envs: &[String],
+    checks: Checks,
 ) -> (Vec<Job>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let json = d.node.to_json();
     if !workspace::check_header(&d.file, &d.node, &json, "SparkJob", &mut diags) {
         return (Vec::new(), diags);
     }
-    let Some((mut json, repaired)) = schema_pass(d, json, &mut diags) else {
-        return (Vec::new(), diags);
+    let (mut json, repaired) = if checks == Checks::Skip {
+        (json, false)
+    } else {
+        match schema_pass(d, json, &mut diags) {
+            Some(r) => r,
+            None => return (Vec::new(), diags),
+        }
     };
     // The schema passed: only the metadata needs a typed decode here; the spec is decoded
     // per environment after the merge.
@@ -662,8 +724,10 @@ fn check_document(
         }
         None => return (Vec::new(), diags),
     };
-    check_job_environments(ws, d, &job_envs, all_envs, &mut diags);
-    check_overridden(ws, d, &job_spec, &job_envs, all_envs, &mut diags);
+    if checks == Checks::All {
+        check_job_environments(ws, d, &job_envs, all_envs, &mut diags);
+        check_overridden(ws, d, &job_spec, &job_envs, all_envs, &mut diags);
+    }
     // The raw project defaults (not the typed ones: a typed `None` would serialize as a
     // removing null).
     let project_defaults = ws
@@ -678,6 +742,7 @@ fn check_document(
         project_defaults: &project_defaults,
         spec: &job_spec,
         envs: &job_envs,
+        checks,
     };
     let mut jobs = Vec::new();
     // Per environment: (finding key) -> environments where it occurs.
@@ -923,6 +988,7 @@ struct Doc<'a> {
     project_defaults: &'a Json,
     spec: &'a Json,
     envs: &'a Json,
+    checks: Checks,
 }
 
 impl Doc<'_> {
@@ -973,7 +1039,12 @@ impl Doc<'_> {
         };
         let layers = Layers { ws, doc: d };
         let mut failed = false;
-        for f in rules::check(&subject) {
+        let findings = if self.checks == Checks::All {
+            rules::check(&subject)
+        } else {
+            Vec::new()
+        };
+        for f in findings {
             failed |= f.severity == Severity::Error;
             let (file, pos, path) = match &f.at {
                 At::Spec(p) => layers.locate(env, p),
@@ -1012,7 +1083,9 @@ impl Doc<'_> {
             target: spec.target.unwrap_or(crate::target::DEFAULT),
             spec,
         };
-        self.check_policies(&job, &layers, per_env);
+        if self.checks == Checks::All {
+            self.check_policies(&job, &layers, per_env);
+        }
         Some(job)
     }
 
