@@ -566,13 +566,17 @@ fn emit_seq(items: &[Json], indent: usize, out: &mut String) {
 }
 
 /// Whether a string is written plain by serde-saphyr: the common shapes of names, labels,
-/// paths, image references and `--flag` / `key=value` arguments, none of which a YAML 1.1
-/// or 1.2 reader takes for anything but a string.
+/// paths, image references and `--flag` / `key=value` arguments (`$(VAR)` references,
+/// lists with commas), none of which a YAML 1.1 or 1.2 reader takes for anything but a
+/// string. Values may hold more than keys: `:` not followed by a space, and the characters
+/// that are indicators only at the start of a plain scalar.
 fn plainly_safe(s: &str, key: bool) -> bool {
     let b = s.as_bytes();
     let start = match b {
         [b'-', b'-', c, ..] if c.is_ascii_alphabetic() => 2,
         [c, ..] if c.is_ascii_alphabetic() => 0,
+        // An absolute path.
+        [b'/', ..] if !key => 0,
         // A number with a unit (`512m`, `2Gi`, `1g`): digits and letters only, and a letter
         // that no YAML number has (not an exponent or a radix prefix).
         [c, ..] if c.is_ascii_digit() => {
@@ -588,11 +592,23 @@ fn plainly_safe(s: &str, key: bool) -> bool {
         c.is_ascii_alphanumeric()
             || matches!(c, b'.' | b'_' | b'/' | b'-' | b'=')
             || (!key && c == b':' && b.get(start + i + 1).is_some_and(|n| *n != b' '))
+            || (!key
+                && matches!(
+                    c,
+                    b'$' | b'(' | b')' | b',' | b'+' | b'@' | b'%' | b';' | b'#'
+                ))
     });
     body_ok
-        && !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
-            .iter()
-            .any(|w| s.eq_ignore_ascii_case(w))
+        && (b.len() > 5
+            || !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+                .iter()
+                .any(|w| s.eq_ignore_ascii_case(w)))
+}
+
+/// Whether a string is an optional `-` and decimal digits.
+fn integer_text(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())
 }
 
 fn emit_key(k: &str, out: &mut String) {
@@ -620,8 +636,18 @@ fn emit_scalar(v: &Json, indent: usize, out: &mut String) {
     match v {
         Json::Null => out.push_str("null"),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Json::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
+        Json::Number(n) if n.is_i64() || n.is_u64() => {
+            use std::fmt::Write;
+            let _ = write!(out, "{n}");
+        }
         Json::String(s) if plainly_safe(s, false) => out.push_str(s),
+        // The empty string and integers in text (`"-1"`, a sync wave) are written in double
+        // quotes, as serde-saphyr writes them.
+        Json::String(s) if s.is_empty() || integer_text(s) => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
         Json::String(s) if needs_escapes(s) => push_escaped(s, out),
         Json::Object(_) => out.push_str("{}"),
         Json::Array(_) => out.push_str("[]"),
@@ -813,11 +839,15 @@ mod tests {
             "\u{2028}", "", " ", "~", "x\n", "x\n\n", "\nx", {"k": "multi\nline"},
             [{"a": [{"b": "x\ny\n"}]}]]}, "k y": 1, "1": 2, "": 3, "long": "a".repeat(200),
             "f": 1.0, "g": 1.5e300, "n": null, "t": true, "ee": [], "eo": {}, "multi\nkey": 1,
-            "n:": 1, "local:///x": "local:///opt/a.py", "a:": "b:", "--x=1": "-1"});
+            "n:": 1, "local:///x": "local:///opt/a.py", "a:": "b:", "--x=1": "-1",
+            "paths": ["/", "/opt/x", "//x", "/:", "/a: b", "/a #b", "/a#b", "/a,b"],
+            "refs": ["a=$(X)", "$(X)", "(a)", "a(b)", "a+b", "a@b", "a%b", "a;b", "a#b", "a,b,", "x:"],
+            "/k": 1, "k$(X)": 2, "k,": 3, "ints": ["-1", "1", "007", "-", "--1", "1-", "-0", "12345678901234567890123"]});
         assert_eq!(to_yaml(&tricky), to_yaml_reference(&tricky));
-        let alphabet: Vec<char> = "aZy9n0-_.:/= #\n\t'\"{}[],&*!|>%@`~?é\u{2028}1mGieExXoObB"
-            .chars()
-            .collect();
+        let alphabet: Vec<char> =
+            "aZy9n0-_.:/= #\n\t'\"{}[],&*!|>%@`~?é\u{2028}1mGieExXoObB$()+;^<>"
+                .chars()
+                .collect();
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         let mut next = move |n: usize| {
             seed ^= seed << 13;

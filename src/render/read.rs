@@ -120,6 +120,12 @@ fn sequence(lines: &Lines<'_>, at: &mut usize, indent: usize) -> Option<Json> {
 
 /// A JSON value, or a plain word YAML 1.2 reads as a string.
 fn scalar(s: &str) -> Option<Json> {
+    // A JSON string without escapes (most of them) is its text between the quotes.
+    if let Some(inner) = s.strip_prefix('"').and_then(|r| r.strip_suffix('"'))
+        && inner.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\')
+    {
+        return Some(Json::String(inner.to_owned()));
+    }
     match s.as_bytes().first()? {
         b'{' | b'[' | b'"' | b'0'..=b'9' | b'-' => serde_json::from_str(s).ok(),
         // The JSON words, which YAML 1.2 reads the same way.
@@ -167,6 +173,7 @@ mod tests {
         );
         same("a: true\nb: false\nc: null\n");
         same("a: \"line\\nbreak \\u00e9 \\\"quoted\\\"\"\n\n\nb: 1.5\n");
+        same("a: \"\"\nb: \"plain text\"\nc: \"é\"\nd: \"x\\\"\"\n");
     }
 
     #[test]
@@ -186,6 +193,8 @@ mod tests {
             "---\na: 1\n",
             "- 1\n",
             "a: {\"b\": 1} trailing\n",
+            "a: \"\"\"\n",
+            "a: \"x\ty\"\n",
             "a:\n    b: 1\n  c: 2\n",
         ] {
             assert_eq!(template_output(text), None, "{text}");
