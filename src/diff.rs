@@ -168,6 +168,7 @@ impl<'l, 'a> Comparison<'l, 'a> {
         let entries = self.live.entries();
         desired.iter_mut().for_each(normalize_in_place);
         let keys: Vec<Key> = desired.iter().map(key).collect();
+        let jobs: Vec<Option<JobKey>> = desired.iter().map(job_of).collect();
         // The live object each one is compared with, parsed once.
         let mut found: Vec<Option<Json>> = Vec::with_capacity(keys.len());
         for k in &keys {
@@ -183,7 +184,7 @@ impl<'l, 'a> Comparison<'l, 'a> {
         let mut hashes: BTreeMap<JobKey, (String, String)> = BTreeMap::new();
         let mut claimed = Vec::new();
         for (i, d) in desired.iter().enumerate() {
-            let Some(job) = job_of(d) else {
+            let Some(job) = jobs[i].clone() else {
                 continue;
             };
             if let Some(l) = &found[i] {
@@ -234,8 +235,9 @@ impl<'l, 'a> Comparison<'l, 'a> {
             .zip(keys)
             .zip(found)
             .zip(pairs)
-            .map(|(((d, k), found), paired)| {
-                let rehash = job_of(&d).and_then(|j| hashes.get(&j));
+            .zip(jobs)
+            .map(|((((d, k), found), paired), job)| {
+                let rehash = job.and_then(|j| hashes.get(&j));
                 compare_one(d, &k, found, paired, rehash)
             })
             .collect())

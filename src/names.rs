@@ -145,23 +145,11 @@ pub fn short_hash(bytes: &[u8]) -> String {
     hex8(&Sha256::digest(bytes))
 }
 
-/// [`short_hash`] of a value's compact JSON text, streamed into the hash (the text is never
-/// built).
+/// [`short_hash`] of a value's compact JSON text.
 pub fn short_hash_json<T: serde::Serialize>(value: &T) -> String {
-    struct Hasher(Sha256);
-    impl std::io::Write for Hasher {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut hasher = Hasher(Sha256::new());
-    // Writing JSON into a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut hasher, value);
-    hex8(&hasher.0.finalize())
+    // Written whole, then hashed at once: cheaper than feeding the hash serde_json's many
+    // small writes.
+    short_hash(&serde_json::to_vec(value).unwrap_or_default())
 }
 
 fn hex8(digest: &[u8]) -> String {
