@@ -24,14 +24,15 @@ rm -rf "$out"
 if [ -z "${SPARKC:-}" ]; then cargo build --release --quiet --manifest-path "$root/Cargo.toml"; fi
 python3 "$root/scripts/gen-project.py" "$n" "$work/project" --environments "${ENVIRONMENTS:-2}" >/dev/null
 bin=${SPARKC:-$root/target/release/sparkc}
-# best <label> <setup command> <sparkc args...>: the best wall time of $runs runs.
+# best <label> <setup command> <sparkc args...>: the best wall time of $runs runs, writing
+# to $dest if the setup sets it, else to $out.
 best() {
   local label=$1 setup=$2; shift 2
   local best_t= best_m=
   for _ in $(seq "$runs"); do
     eval "$setup"
     local line
-    line=$( { /usr/bin/time -f "%e %M" "$bin" -C "$work/project" "$@" -q -o "$out" >/dev/null; } 2>&1 | tail -1)
+    line=$( { /usr/bin/time -f "%e %M" "$bin" -C "$work/project" "$@" -q -o "${dest:-$out}" >/dev/null; } 2>&1 | tail -1)
     local t=${line% *} m=${line#* }
     if [ -z "$best_t" ] || (( $(echo "$t < $best_t" | bc) )); then best_t=$t; best_m=$m; fi
   done
@@ -41,25 +42,12 @@ job=$(find "$work/project/jobs" -name '*.yaml' | sort | sed -n 1p)
 # One job changed: its `rerun` value flips between two values.
 sed -i 's/^spec:$/spec:\n  rerun: "a"/' "$job"
 flip() { if grep -q 'rerun: "a"' "$job"; then sed -i 's/rerun: "a"/rerun: "b"/' "$job"; else sed -i 's/rerun: "b"/rerun: "a"/' "$job"; fi; }
-# Fresh: no tree and no render cache (a new clone). The others run after a render, with
-# the cache it left (.sparkc-cache/), and again with --no-cache.
-# fresh <label> <args...>: as `best`, with no render cache, each run writing to a new folder.
+# Fresh: no tree and no render cache (a new clone); each run writes to a new folder. Then
+# the same right after deleting the tree. The others run after a render, with the cache it
+# left (.sparkc-cache/), and again with --no-cache.
 fresh_n=0
-fresh() {
-  local label=$1; shift
-  local best_t= best_m=
-  for _ in $(seq "$runs"); do
-    fresh_n=$((fresh_n + 1))
-    rm -rf "$work/project/.sparkc-cache"
-    sync
-    local line
-    line=$( { /usr/bin/time -f "%e %M" "$bin" -C "$work/project" "$@" -q -o "$out.fresh-$fresh_n" >/dev/null; } 2>&1 | tail -1)
-    local t=${line% *} m=${line#* }
-    if [ -z "$best_t" ] || (( $(echo "$t < $best_t" | bc) )); then best_t=$t; best_m=$m; fi
-  done
-  printf '%-28s %6s s   peak RSS %4d MB\n' "$label" "$best_t" $(( best_m / 1024 ))
-}
-fresh "render (fresh)" render
+best "render (fresh)" 'fresh_n=$((fresh_n + 1)); dest=$out.fresh-$fresh_n; rm -rf "$work/project/.sparkc-cache"; sync' render
+dest=
 rm -rf "$out".fresh-*
 best "  fresh, tree just deleted" 'rm -rf "$out" "$work/project/.sparkc-cache"; sync' render
 best "render (nothing changed)" ':' render
