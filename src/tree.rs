@@ -240,7 +240,7 @@ pub struct Record {
 /// A job's file: its objects in output order, each headed by its source, and what the
 /// record keeps of them.
 pub fn job_file(manifests: Vec<Manifest>) -> (String, Record) {
-    let mut text = String::new();
+    let mut text = String::with_capacity(manifests.iter().map(|m| m.file_len() + 4).sum::<usize>());
     let mut record = Record {
         objects: 0,
         namespaces: BTreeSet::new(),
