@@ -231,22 +231,25 @@ impl Cache {
             context: self.context,
             files,
         };
-        let Ok(text) = serde_json::to_vec(&stored) else {
-            return;
-        };
-        let _ = write(&self.path, &text);
+        let _ = write(&self.path, &stored);
     }
 }
 
-fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes the records as JSON, streamed into a temporary file that then replaces the cache
+/// (the text of a large project's cache is never held whole).
+fn write(path: &Path, stored: &Stored) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
         fs::write(&ignore, "# sparkc's render cache: never committed.\n*\n")?;
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp);
+    serde_json::to_writer(&mut out, stored)?;
+    let tmp = out
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
