@@ -514,16 +514,13 @@ fn check_image(image: &str, at: At, out: &mut Findings) {
             format!("`{}` is not a valid image reference", escape_short(image)),
             Some(hint),
         );
-    } else if !image.contains('@') {
-        let last = image.rsplit('/').next().unwrap_or(image);
-        if !last.contains(':') || last.ends_with(":latest") {
-            out.warn(
-                "image-tag",
-                at,
-                format!("`{image}` has no fixed tag: every run may get a different image"),
-                Some("pin a version tag (`:1.4.2`) or a digest (`@sha256:…`)".to_owned()),
-            );
-        }
+    } else if crate::project::spec::floating_image(image) {
+        out.warn(
+            "image-tag",
+            at,
+            format!("`{image}` has no fixed tag: every run may get a different image"),
+            Some("pin a version tag (`:1.4.2`) or a digest (`@sha256:…`)".to_owned()),
+        );
     }
 }
 

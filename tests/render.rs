@@ -1125,3 +1125,72 @@ fn an_executor_memory_limit_is_refused_on_native() {
     let (_, pod) = driver_pod(kind(&docs, "Job")[0]);
     assert_eq!(pod["containers"][0]["resources"]["limits"]["memory"], "8Gi");
 }
+
+/// Kubernetes pulls an image with no tag, or tagged `:latest`, at every start (`Always`).
+/// sparkc writes the policy out, so when the spec sets none it must write that default,
+/// not `IfNotPresent` (which lets a node run whatever `:latest` it pulled first). A
+/// digest pins the image whatever the tag says.
+#[test]
+fn a_floating_image_is_pulled_always_unless_the_spec_says_otherwise() {
+    let digest = format!("apache/spark:latest@sha256:{}", "a".repeat(64));
+    for (image, extra, want) in [
+        ("apache/spark:3.5.3", "", "IfNotPresent"),
+        ("apache/spark", "", "Always"),
+        ("apache/spark:latest", "", "Always"),
+        ("registry.example.com:5000/spark", "", "Always"),
+        ("registry.example.com:5000/spark:3.5.3", "", "IfNotPresent"),
+        (digest.as_str(), "", "IfNotPresent"),
+        (
+            "apache/spark:latest",
+            "  imagePullPolicy: IfNotPresent\n",
+            "IfNotPresent",
+        ),
+        (
+            "apache/spark:3.5.3",
+            "  imagePullPolicy: Always\n",
+            "Always",
+        ),
+        (
+            "apache/spark:3.5.3",
+            "  executor: {image: \"apache/spark\"}\n",
+            "Always",
+        ),
+    ] {
+        let spec = |target: &str| {
+            format!(
+                "{JOB_HEAD}metadata: {{name: a, namespace: data}}\nspec:\n  target: {target}\n  image: \"{image}\"\n  sparkVersion: \"3.5.3\"\n  mainApplicationFile: local:///opt/app/main.py\n{extra}"
+            )
+        };
+        let p = Project::new();
+        p.write("jobs/a.yaml", spec("native"));
+        let (_, docs) = render(p.path(), &[]);
+        let (_, pod) = driver_pod(kind(&docs, "Job")[0]);
+        let c = &pod["containers"][0];
+        let conf = confs(c["args"].as_array().unwrap());
+        // The driver container is sparkc's; the executors are Spark's, from the conf.
+        let executor_image = if extra.contains("executor") {
+            "apache/spark"
+        } else {
+            image
+        };
+        let driver_want = if extra.contains("executor") {
+            "IfNotPresent"
+        } else {
+            want
+        };
+        assert_eq!(c["imagePullPolicy"], driver_want, "{image} {extra}");
+        assert_eq!(
+            conf["spark.kubernetes.container.image.pullPolicy"], want,
+            "{executor_image} {extra}"
+        );
+
+        let p = Project::new();
+        p.write("jobs/a.yaml", spec("operator"));
+        let (_, docs) = render(p.path(), &[]);
+        let app = kind(&docs, "SparkApplication")[0];
+        assert_eq!(
+            app["spec"]["imagePullPolicy"], want,
+            "operator: {image} {extra}"
+        );
+    }
+}

@@ -87,6 +87,59 @@ pub enum PullPolicy {
     Never,
 }
 
+/// Which of a job's pods a pull policy is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pods {
+    Driver,
+    Executors,
+    /// Both roles: one policy for all (cluster mode, where Spark or the operator builds
+    /// every pod from one setting).
+    All,
+}
+
+impl SparkJobSpec {
+    /// The image a role runs: its own, else the job's.
+    pub fn role_image(&self, driver: bool) -> Option<&str> {
+        let own = if driver {
+            self.driver.as_ref().and_then(|d| d.image.as_deref())
+        } else {
+            self.executor.as_ref().and_then(|e| e.image.as_deref())
+        };
+        own.or(self.image.as_deref())
+    }
+
+    /// The pull policy of `pods`: the spec's when it sets one, else Kubernetes' own
+    /// default, `Always` when one of their images floats (see [`floating_image`]) and
+    /// `IfNotPresent` otherwise. sparkc writes the policy out (and Spark's own default is
+    /// `IfNotPresent` for every image), so without this a node would keep running whatever
+    /// `:latest` it pulled first.
+    pub fn pull_policy(&self, pods: Pods) -> PullPolicy {
+        if let Some(set) = self.image_pull_policy {
+            return set;
+        }
+        let images = match pods {
+            Pods::Driver => [self.role_image(true), None],
+            Pods::Executors => [self.role_image(false), None],
+            Pods::All => [self.role_image(true), self.role_image(false)],
+        };
+        if images.into_iter().flatten().any(floating_image) {
+            PullPolicy::Always
+        } else {
+            PullPolicy::IfNotPresent
+        }
+    }
+}
+
+/// Whether an image reference names no fixed image: no digest, and no tag or `:latest`
+/// (where Kubernetes defaults the pull policy to `Always`).
+pub fn floating_image(image: &str) -> bool {
+    if image.contains('@') {
+        return false;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    !last.contains(':') || last.ends_with(":latest")
+}
+
 /// The job spec. Every field may come from the project's `defaults` or an environment's
 /// overrides instead of the job file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -104,7 +157,8 @@ pub struct SparkJobSpec {
     pub spark_version: Option<String>,
     /// Container image for driver and executors, e.g. `registry.example.com/etl:1.4.2`.
     pub image: Option<String>,
-    /// Image pull policy for driver and executors.
+    /// Image pull policy for driver and executors. Default: as in Kubernetes, `Always`
+    /// for an image with no tag or `:latest` (and no digest), `IfNotPresent` otherwise.
     pub image_pull_policy: Option<PullPolicy>,
     /// Names of Secrets in the job's namespace used to pull the image.
     pub image_pull_secrets: Option<Vec<String>>,

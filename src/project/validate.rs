@@ -89,7 +89,6 @@ impl Report {
 pub fn builtin_defaults() -> &'static Json {
     static DEFAULTS: LazyLock<Json> = LazyLock::new(|| {
         json!({
-            "imagePullPolicy": "IfNotPresent",
             "driver": {"cores": 1, "memory": "1g"},
             "executor": {"instances": 1, "cores": 1, "memory": "1g"},
             "restartPolicy": {"type": "Never"},

@@ -323,23 +323,16 @@ pub fn driver_pod(
     }
     let mut container = Map::new();
     container.insert("name".into(), names::DRIVER_CONTAINER.into());
-    container.insert(
-        "image".into(),
-        Json::String(
-            driver
-                .image
-                .clone()
-                .or_else(|| spec.image.clone())
-                .unwrap_or_default(),
-        ),
-    );
+    let image = driver
+        .image
+        .clone()
+        .or_else(|| spec.image.clone())
+        .unwrap_or_default();
+    let policy = spec.pull_policy(crate::project::spec::Pods::Driver);
+    container.insert("image".into(), Json::String(image));
     container.insert(
         "imagePullPolicy".into(),
-        Json::String(format!(
-            "{:?}",
-            spec.image_pull_policy
-                .unwrap_or(crate::project::spec::PullPolicy::IfNotPresent)
-        )),
+        Json::String(format!("{policy:?}")),
     );
     container.insert("command".into(), json!(["/opt/spark/bin/spark-submit"]));
     let escaped: Vec<Json> = args

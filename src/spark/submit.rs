@@ -6,7 +6,7 @@
 //! command `sparkc submit-command` prints.
 
 use crate::names::{self, Names};
-use crate::project::spec::{DriverSpec, ExecutorSpec, PullPolicy, SparkJobSpec};
+use crate::project::spec::{DriverSpec, ExecutorSpec, Pods, SparkJobSpec};
 use crate::project::validate::Job;
 use crate::spark::conf::{self, Key};
 use crate::spark::memory;
@@ -267,13 +267,13 @@ fn images(s: &Submit<'_>, out: &mut Settings) {
             }
         }
     }
-    out.set(
-        &conf::PULL_POLICY,
-        format!(
-            "{:?}",
-            spec.image_pull_policy.unwrap_or(PullPolicy::IfNotPresent)
-        ),
-    );
+    // The policy of the pods Spark creates: the executors in client mode (the driver is
+    // sparkc's), both roles in cluster mode.
+    let policy = spec.pull_policy(match s.mode {
+        Mode::Client => Pods::Executors,
+        Mode::Cluster => Pods::All,
+    });
+    out.set(&conf::PULL_POLICY, format!("{policy:?}"));
     if let Some(v) = csv(spec.image_pull_secrets.as_ref()) {
         out.set(&conf::PULL_SECRETS, v);
     }

@@ -101,6 +101,10 @@ pub fn plan(job: &Job, webhook: bool, restricted: bool) -> Result<Plan, String> 
     }
     obj.insert("mode".into(), "cluster".into());
     obj.insert(
+        "imagePullPolicy".into(),
+        serde_json::to_value(spec.pull_policy(crate::project::spec::Pods::All)).unwrap_or_default(),
+    );
+    obj.insert(
         "type".into(),
         serde_json::to_value(job.app_type).unwrap_or_default(),
     );
