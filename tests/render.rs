@@ -1194,3 +1194,29 @@ fn a_floating_image_is_pulled_always_unless_the_spec_says_otherwise() {
         );
     }
 }
+
+/// The operator always gets a pull policy from sparkc (the spec's or Kubernetes' default),
+/// so the same key in `sparkConf` would fight it: an error whether or not the spec sets
+/// `imagePullPolicy`.
+#[test]
+fn a_pull_policy_in_spark_conf_is_refused_on_the_operator_without_the_field() {
+    let p = Project::new();
+    p.write(
+        "jobs/a.yaml",
+        format!("{JOB_HEAD}metadata: {{name: a, namespace: data}}\nspec:\n  target: operator\n  image: apache/spark:3.5.3\n  sparkVersion: \"3.5.3\"\n  mainApplicationFile: local:///opt/app/main.py\n  sparkConf: {{spark.kubernetes.container.image.pullPolicy: Never}}\n"),
+    );
+    let out = run(&mut p.sparkc(&["validate", "--format", "json"]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report: Json = serde_json::from_str(&out.stdout).expect("json");
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["severity"] == "error"
+                && d["code"] == "reserved-conf"
+                && d["message"].as_str().unwrap().contains("pullPolicy")),
+        "{}",
+        out.stdout
+    );
+}

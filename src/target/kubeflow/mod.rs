@@ -432,7 +432,15 @@ impl super::Target for Kubeflow {
         // The keys of the fields this job sets (the operator turns each into its key), and
         // those the operator always sets.
         // A scalar field's value is what the operator writes for its key.
-        let spec = serde_json::to_value(subject.spec).unwrap_or_default();
+        let mut spec = serde_json::to_value(subject.spec).unwrap_or_default();
+        // The plan always writes the policy (Kubernetes' default when the spec has none).
+        if let Json::Object(m) = &mut spec {
+            m.insert(
+                "imagePullPolicy".into(),
+                serde_json::to_value(subject.spec.pull_policy(crate::project::spec::Pods::All))
+                    .unwrap_or_default(),
+            );
+        }
         conf::TABLE
             .iter()
             .filter(|k| k.pattern == conf::Pattern::Exact && !k.key.is_empty())
