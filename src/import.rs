@@ -1166,6 +1166,9 @@ pub(crate) struct SubmitBuilder {
     /// A value already in `spec` wins over a later one (a manifest's field over its
     /// `sparkConf`); otherwise the last wins, as in spark-submit.
     pub(crate) keep_existing: bool,
+    /// The driver container's own `imagePullPolicy`, when a native Job was read (the
+    /// configuration's policy is the executors').
+    pub(crate) driver_policy: Option<Json>,
     /// The target the job will have, when known before the settings are read: the keys
     /// it leaves to the user (Spark's GPU keys on the Kubeflow operator) stay in
     /// `sparkConf` as well.
@@ -1402,6 +1405,12 @@ impl SubmitBuilder {
     /// What sparkc would derive anyway is not written back: labels on both roles are the
     /// job's, and the driver's default service account is sparkc's own.
     pub(crate) fn finish(&mut self) {
+        let client = self.target.is_some_and(|t| t.deploy_mode() == Mode::Client)
+            || self.spec.get("target").and_then(Json::as_str)
+                == Some(target::id_text(&target::native::Native).as_str());
+        let driver = self.driver_policy.take();
+        self.changed
+            .extend(settle_pull_policy(&mut self.spec, client, driver));
         if let Some(Json::Object(gpu)) = self.spec.get("executor").and_then(|e| e.get("gpu"))
             && !gpu.contains_key("name")
         {
@@ -1460,6 +1469,82 @@ impl SubmitBuilder {
             }
         }
     }
+}
+
+/// The pull policy of an imported spec, against what sparkc derives when the spec sets
+/// none (Kubernetes' default for each role's image in client mode, where the driver
+/// container is sparkc's; one policy for both roles in cluster mode). `spec.imagePullPolicy`
+/// holds the source's policy of the pods Spark creates, if it set one; `driver` is a native
+/// Job's driver container's own. A policy is written only where sparkc's default differs.
+/// Spark's own default (`IfNotPresent` for every image) is not carried over; the note says
+/// so when sparkc's differs. Returns the notes of what changes.
+pub(crate) fn settle_pull_policy(
+    spec: &mut Map<String, Json>,
+    client: bool,
+    driver: Option<Json>,
+) -> Vec<String> {
+    use crate::project::spec::default_pull_policy;
+    let image = |role: &str| {
+        spec.get(role)
+            .and_then(|r| r.get("image"))
+            .or_else(|| spec.get("image"))
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+    };
+    let (driver_image, executor_image) = (image("driver"), image("executor"));
+    let policy = |images: &[&Option<String>]| {
+        json!(default_pull_policy(
+            images.iter().filter_map(|i| i.as_deref())
+        ))
+    };
+    let derived = if client {
+        (policy(&[&driver_image]), policy(&[&executor_image]))
+    } else {
+        let both = policy(&[&driver_image, &executor_image]);
+        (both.clone(), both)
+    };
+    let explicit = spec.remove("imagePullPolicy");
+    let mut notes = Vec::new();
+    // The image that makes Spark's pods `Always` (a placeholder or variable is no image:
+    // validate says so itself).
+    let pulled_always = [&executor_image, &driver_image]
+        .into_iter()
+        .take(if client { 1 } else { 2 })
+        .flatten()
+        .find(|i| crate::rules::image_ok(i) && crate::project::spec::pulled_always_by_default(i));
+    if explicit.is_none()
+        && let Some(image) = pulled_always
+    {
+        notes.push(format!(
+            "no image pull policy: Spark pulls every image `IfNotPresent`; sparkc pulls `{image}` `Always`, as Kubernetes does for an untagged or `:latest` image (set `imagePullPolicy: IfNotPresent` to keep Spark's)"
+        ));
+    }
+    let executors = explicit.clone().unwrap_or_else(|| derived.1.clone());
+    let driver = if client {
+        driver.unwrap_or_else(|| derived.0.clone())
+    } else {
+        executors.clone()
+    };
+    if (&driver, &executors) == (&derived.0, &derived.1) {
+        return notes;
+    }
+    if driver == executors {
+        spec.insert("imagePullPolicy".into(), driver);
+        return notes;
+    }
+    // sparkc has one policy for both roles: an explicit one of Spark's pods wins.
+    let text = |p: &Json| p.as_str().unwrap_or_default().to_owned();
+    let (kept, role, lost) = if explicit.is_some() {
+        (text(&executors), "driver container", text(&driver))
+    } else {
+        (text(&driver), "executors", text(&executors))
+    };
+    notes.push(format!(
+        "the driver container and the executors pull with different policies; sparkc writes one for both roles, `imagePullPolicy: {kept}`, so the {role} pulls `{kept}` instead of `{lost}`"
+    ));
+    let kept = json!(kept);
+    spec.insert("imagePullPolicy".into(), kept);
+    notes
 }
 
 /// A SparkJob document as text: `apiVersion`, `kind`, `metadata`, `spec` in that order.

@@ -259,8 +259,9 @@ fn third_party_manifests_keep_every_field() {
                     .iter()
                     .any(|p| path.starts_with(p));
                 // Beyond the operator examples' additions: the project's default Spark
-                // version, the account sparkc renders when none is named, and the built-in
-                // pull policy.
+                // version, the account sparkc renders when none is named, and the pull
+                // policy it always writes (Kubernetes' default for the image when the spec
+                // has none; the import notes where that is not Spark's `IfNotPresent`).
                 let default = [
                     format!("{spec}/sparkVersion"),
                     format!("{spec}/driver/serviceAccount"),

@@ -171,3 +171,58 @@ fn operator_manifest_rewrites_are_notes_and_it_renders() {
         )
     );
 }
+
+/// An operator manifest or a spark-submit line without a pull policy ran every image
+/// `IfNotPresent` (Spark's default). sparkc's default for a `:latest` image is `Always`:
+/// the import leaves the field out and says what changes; a pinned image needs no note,
+/// and a policy the source set is kept.
+#[test]
+fn spark_s_default_pull_policy_is_not_frozen_and_its_change_is_said() {
+    for (image, policy, note) in [
+        ("spark:latest", "", true),
+        ("spark:3.5.3", "", false),
+        ("spark:latest", "  imagePullPolicy: IfNotPresent\n", false),
+    ] {
+        let p = project();
+        p.write(
+            "app.yaml",
+            format!("apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {{name: app, namespace: spark}}\nspec:\n  type: Python\n  sparkVersion: \"3.5.3\"\n  image: {image}\n{policy}  mainApplicationFile: local:///app/main.py\n"),
+        );
+        p.write(
+            "submit.txt",
+            format!("spark-submit --master k8s://https://k8s:443 --deploy-mode cluster --name line --conf spark.kubernetes.container.image={image}{} local:///app/main.py\n",
+                if policy.is_empty() { "" } else { " --conf spark.kubernetes.container.image.pullPolicy=IfNotPresent" }),
+        );
+        for args in [
+            &["import", "app.yaml", "-o", "jobs", "--color", "never"][..],
+            &[
+                "import",
+                "--from-submit",
+                "submit.txt",
+                "-o",
+                "jobs",
+                "--color",
+                "never",
+            ],
+        ] {
+            let out = run(&mut p.sparkc(args));
+            assert_eq!(out.code, 0, "{image} {args:?}: {}", out.stderr);
+            assert_eq!(
+                out.stderr.contains(&format!(
+                    "sparkc pulls `{image}` `Always`, as Kubernetes does"
+                )),
+                note,
+                "{image} {policy} {args:?}: {}",
+                out.stderr
+            );
+        }
+        for job in ["app", "line"] {
+            let text = std::fs::read_to_string(p.path().join(format!("jobs/{job}.yaml"))).unwrap();
+            assert_eq!(
+                text.contains("imagePullPolicy: IfNotPresent"),
+                !policy.is_empty(),
+                "{job}: {text}"
+            );
+        }
+    }
+}

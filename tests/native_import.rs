@@ -28,12 +28,18 @@ fn fixture_text(name: &str) -> String {
 /// A project with a Spark version in its defaults (a native setup does not say which Spark
 /// its image holds), and the fixture beside it.
 fn project(name: &str) -> Project {
+    let p = bare_project();
+    p.write(name, fixture_text(name));
+    p
+}
+
+/// The project of [`project`] without a fixture.
+fn bare_project() -> Project {
     let p = Project::new();
     p.write(
         "sparkc.yaml",
         "apiVersion: sparkc.io/v1alpha1\nkind: Project\njobs: [jobs]\ndefaults:\n  sparkVersion: \"3.5.3\"\nenvironments:\n  dev: {namespace: spark}\n",
     );
-    p.write(name, fixture_text(name));
     p
 }
 
@@ -683,4 +689,105 @@ fn malformed_native_setups_are_reported_not_crashed_on() {
             "case {i} fails silently"
         );
     }
+}
+
+/// sparkc's own render of a job, imported, is the same job again as far as the pull
+/// policy goes: a policy the spec never set is not frozen into it, and each role's
+/// rendered policy survives, also when the driver and executor images differ.
+#[test]
+fn an_imported_render_keeps_each_roles_pull_policy() {
+    let head = "apiVersion: sparkc.io/v1alpha1\nkind: SparkJob\nmetadata: {name: a, namespace: spark}\nspec:\n  target: native\n  mainApplicationFile: local:///opt/app/main.py\n";
+    let policies = |rendered: &str| {
+        let docs: Vec<Json> = serde_saphyr::from_multiple(rendered).unwrap();
+        let job = docs.iter().find(|d| d["kind"] == "Job").expect("a Job");
+        let (_, container) = driver_of(job);
+        let conf: std::collections::BTreeMap<_, _> =
+            conf_pairs(&words(&container)).into_iter().collect();
+        (
+            container["imagePullPolicy"].as_str().unwrap().to_owned(),
+            conf["spark.kubernetes.container.image.pullPolicy"].clone(),
+        )
+    };
+    // (spec lines, the imported spec's `imagePullPolicy`)
+    for (lines, imported) in [
+        ("image: apache/spark:3.5.3", None),
+        ("image: apache/spark:latest", None),
+        (
+            "image: apache/spark:3.5.3\n  executor: {image: apache/spark}",
+            None,
+        ),
+        (
+            "image: apache/spark\n  driver: {image: apache/spark:3.5.3}",
+            None,
+        ),
+        (
+            "image: apache/spark:3.5.3\n  imagePullPolicy: Always",
+            Some("Always"),
+        ),
+        (
+            "image: apache/spark:latest\n  imagePullPolicy: IfNotPresent",
+            Some("IfNotPresent"),
+        ),
+        (
+            "image: apache/spark:latest\n  imagePullPolicy: Never",
+            Some("Never"),
+        ),
+    ] {
+        let p = bare_project();
+        p.write("jobs/a.yaml", format!("{head}  {lines}\n"));
+        let out = run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]));
+        assert_eq!(out.code, 0, "{lines}: {}", out.stderr);
+        let before = policies(&out.stdout);
+
+        let q = bare_project();
+        q.write("rendered.yaml", &out.stdout);
+        let imp =
+            run(&mut q.sparkc(&["import", "rendered.yaml", "-o", "jobs", "--color", "never"]));
+        assert_eq!(imp.code, 0, "{lines}: {}{}", imp.stdout, imp.stderr);
+        assert!(!imp.stderr.contains("pull"), "{lines}: {}", imp.stderr);
+        let spec: Json =
+            serde_saphyr::from_str(&std::fs::read_to_string(q.path().join("jobs/a.yaml")).unwrap())
+                .unwrap();
+        assert_eq!(
+            spec["spec"]["imagePullPolicy"].as_str(),
+            imported,
+            "{lines}: {spec}"
+        );
+        let again = run(&mut q.sparkc(&["render", "--stdout", "--color", "never"]));
+        assert_eq!(again.code, 0, "{lines}: {}", again.stderr);
+        assert_eq!(policies(&again.stdout), before, "{lines}");
+    }
+}
+
+/// A native Job whose driver container and Spark's executors pull differently cannot be
+/// one spec field: the executors' policy (Spark's configuration) is kept and the import
+/// says the driver container's changes.
+#[test]
+fn differing_pull_policies_of_driver_and_executors_are_a_note() {
+    let p = bare_project();
+    let out = {
+        p.write(
+            "jobs/a.yaml",
+            "apiVersion: sparkc.io/v1alpha1\nkind: SparkJob\nmetadata: {name: a, namespace: spark}\nspec:\n  target: native\n  image: apache/spark:3.5.3\n  imagePullPolicy: Never\n  mainApplicationFile: local:///opt/app/main.py\n",
+        );
+        run(&mut p.sparkc(&["render", "--stdout", "--color", "never"]))
+    };
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The driver container is edited by hand to pull Always.
+    let edited = out
+        .stdout
+        .replacen("imagePullPolicy: Never", "imagePullPolicy: Always", 1);
+    assert_ne!(edited, out.stdout);
+    let q = bare_project();
+    q.write("rendered.yaml", &edited);
+    let imp = run(&mut q.sparkc(&["import", "rendered.yaml", "-o", "jobs", "--color", "never"]));
+    assert_eq!(imp.code, 0, "{}{}", imp.stdout, imp.stderr);
+    assert!(
+        imp.stderr
+            .contains("so the driver container pulls `Never` instead of `Always`"),
+        "{}",
+        imp.stderr
+    );
+    let spec = std::fs::read_to_string(q.path().join("jobs/a.yaml")).unwrap();
+    assert!(spec.contains("imagePullPolicy: Never"), "{spec}");
 }

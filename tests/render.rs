@@ -1132,33 +1132,34 @@ fn an_executor_memory_limit_is_refused_on_native() {
 /// digest pins the image whatever the tag says.
 #[test]
 fn a_floating_image_is_pulled_always_unless_the_spec_says_otherwise() {
-    let digest = format!("apache/spark:latest@sha256:{}", "a".repeat(64));
-    for (image, extra, want) in [
-        ("apache/spark:3.5.3", "", "IfNotPresent"),
-        ("apache/spark", "", "Always"),
-        ("apache/spark:latest", "", "Always"),
-        ("registry.example.com:5000/spark", "", "Always"),
-        ("registry.example.com:5000/spark:3.5.3", "", "IfNotPresent"),
-        (digest.as_str(), "", "IfNotPresent"),
-        (
-            "apache/spark:latest",
-            "  imagePullPolicy: IfNotPresent\n",
-            "IfNotPresent",
-        ),
-        (
-            "apache/spark:3.5.3",
-            "  imagePullPolicy: Always\n",
-            "Always",
-        ),
-        (
-            "apache/spark:3.5.3",
-            "  executor: {image: \"apache/spark\"}\n",
-            "Always",
-        ),
-    ] {
+    let pinned = format!("apache/spark@sha256:{}", "a".repeat(64));
+    let latest_pinned = format!("apache/spark:latest@sha256:{}", "a".repeat(64));
+    // (spec lines, native driver container, native executors (Spark's conf), cluster mode:
+    // the Kubeflow field and the Apache operator's conf, for both roles)
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        ("image: apache/spark:3.5.3".into(), "IfNotPresent", "IfNotPresent", "IfNotPresent"),
+        ("image: apache/spark".into(), "Always", "Always", "Always"),
+        ("image: apache/spark:latest".into(), "Always", "Always", "Always"),
+        ("image: apache/spark:latest-3.5".into(), "IfNotPresent", "IfNotPresent", "IfNotPresent"),
+        ("image: localhost/spark".into(), "Always", "Always", "Always"),
+        ("image: registry.example.com:5000/spark".into(), "Always", "Always", "Always"),
+        ("image: registry.example.com:5000/spark:3.5.3".into(), "IfNotPresent", "IfNotPresent", "IfNotPresent"),
+        // Kubernetes looks at the tag only: a digest without a tag is pinned, `:latest`
+        // keeps `Always` even with a digest.
+        (format!("image: \"{pinned}\""), "IfNotPresent", "IfNotPresent", "IfNotPresent"),
+        (format!("image: \"{latest_pinned}\""), "Always", "Always", "Always"),
+        ("image: apache/spark:latest\n  imagePullPolicy: IfNotPresent".into(), "IfNotPresent", "IfNotPresent", "IfNotPresent"),
+        ("image: apache/spark:3.5.3\n  imagePullPolicy: Always".into(), "Always", "Always", "Always"),
+        // Each role by its own image: one floating image makes the shared field `Always`.
+        ("image: apache/spark:3.5.3\n  executor: {image: apache/spark}".into(), "IfNotPresent", "Always", "Always"),
+        ("image: apache/spark:3.5.3\n  driver: {image: apache/spark}".into(), "Always", "IfNotPresent", "Always"),
+        ("image: apache/spark\n  driver: {image: apache/spark:3.5.3}\n  executor: {image: apache/spark:3.5.3}".into(), "IfNotPresent", "IfNotPresent", "IfNotPresent"),
+    ];
+    let key = "spark.kubernetes.container.image.pullPolicy";
+    for (lines, driver, executors, cluster) in cases {
         let spec = |target: &str| {
             format!(
-                "{JOB_HEAD}metadata: {{name: a, namespace: data}}\nspec:\n  target: {target}\n  image: \"{image}\"\n  sparkVersion: \"3.5.3\"\n  mainApplicationFile: local:///opt/app/main.py\n{extra}"
+                "{JOB_HEAD}metadata: {{name: a, namespace: data}}\nspec:\n  target: {target}\n  sparkVersion: \"3.5.3\"\n  mainApplicationFile: local:///opt/app/main.py\n  {lines}\n"
             )
         };
         let p = Project::new();
@@ -1166,31 +1167,21 @@ fn a_floating_image_is_pulled_always_unless_the_spec_says_otherwise() {
         let (_, docs) = render(p.path(), &[]);
         let (_, pod) = driver_pod(kind(&docs, "Job")[0]);
         let c = &pod["containers"][0];
+        assert_eq!(c["imagePullPolicy"], driver, "native driver: {lines}");
         let conf = confs(c["args"].as_array().unwrap());
-        // The driver container is sparkc's; the executors are Spark's, from the conf.
-        let executor_image = if extra.contains("executor") {
-            "apache/spark"
-        } else {
-            image
-        };
-        let driver_want = if extra.contains("executor") {
-            "IfNotPresent"
-        } else {
-            want
-        };
-        assert_eq!(c["imagePullPolicy"], driver_want, "{image} {extra}");
-        assert_eq!(
-            conf["spark.kubernetes.container.image.pullPolicy"], want,
-            "{executor_image} {extra}"
-        );
+        assert_eq!(conf[key], executors, "native executors: {lines}");
 
-        let p = Project::new();
         p.write("jobs/a.yaml", spec("operator"));
         let (_, docs) = render(p.path(), &[]);
         let app = kind(&docs, "SparkApplication")[0];
+        assert_eq!(app["spec"]["imagePullPolicy"], cluster, "operator: {lines}");
+
+        p.write("jobs/a.yaml", spec("apache-operator"));
+        let (_, docs) = render(p.path(), &[]);
+        let app = kind(&docs, "SparkApplication")[0];
         assert_eq!(
-            app["spec"]["imagePullPolicy"], want,
-            "operator: {image} {extra}"
+            app["spec"]["sparkConf"][key], cluster,
+            "apache-operator: {lines}"
         );
     }
 }

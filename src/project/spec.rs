@@ -109,8 +109,8 @@ impl SparkJobSpec {
     }
 
     /// The pull policy of `pods`: the spec's when it sets one, else Kubernetes' own
-    /// default, `Always` when one of their images floats (see [`floating_image`]) and
-    /// `IfNotPresent` otherwise. sparkc writes the policy out (and Spark's own default is
+    /// default, `Always` when one of their images has the tag `latest` (see
+    /// [`pulled_always_by_default`]) and `IfNotPresent` otherwise. sparkc writes the policy out (and Spark's own default is
     /// `IfNotPresent` for every image), so without this a node would keep running whatever
     /// `:latest` it pulled first.
     pub fn pull_policy(&self, pods: Pods) -> PullPolicy {
@@ -122,22 +122,41 @@ impl SparkJobSpec {
             Pods::Executors => [self.role_image(false), None],
             Pods::All => [self.role_image(true), self.role_image(false)],
         };
-        if images.into_iter().flatten().any(floating_image) {
-            PullPolicy::Always
-        } else {
-            PullPolicy::IfNotPresent
-        }
+        default_pull_policy(images.into_iter().flatten())
     }
 }
 
-/// Whether an image reference names no fixed image: no digest, and no tag or `:latest`
-/// (where Kubernetes defaults the pull policy to `Always`).
-pub fn floating_image(image: &str) -> bool {
-    if image.contains('@') {
-        return false;
+/// Kubernetes' default pull policy for pods running `images`: `Always` when one of them is
+/// pulled always by default (see [`pulled_always_by_default`]), else `IfNotPresent`.
+pub fn default_pull_policy<'a>(images: impl IntoIterator<Item = &'a str>) -> PullPolicy {
+    if images.into_iter().any(pulled_always_by_default) {
+        PullPolicy::Always
+    } else {
+        PullPolicy::IfNotPresent
     }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    !last.contains(':') || last.ends_with(":latest")
+}
+
+/// The tag of an image reference, if it has one (`None` for `repo` and `repo@sha256:…`).
+/// A registry's port (`host:5000/repo`) is not a tag.
+fn image_tag(image: &str) -> Option<&str> {
+    let name = image.split_once('@').map_or(image, |(name, _)| name);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    last.split_once(':').map(|(_, tag)| tag)
+}
+
+/// Whether Kubernetes pulls this image `Always` when a container sets no policy: its tag
+/// is `latest`, written or implied (no tag and no digest). `repo:latest@sha256:…` too, as
+/// in Kubernetes (it keeps the tag); `repo@sha256:…` is `IfNotPresent`.
+pub fn pulled_always_by_default(image: &str) -> bool {
+    match image_tag(image) {
+        Some(tag) => tag == "latest",
+        None => !image.contains('@'),
+    }
+}
+
+/// Whether an image reference names no fixed image: no digest, and no tag or `:latest`.
+pub fn floating_image(image: &str) -> bool {
+    !image.contains('@') && image_tag(image).is_none_or(|tag| tag == "latest")
 }
 
 /// The job spec. Every field may come from the project's `defaults` or an environment's
@@ -158,7 +177,8 @@ pub struct SparkJobSpec {
     /// Container image for driver and executors, e.g. `registry.example.com/etl:1.4.2`.
     pub image: Option<String>,
     /// Image pull policy for driver and executors. Default: as in Kubernetes, `Always`
-    /// for an image with no tag or `:latest` (and no digest), `IfNotPresent` otherwise.
+    /// for an image tagged `:latest` or with neither tag nor digest, `IfNotPresent`
+    /// otherwise.
     pub image_pull_policy: Option<PullPolicy>,
     /// Names of Secrets in the job's namespace used to pull the image.
     pub image_pull_secrets: Option<Vec<String>>,

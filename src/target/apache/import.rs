@@ -66,6 +66,9 @@ pub(super) fn convert(doc: &Json, lost: &mut Lost) -> Json {
         }
     }
     b.finish();
+    for why in b.changed.drain(..) {
+        lost.change_note((key(&["spec", "image"]), why));
+    }
     // `finish` knew the job's name (for its default account); what the configuration said
     // is compared now.
     (b.name, b.namespace) = named;

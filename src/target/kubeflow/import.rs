@@ -143,6 +143,9 @@ pub(super) fn convert(doc: &Json, scheduled: bool, lost: &mut Lost) -> Json {
     for role in ["driver", "executor"] {
         secret_types(&mut spec, role, &at, lost);
     }
+    for why in crate::import::settle_pull_policy(&mut spec, false, None) {
+        lost.change_note((at(&["image"]), why));
+    }
     let mut twice = Vec::new();
     for (role, field) in crate::import::env_entries(&mut spec, &mut |role, field, why, failing| {
         twice.push((at(&[role, field]), why, failing));

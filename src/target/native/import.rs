@@ -1077,6 +1077,13 @@ fn read_setup(
     rbac(r, &mut b, &pod, &ours);
 
     b.finish();
+    // What finishing changed (the pull policy), at the driver container's image.
+    let image = pod.container_path(&["image"]);
+    for why in b.changed.drain(..) {
+        let mut left = Lost::default();
+        left.change_note((Vec::new(), why));
+        r.report(pod.doc.pos(&image), &path_string(&image), left);
+    }
     let mut metadata_lost = Lost::default();
     let mut metadata = import::job_metadata(&doc.json, &mut metadata_lost);
     // A generated name is what sparkc's run names are.

@@ -175,11 +175,8 @@ pub(super) fn driver_fields(
             e.remove("image");
         }
     }
-    if let Some(p) = container.get("imagePullPolicy")
-        && !b.spec.contains_key("imagePullPolicy")
-    {
-        b.spec.insert("imagePullPolicy".into(), p.clone());
-    }
+    // Weighed against the executors' (the configuration's) when the builder finishes.
+    b.driver_policy = container.get("imagePullPolicy").cloned();
     if let Some(Json::Array(secrets)) = pod.spec.get("imagePullSecrets") {
         let names: Vec<Json> = secrets
             .iter()
