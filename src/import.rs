@@ -1402,8 +1402,9 @@ impl SubmitBuilder {
         }
     }
 
-    /// What sparkc would derive anyway is not written back: labels on both roles are the
-    /// job's, and the driver's default service account is sparkc's own.
+    /// What sparkc would derive anyway is not written back: the pull policy where it is
+    /// sparkc's default (see [`settle_pull_policy`]), labels on both roles are the job's,
+    /// and the driver's default service account is sparkc's own.
     pub(crate) fn finish(&mut self) {
         let client = self.target.is_some_and(|t| t.deploy_mode() == Mode::Client)
             || self.spec.get("target").and_then(Json::as_str)
@@ -1542,8 +1543,7 @@ pub(crate) fn settle_pull_policy(
     notes.push(format!(
         "the driver container and the executors pull with different policies; sparkc writes one for both roles, `imagePullPolicy: {kept}`, so the {role} pulls `{kept}` instead of `{lost}`"
     ));
-    let kept = json!(kept);
-    spec.insert("imagePullPolicy".into(), kept);
+    spec.insert("imagePullPolicy".into(), json!(kept));
     notes
 }
 

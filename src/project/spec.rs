@@ -110,9 +110,9 @@ impl SparkJobSpec {
 
     /// The pull policy of `pods`: the spec's when it sets one, else Kubernetes' own
     /// default, `Always` when one of their images has the tag `latest` (see
-    /// [`pulled_always_by_default`]) and `IfNotPresent` otherwise. sparkc writes the policy out (and Spark's own default is
-    /// `IfNotPresent` for every image), so without this a node would keep running whatever
-    /// `:latest` it pulled first.
+    /// [`pulled_always_by_default`]) and `IfNotPresent` otherwise. sparkc writes the
+    /// policy out (and Spark's own default is `IfNotPresent` for every image), so without
+    /// this a node would keep running whatever `:latest` it pulled first.
     pub fn pull_policy(&self, pods: Pods) -> PullPolicy {
         if let Some(set) = self.image_pull_policy {
             return set;
