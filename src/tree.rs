@@ -599,11 +599,21 @@ impl Staging {
         let mut marker = rest.marker.clone();
         marker.files.extend(kept.iter().cloned());
         let mut same: Vec<&str> = kept.iter().map(String::as_str).collect();
-        for (path, text) in &rest.files {
-            if self.put(path, text)? == FileState::Same {
-                same.push(path);
-            }
-        }
+        // The units' kustomizations and the GitOps files: thousands at 100,000 jobs, each
+        // listing its unit's job files, so they are written on every core.
+        let rest_states = {
+            use rayon::prelude::*;
+            rest.files
+                .par_iter()
+                .map(|(path, text)| Ok((path.as_str(), self.put(path, text)?)))
+                .collect::<io::Result<Vec<_>>>()?
+        };
+        same.extend(
+            rest_states
+                .into_iter()
+                .filter(|(_, s)| *s == FileState::Same)
+                .map(|(p, _)| p),
+        );
         same.extend(
             states
                 .iter()
